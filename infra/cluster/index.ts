@@ -1,0 +1,168 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { ComputeMode } from "../config";
+import { withName } from "../tags";
+import {
+  autoModeNodePools,
+  clusterRolePolicyNames,
+  controlPlaneLogTypes,
+  managedPolicyArn,
+  nodeRolePolicyNames,
+  serviceTrustPolicy,
+} from "./policies";
+import { SystemNodes } from "./system-nodes";
+
+export interface ClusterArgs {
+  readonly clusterName: string;
+  readonly kubernetesVersion: string;
+  readonly supportType: "STANDARD" | "EXTENDED";
+  readonly computeMode: ComputeMode;
+  readonly partition: pulumi.Input<string>;
+  readonly subnetIds: pulumi.Input<string>[];
+  readonly publicAccessCidrs: readonly string[];
+  readonly keyArn: pulumi.Input<string>;
+  readonly logRetentionDays: number;
+  readonly deletionProtection: boolean;
+  /** karpenter mode: the system node group that runs Karpenter, CoreDNS and Argo CD. */
+  readonly systemNodeGroup: { instanceTypes: string[]; minSize: number; maxSize: number };
+  /** karpenter mode: Cilium replaces the VPC CNI and kube-proxy, so those add-ons are not installed. */
+  readonly ciliumReplacesVpcCni: boolean;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/**
+ * The EKS control plane: its log group (created first, with retention, so EKS never creates an unmanaged one),
+ * IAM roles, and the cluster itself — private endpoint, envelope encryption, all log types, access entries only,
+ * creator admin off. In auto mode EKS Auto Mode runs the nodes; in karpenter mode a small system node group does.
+ */
+export class Cluster extends pulumi.ComponentResource {
+  readonly cluster: aws.eks.Cluster;
+  readonly nodeRole: aws.iam.Role;
+  /** Node groups and EKS add-ons that must exist before workloads are scheduled. */
+  readonly readiness: pulumi.Resource[];
+
+  constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("platform:index:Cluster", name, {}, opts);
+    const parent = { parent: this };
+
+    const logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-control-plane`,
+      {
+        name: `/aws/eks/${args.clusterName}/cluster`,
+        retentionInDays: args.logRetentionDays,
+        kmsKeyId: args.keyArn,
+        tags: args.tags,
+      },
+      parent,
+    );
+
+    const clusterRole = new aws.iam.Role(
+      `${name}-cluster`,
+      {
+        name: `${args.clusterName}-cluster`,
+        assumeRolePolicy: serviceTrustPolicy("eks.amazonaws.com", true),
+        tags: args.tags,
+      },
+      parent,
+    );
+    const clusterRoleAttachments = this.attachPolicies(
+      `${name}-cluster`,
+      clusterRole,
+      clusterRolePolicyNames(args.computeMode),
+      args.partition,
+    );
+
+    this.nodeRole = new aws.iam.Role(
+      `${name}-node`,
+      {
+        name: `${args.clusterName}-node`,
+        assumeRolePolicy: serviceTrustPolicy("ec2.amazonaws.com", false),
+        tags: args.tags,
+      },
+      parent,
+    );
+    const nodeRoleAttachments = this.attachPolicies(
+      `${name}-node`,
+      this.nodeRole,
+      nodeRolePolicyNames(args.computeMode),
+      args.partition,
+    );
+
+    const auto = args.computeMode === "auto";
+    const publicEndpoint = args.publicAccessCidrs.length > 0;
+    this.cluster = new aws.eks.Cluster(
+      name,
+      {
+        name: args.clusterName,
+        version: args.kubernetesVersion,
+        roleArn: clusterRole.arn,
+        vpcConfig: {
+          subnetIds: args.subnetIds,
+          endpointPrivateAccess: true,
+          endpointPublicAccess: publicEndpoint,
+          ...(publicEndpoint ? { publicAccessCidrs: [...args.publicAccessCidrs] } : {}),
+        },
+        accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false },
+        // Nothing preinstalled: Auto Mode brings its own networking and DNS; karpenter mode installs add-ons explicitly.
+        bootstrapSelfManagedAddons: false,
+        ...(auto
+          ? {
+              computeConfig: { enabled: true, nodePools: [...autoModeNodePools], nodeRoleArn: this.nodeRole.arn },
+              kubernetesNetworkConfig: { elasticLoadBalancing: { enabled: true } },
+              storageConfig: { blockStorage: { enabled: true } },
+            }
+          : {}),
+        encryptionConfig: { resources: ["secrets"], provider: { keyArn: args.keyArn } },
+        enabledClusterLogTypes: [...controlPlaneLogTypes],
+        upgradePolicy: { supportType: args.supportType },
+        deletionProtection: args.deletionProtection,
+        tags: withName(args.tags, args.clusterName),
+      },
+      {
+        parent: this,
+        dependsOn: [logGroup, ...clusterRoleAttachments, ...nodeRoleAttachments],
+        protect: args.deletionProtection,
+      },
+    );
+
+    this.readiness = auto
+      ? []
+      : new SystemNodes(
+          `${name}-system`,
+          {
+            clusterName: this.cluster.name,
+            kubernetesVersion: args.kubernetesVersion,
+            nodeRoleArn: this.nodeRole.arn,
+            subnetIds: args.subnetIds,
+            partition: args.partition,
+            instanceTypes: args.systemNodeGroup.instanceTypes,
+            minSize: args.systemNodeGroup.minSize,
+            maxSize: args.systemNodeGroup.maxSize,
+            ciliumReplacesVpcCni: args.ciliumReplacesVpcCni,
+            tags: args.tags,
+          },
+          { parent: this, dependsOn: nodeRoleAttachments },
+        ).readiness;
+
+    this.registerOutputs({ clusterName: this.cluster.name, endpoint: this.cluster.endpoint });
+  }
+
+  private attachPolicies(
+    name: string,
+    role: aws.iam.Role,
+    policyNames: readonly string[],
+    partition: pulumi.Input<string>,
+  ): aws.iam.RolePolicyAttachment[] {
+    return policyNames.map(
+      (policyName) =>
+        new aws.iam.RolePolicyAttachment(
+          `${name}-${policyName}`,
+          {
+            role: role.name,
+            policyArn: pulumi.output(partition).apply((value) => managedPolicyArn(value, policyName)),
+          },
+          { parent: this },
+        ),
+    );
+  }
+}

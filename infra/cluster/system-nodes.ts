@@ -1,0 +1,136 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { PodIdentityRole } from "../identity/pod-identity";
+import { bottlerocketAmiType } from "./policies";
+
+export interface SystemNodesArgs {
+  readonly clusterName: pulumi.Output<string>;
+  readonly kubernetesVersion: string;
+  readonly nodeRoleArn: pulumi.Input<string>;
+  readonly subnetIds: pulumi.Input<string>[];
+  readonly partition: pulumi.Input<string>;
+  readonly instanceTypes: readonly string[];
+  readonly minSize: number;
+  readonly maxSize: number;
+  readonly ciliumReplacesVpcCni: boolean;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/**
+ * karpenter mode's fixed capacity: a small Bottlerocket managed node group for Karpenter's controller, CoreDNS and
+ * Argo CD (Karpenter cannot schedule the pods that run Karpenter), plus the EKS add-ons that Auto Mode would
+ * otherwise provide. With Cilium, the VPC CNI, kube-proxy and CoreDNS are left out here: CoreDNS needs pod
+ * networking, which Cilium brings later, so the platform adds it after Cilium.
+ */
+export class SystemNodes extends pulumi.ComponentResource {
+  readonly readiness: pulumi.Resource[];
+
+  constructor(name: string, args: SystemNodesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("platform:index:SystemNodes", name, {}, opts);
+    const parent = { parent: this };
+    const nodeGroup = new aws.eks.NodeGroup(
+      name,
+      {
+        clusterName: args.clusterName,
+        nodeGroupName: "system",
+        version: args.kubernetesVersion,
+        nodeRoleArn: args.nodeRoleArn,
+        subnetIds: args.subnetIds,
+        amiType: bottlerocketAmiType(args.instanceTypes),
+        capacityType: "ON_DEMAND",
+        instanceTypes: [...args.instanceTypes],
+        scalingConfig: { minSize: args.minSize, desiredSize: args.minSize, maxSize: args.maxSize },
+        updateConfig: { maxUnavailable: 1 },
+        labels: { "node.platform/role": "system" },
+        ...(args.ciliumReplacesVpcCni
+          ? { taints: [{ key: "node.cilium.io/agent-not-ready", value: "true", effect: "NO_EXECUTE" }] }
+          : {}),
+        tags: args.tags,
+      },
+      parent,
+    );
+
+    const addon = (addonName: string, extra: Partial<aws.eks.AddonArgs> = {}, dependsOn: pulumi.Resource[] = []) =>
+      new aws.eks.Addon(
+        `${name}-${addonName}`,
+        {
+          clusterName: args.clusterName,
+          addonName,
+          resolveConflictsOnCreate: "OVERWRITE",
+          resolveConflictsOnUpdate: "PRESERVE",
+          tags: args.tags,
+          ...extra,
+        },
+        { parent: this, dependsOn },
+      );
+
+    const podIdentityAgent = addon("eks-pod-identity-agent");
+    const ebsRole = new PodIdentityRole(
+      `${name}-ebs-csi`,
+      {
+        roleName: pulumi.interpolate`${args.clusterName}-ebs-csi`,
+        partition: args.partition,
+        managedPolicies: ["AmazonEBSCSIDriverPolicy"],
+        tags: args.tags,
+      },
+      parent,
+    );
+    const readiness: pulumi.Resource[] = [nodeGroup, podIdentityAgent];
+    readiness.push(
+      addon(
+        "aws-ebs-csi-driver",
+        { podIdentityAssociations: [{ roleArn: ebsRole.roleArn, serviceAccount: "ebs-csi-controller-sa" }] },
+        [nodeGroup, podIdentityAgent],
+      ),
+    );
+
+    if (!args.ciliumReplacesVpcCni) {
+      const cniRole = new PodIdentityRole(
+        `${name}-vpc-cni`,
+        {
+          roleName: pulumi.interpolate`${args.clusterName}-vpc-cni`,
+          partition: args.partition,
+          managedPolicies: ["AmazonEKS_CNI_Policy"],
+          tags: args.tags,
+        },
+        parent,
+      );
+      // Prefix delegation: each ENI slot carries a /28, so pods per node are not capped by ENI IP count.
+      const vpcCni = addon(
+        "vpc-cni",
+        {
+          podIdentityAssociations: [{ roleArn: cniRole.roleArn, serviceAccount: "aws-node" }],
+          configurationValues: JSON.stringify({ env: { ENABLE_PREFIX_DELEGATION: "true", WARM_PREFIX_TARGET: "1" } }),
+        },
+        [podIdentityAgent],
+      );
+      readiness.push(vpcCni, addon("kube-proxy"), coreDnsAddon(this, `${name}-coredns`, args.clusterName, args.tags, [nodeGroup, vpcCni]));
+    }
+    this.readiness = readiness;
+    this.registerOutputs({});
+  }
+}
+
+/**
+ * CoreDNS as an EKS add-on. Its replica count is left to the cluster-proportional-autoscaler add-on, so the EKS
+ * add-on's own autoscaling stays off.
+ */
+export function coreDnsAddon(
+  parent: pulumi.Resource,
+  name: string,
+  clusterName: pulumi.Input<string>,
+  tags: Readonly<Record<string, string>>,
+  dependsOn: pulumi.Resource[],
+): aws.eks.Addon {
+  return new aws.eks.Addon(
+    name,
+    {
+      clusterName,
+      addonName: "coredns",
+      resolveConflictsOnCreate: "OVERWRITE",
+      resolveConflictsOnUpdate: "PRESERVE",
+      tags,
+    },
+    { parent, dependsOn },
+  );
+}

@@ -1,0 +1,71 @@
+import { z } from "zod";
+
+const identityCenterInstanceArn = /^arn:aws[a-z-]*:sso:::instance\/(sso)?ins-[a-zA-Z0-9-.]{16}$/;
+
+/**
+ * How Argo CD itself is installed. `helm` (default): Pulumi installs the argo-cd chart once and Argo CD then manages
+ * its own release from addons/argo-cd. `capability`: the EKS managed Argo CD capability (AWS runs it outside your
+ * nodes, reaches the private endpoint itself, and needs IAM Identity Center for sign-in).
+ */
+export const argocdSchema = z
+  .strictObject({
+    install: z
+      .enum(["helm", "capability"], {
+        message: 'must be "helm" (the argo-cd chart, self-managed afterwards) or "capability" (EKS managed Argo CD)',
+      })
+      .default("helm"),
+    /** Namespace Argo CD runs in (helm) or the capability's namespace; the cluster Secret and root Application go there. */
+    namespace: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a Kubernetes namespace name such as argocd")
+      .default("argocd"),
+    identityCenter: z
+      .strictObject({
+        instanceArn: z
+          .string()
+          .regex(
+            identityCenterInstanceArn,
+            "must be the IAM Identity Center instance ARN, e.g. arn:aws:sso:::instance/ssoins-1234567890abcdef",
+          ),
+        region: z
+          .string()
+          .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must be the region of the Identity Center instance, e.g. eu-west-1"),
+        /** Identity Center group ids that become Argo CD admins (capability mode). */
+        adminGroupIds: z.array(z.string().min(1)).default([]),
+        viewerGroupIds: z.array(z.string().min(1)).default([]),
+      })
+      .optional(),
+  })
+  .superRefine((argocd, ctx) => {
+    if (argocd.install === "capability" && argocd.identityCenter === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["identityCenter"],
+        message:
+          "the EKS Argo CD capability signs users in through IAM Identity Center: set gitops.argocd.identityCenter.instanceArn and .region, or use install: helm",
+      });
+    }
+  });
+
+/** Config of the GitOps layer: where Argo CD pulls addons/ from, how it is installed, which add-ons are on. */
+export const gitopsSchema = z.strictObject({
+  repoUrl: z
+    .string()
+    .regex(/^(https:\/\/|ssh:\/\/|git@)\S+$/, "must be the git URL Argo CD pulls addons/ from, e.g. https://github.com/acme/eks-gitops-platform.git")
+    .default("https://github.com/acme/eks-gitops-platform.git"),
+  revision: z.string().min(1).default("main"),
+  path: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, "must be a relative folder in the repo without leading or trailing slash, e.g. addons")
+    .default("addons"),
+  highAvailability: z.boolean().optional(),
+  argocd: argocdSchema.default(argocdSchema.parse({})),
+});
+
+export const addonsSchema = z.strictObject({
+  karpenter: z.boolean().default(true),
+  cilium: z.boolean().default(false),
+  falco: z.boolean().default(true),
+  kubecost: z.boolean().default(true),
+  corednsAutoscaler: z.boolean().default(false),
+});

@@ -1,0 +1,150 @@
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { platformSchema, RawPlatformConfig } from "./schema";
+
+export { newestKubernetesVersion, kubernetesVersions } from "./kubernetes-versions";
+
+export type Environment = RawPlatformConfig["environment"];
+export type ComputeMode = RawPlatformConfig["compute"]["mode"];
+
+/** The validated stack configuration with every environment-dependent default resolved. */
+export interface PlatformConfig extends Omit<RawPlatformConfig, "network" | "cluster" | "gitops"> {
+  readonly project: string;
+  readonly stack: string;
+  readonly region: string;
+  readonly network: RawPlatformConfig["network"] & {
+    readonly natGateways: "single" | "perAz";
+    readonly flowLogRetentionDays: number;
+  };
+  readonly cluster: RawPlatformConfig["cluster"] & {
+    readonly name: string;
+    readonly logRetentionDays: number;
+    readonly deletionProtection: boolean;
+  };
+  readonly gitops: RawPlatformConfig["gitops"] & { readonly highAvailability: boolean };
+}
+
+/** One rejected config value: which key, what was given, and what to write instead. */
+export interface ConfigProblem {
+  readonly key: string;
+  readonly value: unknown;
+  readonly message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(
+      `Stack configuration is invalid (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+        problems.map((problem) => `  - ${problem.key} = ${JSON.stringify(problem.value)}: ${problem.message}`).join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+const regionPattern = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+
+/** Defaults that differ by environment: dev cheap and short-lived, prod hardened. */
+const environmentDefaults = {
+  dev: { natGateways: "single", logRetentionDays: 7, deletionProtection: false, highAvailability: false },
+  staging: { natGateways: "single", logRetentionDays: 30, deletionProtection: false, highAvailability: false },
+  prod: { natGateways: "perAz", logRetentionDays: 365, deletionProtection: true, highAvailability: true },
+} as const;
+
+/**
+ * Validates raw stack config (the values of `Pulumi.<stack>.yaml`, keys without the project prefix) and resolves
+ * defaults. Pure: the same input gives the same config or the same list of problems.
+ */
+export function resolvePlatformConfig(
+  raw: Record<string, unknown>,
+  context: { project: string; stack: string; region: string | undefined },
+): PlatformConfig {
+  const problems: ConfigProblem[] = [];
+  if (context.region === undefined || !regionPattern.test(context.region)) {
+    problems.push({
+      key: "aws:region",
+      value: context.region ?? null,
+      message: "must be an AWS region such as eu-west-1; set it with `pulumi config set aws:region eu-west-1`",
+    });
+  }
+  const parsed = platformSchema.safeParse(raw);
+  if (!parsed.success) {
+    problems.push(...parsed.error.issues.map((issue) => toProblem(issue, raw, context.project)));
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+
+  const config = parsed.data;
+  const defaults = environmentDefaults[config.environment];
+  return {
+    ...config,
+    project: context.project,
+    stack: context.stack,
+    region: context.region as string,
+    tags: {
+      ...config.tags,
+      project: context.project,
+      stack: context.stack,
+      environment: config.environment,
+      owner: config.owner,
+      "managed-by": "pulumi",
+      ...(config.expiresOn ? { "expires-on": config.expiresOn } : {}),
+    },
+    network: {
+      ...config.network,
+      natGateways: config.network.natGateways ?? defaults.natGateways,
+      flowLogRetentionDays: config.network.flowLogRetentionDays ?? defaults.logRetentionDays,
+    },
+    cluster: {
+      ...config.cluster,
+      name: config.cluster.name ?? `${context.project.replace(/^eks-/, "")}-${context.stack}`.slice(0, 38),
+      logRetentionDays: config.cluster.logRetentionDays ?? defaults.logRetentionDays,
+      deletionProtection: config.cluster.deletionProtection ?? defaults.deletionProtection,
+    },
+    gitops: { ...config.gitops, highAvailability: config.gitops.highAvailability ?? defaults.highAvailability },
+  };
+}
+
+function toProblem(issue: z.core.$ZodIssue, raw: Record<string, unknown>, project: string): ConfigProblem {
+  const [topKey, ...rest] = issue.path.map(String);
+  const key = `${project}:${[topKey, ...rest].filter((part) => part !== undefined).join(".")}`;
+  if (issue.code === "unrecognized_keys") {
+    const where = [topKey, ...rest].filter((part) => part !== undefined).join(".");
+    return {
+      key: `${project}:${[where, issue.keys.join(",")].filter(Boolean).join(".")}`,
+      value: valueAt(raw, [...issue.path, issue.keys[0]]) ?? null,
+      message: `unknown config key${issue.keys.length > 1 ? "s" : ""} (a typo?); see the README's config reference for the keys this project reads`,
+    };
+  }
+  return { key, value: valueAt(raw, issue.path) ?? null, message: issue.message };
+}
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>(
+    (node, part) => (node !== null && typeof node === "object" ? (node as Record<PropertyKey, unknown>)[part] : undefined),
+    raw,
+  );
+}
+
+/** Reads this project's keys from the Pulumi config of the running stack (CLI or mocks) and validates them. */
+export function loadPlatformConfig(): PlatformConfig {
+  const project = pulumi.getProject();
+  const prefix = `${project}:`;
+  const raw: Record<string, unknown> = {};
+  for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
+    if (!fullKey.startsWith(prefix)) continue;
+    raw[fullKey.slice(prefix.length)] = parseConfigValue(value);
+  }
+  return resolvePlatformConfig(raw, {
+    project,
+    stack: pulumi.getStack(),
+    region: new pulumi.Config("aws").get("region"),
+  });
+}
+
+/** Pulumi hands structured values over as JSON text and scalars as plain strings. */
+function parseConfigValue(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * EKS Kubernetes versions this project accepts, with their support windows. A version bump is one line here
+ * plus the stack's `cluster.kubernetesVersion`; the policy pack reads `newestKubernetesVersion` as its default.
+ * Source: EKS User Guide, "Understand the Kubernetes version lifecycle on EKS" (standard = 14 months after
+ * release, extended = 12 more months at $0.60 instead of $0.10 per cluster-hour).
+ */
+export interface KubernetesVersionSupport {
+  readonly version: string;
+  readonly endOfStandardSupport: string;
+  readonly endOfExtendedSupport: string;
+}
+
+export const kubernetesVersions: readonly KubernetesVersionSupport[] = [
+  { version: "1.33", endOfStandardSupport: "2026-07-29", endOfExtendedSupport: "2027-07-29" },
+  { version: "1.34", endOfStandardSupport: "2026-12-02", endOfExtendedSupport: "2027-12-02" },
+  { version: "1.35", endOfStandardSupport: "2027-03-27", endOfExtendedSupport: "2028-03-27" },
+  // 1.36: released on EKS 2026-06-02; dates as mirrored from the AWS table (not yet read on an AWS page).
+  { version: "1.36", endOfStandardSupport: "2027-08-02", endOfExtendedSupport: "2028-08-02" },
+];
+
+export const newestKubernetesVersion = kubernetesVersions[kubernetesVersions.length - 1].version;
+
+/** Minor number of a "1.NN" version string, for "how far behind" arithmetic. */
+export function minorOf(version: string): number {
+  const match = /^1\.(\d+)$/.exec(version);
+  if (!match) throw new Error(`"${version}" is not a Kubernetes minor version such as 1.35`);
+  return Number(match[1]);
+}
+
+export function findKubernetesVersion(version: string): KubernetesVersionSupport | undefined {
+  return kubernetesVersions.find((entry) => entry.version === version);
+}

@@ -1,0 +1,40 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { AccessConfig, accessGrants, accessPolicyArn } from "./access";
+
+export interface ClusterAccessArgs {
+  readonly clusterName: pulumi.Input<string>;
+  readonly partition: pulumi.Input<string>;
+  readonly access: AccessConfig;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/**
+ * EKS access entries with a cluster-scoped access policy for each principal in config. This replaces the aws-auth
+ * ConfigMap and the creator-admin grant: who can reach the API is visible in code and reviewable in a preview.
+ */
+export class ClusterAccess extends pulumi.ComponentResource {
+  readonly associations: aws.eks.AccessPolicyAssociation[];
+
+  constructor(name: string, args: ClusterAccessArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("platform:index:ClusterAccess", name, {}, opts);
+    this.associations = accessGrants(args.access).map((grant) => {
+      const entry = new aws.eks.AccessEntry(
+        `${name}-${grant.logicalName}`,
+        { clusterName: args.clusterName, principalArn: grant.principalArn, type: "STANDARD", tags: args.tags },
+        { parent: this },
+      );
+      return new aws.eks.AccessPolicyAssociation(
+        `${name}-${grant.logicalName}`,
+        {
+          clusterName: args.clusterName,
+          principalArn: entry.principalArn,
+          policyArn: pulumi.output(args.partition).apply((partition) => accessPolicyArn(partition, grant.accessPolicy)),
+          accessScope: { type: "cluster" },
+        },
+        { parent: this },
+      );
+    });
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,141 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, loadPlatformConfig, PlatformConfig } from "./config";
+import { Cluster } from "./cluster";
+import { PlatformKey } from "./cluster/encryption";
+import { ClusterFacts } from "./facts";
+import { GitOps } from "./gitops";
+import { ClusterAccess } from "./identity";
+import { renderKubeconfig, updateKubeconfigCommand } from "./kubeconfig";
+import { Network } from "./network";
+
+/** What `pulumi stack output` shows; the kubeconfig is a secret output. */
+export interface PlatformOutputs {
+  readonly clusterName: pulumi.Output<string>;
+  readonly clusterEndpoint: pulumi.Output<string>;
+  readonly region: string;
+  readonly computeMode: string;
+  readonly kubernetesVersion: string;
+  readonly updateKubeconfigCommand: pulumi.Output<string>;
+  readonly kubeconfig: pulumi.Output<string>;
+  readonly vpcId: pulumi.Output<string>;
+  readonly privateSubnetIds: pulumi.Output<string>[];
+  readonly publicSubnetIds: pulumi.Output<string>[];
+  readonly kmsKeyArn: pulumi.Output<string>;
+}
+
+/**
+ * The whole platform: config → KMS key → network → cluster → access → GitOps. Config is validated and the AZs are
+ * looked up before the first resource is declared, so a bad value never leaves a half-built stack.
+ */
+export async function definePlatform(): Promise<PlatformOutputs> {
+  const config = loadPlatformConfig();
+  const availabilityZones = await lookUpAvailabilityZones(config);
+  const caller = aws.getCallerIdentityOutput();
+  const partition = aws.getPartitionOutput().partition;
+
+  const key = new PlatformKey("platform", {
+    clusterName: config.cluster.name,
+    region: config.region,
+    accountId: caller.accountId,
+    partition,
+    deletionWindowInDays: config.cluster.kmsDeletionWindowDays,
+    tags: config.tags,
+  });
+
+  const network = new Network("vpc", {
+    clusterName: config.cluster.name,
+    region: config.region,
+    vpcCidr: config.network.vpcCidr,
+    availabilityZones,
+    privateSubnetPrefix: config.network.privateSubnetPrefix,
+    publicSubnetPrefix: config.network.publicSubnetPrefix,
+    natGateways: config.network.natGateways,
+    flowLogRetentionDays: config.network.flowLogRetentionDays,
+    logKeyArn: key.keyArn,
+    tags: config.tags,
+  });
+
+  const cluster = new Cluster(config.cluster.name, {
+    clusterName: config.cluster.name,
+    kubernetesVersion: config.cluster.kubernetesVersion,
+    supportType: config.cluster.supportType,
+    computeMode: config.compute.mode,
+    partition,
+    subnetIds: network.privateSubnetIds,
+    publicAccessCidrs: config.cluster.publicAccessCidrs,
+    keyArn: key.keyArn,
+    logRetentionDays: config.cluster.logRetentionDays,
+    deletionProtection: config.cluster.deletionProtection,
+    systemNodeGroup: config.compute.systemNodeGroup,
+    ciliumReplacesVpcCni: config.addons.cilium,
+    tags: config.tags,
+  });
+
+  const access = new ClusterAccess(
+    "access",
+    { clusterName: cluster.cluster.name, partition, access: config.access, tags: config.tags },
+    { dependsOn: [cluster.cluster] },
+  );
+
+  const eks = cluster.cluster;
+  const kubeconfig = pulumi.secret(
+    pulumi
+      .all([eks.name, eks.endpoint, eks.certificateAuthority.data])
+      .apply(([clusterName, endpoint, certificateAuthorityData]) =>
+        renderKubeconfig({ clusterName, endpoint, certificateAuthorityData, region: config.region }),
+      ),
+  );
+
+  const facts: ClusterFacts = {
+    config,
+    accountId: caller.accountId,
+    partition,
+    clusterName: eks.name,
+    clusterArn: eks.arn,
+    endpoint: eks.endpoint,
+    certificateAuthorityData: eks.certificateAuthority.data,
+    kubeconfig,
+    vpcId: network.vpcId,
+    privateSubnetIds: network.privateSubnetIds,
+    clusterSecurityGroupId: eks.vpcConfig.clusterSecurityGroupId,
+    nodeRoleName: cluster.nodeRole.name,
+    nodeRoleArn: cluster.nodeRole.arn,
+    cluster: eks,
+    readiness: [...access.associations, ...cluster.readiness],
+  };
+  new GitOps("gitops", { cluster: facts });
+
+  return {
+    clusterName: eks.name,
+    clusterEndpoint: eks.endpoint,
+    region: config.region,
+    computeMode: config.compute.mode,
+    kubernetesVersion: config.cluster.kubernetesVersion,
+    updateKubeconfigCommand: eks.name.apply((name) => updateKubeconfigCommand(name, config.region)),
+    kubeconfig,
+    vpcId: network.vpcId,
+    privateSubnetIds: network.privateSubnetIds,
+    publicSubnetIds: network.publicSubnetIds,
+    kmsKeyArn: key.keyArn,
+  };
+}
+
+/** The region's standard AZs (no Local or Wavelength Zones), checked against the configured count. */
+async function lookUpAvailabilityZones(config: PlatformConfig): Promise<string[]> {
+  const zones = await aws.getAvailabilityZones({
+    state: "available",
+    filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }],
+  });
+  const wanted = config.network.availabilityZoneCount;
+  if (zones.names.length < wanted) {
+    throw new ConfigError([
+      {
+        key: `${config.project}:network.availabilityZoneCount`,
+        value: wanted,
+        message: `${config.region} offers only ${zones.names.length} AZs to this account (${zones.names.join(", ")}); the platform needs at least 3 — pick another region`,
+      },
+    ]);
+  }
+  return [...zones.names].sort().slice(0, wanted);
+}

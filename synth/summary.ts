@@ -1,0 +1,66 @@
+import type { SynthResource, SynthResult } from "./types";
+
+/** Resource counts by type, custom resources only (components have no cloud footprint). */
+export function countByType(resources: readonly SynthResource[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const resource of resources.filter((item) => item.custom)) {
+    counts.set(resource.type, (counts.get(resource.type) ?? 0) + 1);
+  }
+  return new Map([...counts.entries()].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function onlyOf(resources: readonly SynthResource[], type: string): SynthResource | undefined {
+  return resources.find((resource) => resource.type === type);
+}
+
+function field(value: unknown, ...path: string[]): unknown {
+  return path.reduce<unknown>(
+    (node, key) => (node !== null && typeof node === "object" ? (node as Record<string, unknown>)[key] : undefined),
+    value,
+  );
+}
+
+/** The security settings a reviewer checks first, read from the synthesized cluster, not from config. */
+export function securitySummary(result: SynthResult): [string, string][] {
+  const cluster = onlyOf(result.resources, "aws:eks/cluster:Cluster")?.inputs ?? {};
+  const subnets = result.resources.filter((resource) => resource.type === "aws:ec2/subnet:Subnet");
+  const privateSubnets = subnets.filter((subnet) => field(subnet.inputs, "tags", "kubernetes.io/role/internal-elb") === "1");
+  const zones = new Set(privateSubnets.map((subnet) => String(subnet.inputs.availabilityZone)));
+  const publicCidrs = (field(cluster, "vpcConfig", "publicAccessCidrs") as string[] | undefined) ?? [];
+  const logTypes = (cluster.enabledClusterLogTypes as string[] | undefined) ?? [];
+  const encrypted = ((field(cluster, "encryptionConfig", "resources") as string[] | undefined) ?? []).includes("secrets");
+  return [
+    ["Kubernetes", `${cluster.version} (${field(cluster, "upgradePolicy", "supportType")} support)`],
+    ["Compute", field(cluster, "computeConfig", "enabled") === true ? "EKS Auto Mode" : "managed system node group + Karpenter"],
+    [
+      "API endpoint",
+      field(cluster, "vpcConfig", "endpointPublicAccess") === true ? `private + public from ${publicCidrs.join(", ")}` : "private only",
+    ],
+    ["Secrets encryption", encrypted ? "KMS envelope encryption (customer key)" : "NONE"],
+    ["Control-plane logs", logTypes.length > 0 ? logTypes.join(", ") : "NONE"],
+    [
+      "Authentication",
+      `${field(cluster, "accessConfig", "authenticationMode")}, creator admin ${
+        field(cluster, "accessConfig", "bootstrapClusterCreatorAdminPermissions") === false ? "off" : "ON"
+      }, ${result.resources.filter((resource) => resource.type === "aws:eks/accessEntry:AccessEntry").length} access entries`,
+    ],
+    [
+      "Private subnets",
+      `${privateSubnets.map((subnet) => subnet.inputs.cidrBlock).join(", ")} across ${zones.size} AZs`,
+    ],
+    ["Deletion protection", cluster.deletionProtection === true ? "on" : "off"],
+  ];
+}
+
+export function formatSummary(result: SynthResult): string {
+  const counts = countByType(result.resources);
+  const total = [...counts.values()].reduce((sum, count) => sum + count, 0);
+  const width = Math.max(...[...counts.keys()].map((type) => type.length));
+  const lines = [
+    `Stack ${result.stack}: ${total} resources`,
+    ...[...counts.entries()].map(([type, count]) => `  ${type.padEnd(width)}  ${count}`),
+    "Security settings:",
+    ...securitySummary(result).map(([label, value]) => `  ${label.padEnd(20)} ${value}`),
+  ];
+  return lines.join("\n");
+}
