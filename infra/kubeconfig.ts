@@ -21,7 +21,9 @@ export function renderKubeconfig(params: KubeconfigParams): string {
         cluster: { server: params.endpoint, "certificate-authority-data": params.certificateAuthorityData },
       },
     ],
-    contexts: [{ name: params.clusterName, context: { cluster: params.clusterName, user: params.clusterName } }],
+    contexts: [
+      { name: params.clusterName, context: { cluster: params.clusterName, user: params.clusterName } },
+    ],
     "current-context": params.clusterName,
     users: [
       {
@@ -30,7 +32,16 @@ export function renderKubeconfig(params: KubeconfigParams): string {
           exec: {
             apiVersion: "client.authentication.k8s.io/v1beta1",
             command: "aws",
-            args: ["eks", "get-token", "--cluster-name", params.clusterName, "--region", params.region, "--output", "json"],
+            args: [
+              "eks",
+              "get-token",
+              "--cluster-name",
+              params.clusterName,
+              "--region",
+              params.region,
+              "--output",
+              "json",
+            ],
             interactiveMode: "Never",
           },
         },

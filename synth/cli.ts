@@ -4,7 +4,8 @@ import { ConfigError } from "../infra/config";
 import { projectRoot, synthesize } from "./index";
 import { formatSummary } from "./summary";
 
-const usage = "usage: npm run synth -- <stack>... | --all [--out <dir>]   (stacks: Pulumi.<stack>.yaml files)";
+const usage =
+  "usage: npm run synth -- <stack>... | --all [--out <dir>]   (stacks: Pulumi.<stack>.yaml files)";
 
 /** Stacks are the Pulumi.<stack>.yaml files next to Pulumi.yaml. */
 export function stackNames(root = projectRoot): string[] {
@@ -26,7 +27,8 @@ function parseArguments(argv: string[]): { stacks: string[]; outDir: string } {
   }
   if (stacks.length === 0) throw new Error(usage);
   const unknown = stacks.filter((stack) => !stackNames().includes(stack));
-  if (unknown.length > 0) throw new Error(`no Pulumi.${unknown[0]}.yaml; stacks here: ${stackNames().join(", ")}`);
+  if (unknown.length > 0)
+    throw new Error(`no Pulumi.${unknown[0]}.yaml; stacks here: ${stackNames().join(", ")}`);
   return { stacks: [...new Set(stacks)], outDir };
 }
 

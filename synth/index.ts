@@ -58,7 +58,9 @@ interface RegisterRequest {
   getCustom(): boolean;
   getObject(): unknown;
   getDependenciesList(): string[];
-  getPropertydependenciesMap(): { forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void };
+  getPropertydependenciesMap(): {
+    forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void;
+  };
   getProtect(): boolean;
   getRetainondelete(): boolean;
   getProvider(): string;
@@ -75,12 +77,16 @@ interface MonitorWithRegister {
 export async function synthesize(stack: string, options: SynthOptions = {}): Promise<SynthResult> {
   const project = projectName();
   const rawConfig = readStackConfig(stack, options);
-  const region = typeof rawConfig["aws:region"] === "string" ? (rawConfig["aws:region"] as string) : "us-east-1";
+  const region =
+    typeof rawConfig["aws:region"] === "string" ? (rawConfig["aws:region"] as string) : "us-east-1";
 
   await pulumi.runtime.setMocks(platformMocks(region), project, stack, false);
   pulumi.runtime.setAllConfig(
     Object.fromEntries(
-      Object.entries(rawConfig).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]),
+      Object.entries(rawConfig).map(([key, value]) => [
+        key,
+        typeof value === "string" ? value : JSON.stringify(value),
+      ]),
     ),
   );
   const resources = recordRegistrations();
@@ -105,12 +111,16 @@ function recordRegistrations(): Promise<SynthResource>[] {
   const monitor = pulumi.runtime.getMonitor() as unknown as MonitorWithRegister;
   const register = monitor.registerResource.bind(monitor);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const rpc = require("@pulumi/pulumi/runtime/rpc") as { deserializeProperties(struct: unknown): Record<string, unknown> };
+  const rpc = require("@pulumi/pulumi/runtime/rpc") as {
+    deserializeProperties(struct: unknown): Record<string, unknown>;
+  };
   monitor.registerResource = (request, callback) => {
     let settle: (urn: string) => void = () => undefined;
     const urnPromise = new Promise<string>((resolve) => (settle = resolve));
     const propertyDependencies: Record<string, string[]> = {};
-    request.getPropertydependenciesMap().forEach((value, key) => (propertyDependencies[key] = value.getUrnsList()));
+    request
+      .getPropertydependenciesMap()
+      .forEach((value, key) => (propertyDependencies[key] = value.getUrnsList()));
     const base = {
       type: request.getType(),
       name: request.getName(),
@@ -154,7 +164,9 @@ async function resolveOutputs(outputs: Record<string, unknown>): Promise<Record<
     }
     return value;
   };
-  const entries = await Promise.all(Object.entries(outputs).map(async ([key, value]) => [key, await resolveOne(value)]));
+  const entries = await Promise.all(
+    Object.entries(outputs).map(async ([key, value]) => [key, await resolveOne(value)]),
+  );
   return Object.fromEntries(entries);
 }
 

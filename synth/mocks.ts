@@ -38,12 +38,17 @@ export function platformMocks(region: string): pulumi.runtime.Mocks {
       const hash = shortHash(args.type, args.name);
       const inputs = args.inputs as Record<string, unknown>;
       const physicalName = (inputs.name as string | undefined) ?? `${args.name}-${hash.slice(0, 7)}`;
-      const withId = (id: string, extra: Record<string, unknown> = {}) => ({ id, state: { ...inputs, ...extra } });
+      const withId = (id: string, extra: Record<string, unknown> = {}) => ({
+        id,
+        state: { ...inputs, ...extra },
+      });
       switch (args.type) {
         case "aws:ec2/vpc:Vpc":
           return withId(`vpc-${hash.slice(0, 17)}`, { arn: arn("ec2", `vpc/vpc-${hash.slice(0, 17)}`) });
         case "aws:ec2/subnet:Subnet":
-          return withId(`subnet-${hash.slice(0, 17)}`, { arn: arn("ec2", `subnet/subnet-${hash.slice(0, 17)}`) });
+          return withId(`subnet-${hash.slice(0, 17)}`, {
+            arn: arn("ec2", `subnet/subnet-${hash.slice(0, 17)}`),
+          });
         case "aws:ec2/internetGateway:InternetGateway":
           return withId(`igw-${hash.slice(0, 17)}`);
         case "aws:ec2/routeTable:RouteTable":
@@ -51,11 +56,15 @@ export function platformMocks(region: string): pulumi.runtime.Mocks {
         case "aws:ec2/natGateway:NatGateway":
           return withId(`nat-${hash.slice(0, 17)}`);
         case "aws:ec2/eip:Eip":
-          return withId(`eipalloc-${hash.slice(0, 17)}`, { publicIp: `198.51.100.${parseInt(hash.slice(0, 2), 16) % 250}` });
+          return withId(`eipalloc-${hash.slice(0, 17)}`, {
+            publicIp: `198.51.100.${parseInt(hash.slice(0, 2), 16) % 250}`,
+          });
         case "aws:ec2/vpcEndpoint:VpcEndpoint":
           return withId(`vpce-${hash.slice(0, 17)}`);
         case "aws:ec2/securityGroup:SecurityGroup":
-          return withId(`sg-${hash.slice(0, 17)}`, { arn: arn("ec2", `security-group/sg-${hash.slice(0, 17)}`) });
+          return withId(`sg-${hash.slice(0, 17)}`, {
+            arn: arn("ec2", `security-group/sg-${hash.slice(0, 17)}`),
+          });
         case "aws:kms/key:Key": {
           const keyId = `${hash.slice(0, 8)}-${hash.slice(8, 12)}-${hash.slice(12, 16)}-${hash.slice(16, 20)}-${hash.slice(20, 32)}`;
           return withId(keyId, { keyId, arn: arn("kms", `key/${keyId}`) });
@@ -65,7 +74,10 @@ export function platformMocks(region: string): pulumi.runtime.Mocks {
         case "aws:iam/role:Role":
           return withId(physicalName, { name: physicalName, arn: arn("iam", `role/${physicalName}`, false) });
         case "aws:iam/policy:Policy":
-          return withId(arn("iam", `policy/${physicalName}`, false), { name: physicalName, arn: arn("iam", `policy/${physicalName}`, false) });
+          return withId(arn("iam", `policy/${physicalName}`, false), {
+            name: physicalName,
+            arn: arn("iam", `policy/${physicalName}`, false),
+          });
         case "aws:sqs/queue:Queue":
           return withId(`https://sqs.${region}.amazonaws.com/${mockAccountId}/${physicalName}`, {
             name: physicalName,
@@ -80,12 +92,18 @@ export function platformMocks(region: string): pulumi.runtime.Mocks {
             endpoint: `https://${hash.slice(0, 32).toUpperCase()}.gr7.${region}.eks.amazonaws.com`,
             certificateAuthority: { data: Buffer.from(`mock CA for ${clusterName}`).toString("base64") },
             status: "ACTIVE",
-            vpcConfig: { ...(inputs.vpcConfig as object), clusterSecurityGroupId: `sg-${hash.slice(17, 34)}` },
+            vpcConfig: {
+              ...(inputs.vpcConfig as object),
+              clusterSecurityGroupId: `sg-${hash.slice(17, 34)}`,
+            },
           });
         }
         case "aws:eks/nodeGroup:NodeGroup":
           return withId(`${inputs.clusterName}:${inputs.nodeGroupName ?? physicalName}`, {
-            arn: arn("eks", `nodegroup/${inputs.clusterName}/${inputs.nodeGroupName ?? physicalName}/${hash.slice(0, 8)}`),
+            arn: arn(
+              "eks",
+              `nodegroup/${inputs.clusterName}/${inputs.nodeGroupName ?? physicalName}/${hash.slice(0, 8)}`,
+            ),
           });
         default:
           return withId(`${args.name}-${hash.slice(0, 8)}`);
@@ -95,7 +113,11 @@ export function platformMocks(region: string): pulumi.runtime.Mocks {
       switch (args.token) {
         case "aws:index/getAvailabilityZones:getAvailabilityZones": {
           const names = availabilityZonesFor(region);
-          return { names, zoneIds: names.map((_, index) => `${region.replace(/-/g, "")}-az${index + 1}`), state: "available" };
+          return {
+            names,
+            zoneIds: names.map((_, index) => `${region.replace(/-/g, "")}-az${index + 1}`),
+            state: "available",
+          };
         }
         case "aws:index/getCallerIdentity:getCallerIdentity":
           return {
@@ -105,11 +127,18 @@ export function platformMocks(region: string): pulumi.runtime.Mocks {
             id: mockAccountId,
           };
         case "aws:index/getPartition:getPartition":
-          return { partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws", id: "aws" };
+          return {
+            partition: "aws",
+            dnsSuffix: "amazonaws.com",
+            reverseDnsPrefix: "com.amazonaws",
+            id: "aws",
+          };
         case "aws:index/getRegion:getRegion":
           return { name: region, region, endpoint: `ec2.${region}.amazonaws.com`, id: region };
         default:
-          throw new Error(`the offline synth has no mock for data source ${args.token}; add one in synth/mocks.ts`);
+          throw new Error(
+            `the offline synth has no mock for data source ${args.token}; add one in synth/mocks.ts`,
+          );
       }
     },
   };

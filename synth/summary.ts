@@ -15,7 +15,8 @@ function onlyOf(resources: readonly SynthResource[], type: string): SynthResourc
 
 function field(value: unknown, ...path: string[]): unknown {
   return path.reduce<unknown>(
-    (node, key) => (node !== null && typeof node === "object" ? (node as Record<string, unknown>)[key] : undefined),
+    (node, key) =>
+      node !== null && typeof node === "object" ? (node as Record<string, unknown>)[key] : undefined,
     value,
   );
 }
@@ -24,17 +25,28 @@ function field(value: unknown, ...path: string[]): unknown {
 export function securitySummary(result: SynthResult): [string, string][] {
   const cluster = onlyOf(result.resources, "aws:eks/cluster:Cluster")?.inputs ?? {};
   const subnets = result.resources.filter((resource) => resource.type === "aws:ec2/subnet:Subnet");
-  const privateSubnets = subnets.filter((subnet) => field(subnet.inputs, "tags", "kubernetes.io/role/internal-elb") === "1");
+  const privateSubnets = subnets.filter(
+    (subnet) => field(subnet.inputs, "tags", "kubernetes.io/role/internal-elb") === "1",
+  );
   const zones = new Set(privateSubnets.map((subnet) => String(subnet.inputs.availabilityZone)));
   const publicCidrs = (field(cluster, "vpcConfig", "publicAccessCidrs") as string[] | undefined) ?? [];
   const logTypes = (cluster.enabledClusterLogTypes as string[] | undefined) ?? [];
-  const encrypted = ((field(cluster, "encryptionConfig", "resources") as string[] | undefined) ?? []).includes("secrets");
+  const encrypted = (
+    (field(cluster, "encryptionConfig", "resources") as string[] | undefined) ?? []
+  ).includes("secrets");
   return [
     ["Kubernetes", `${cluster.version} (${field(cluster, "upgradePolicy", "supportType")} support)`],
-    ["Compute", field(cluster, "computeConfig", "enabled") === true ? "EKS Auto Mode" : "managed system node group + Karpenter"],
+    [
+      "Compute",
+      field(cluster, "computeConfig", "enabled") === true
+        ? "EKS Auto Mode"
+        : "managed system node group + Karpenter",
+    ],
     [
       "API endpoint",
-      field(cluster, "vpcConfig", "endpointPublicAccess") === true ? `private + public from ${publicCidrs.join(", ")}` : "private only",
+      field(cluster, "vpcConfig", "endpointPublicAccess") === true
+        ? `private + public from ${publicCidrs.join(", ")}`
+        : "private only",
     ],
     ["Secrets encryption", encrypted ? "KMS envelope encryption (customer key)" : "NONE"],
     ["Control-plane logs", logTypes.length > 0 ? logTypes.join(", ") : "NONE"],

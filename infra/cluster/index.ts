@@ -107,7 +107,11 @@ export class Cluster extends pulumi.ComponentResource {
         bootstrapSelfManagedAddons: false,
         ...(auto
           ? {
-              computeConfig: { enabled: true, nodePools: [...autoModeNodePools], nodeRoleArn: this.nodeRole.arn },
+              computeConfig: {
+                enabled: true,
+                nodePools: [...autoModeNodePools],
+                nodeRoleArn: this.nodeRole.arn,
+              },
               kubernetesNetworkConfig: { elasticLoadBalancing: { enabled: true } },
               storageConfig: { blockStorage: { enabled: true } },
             }

@@ -28,7 +28,13 @@ export function managedPolicyArn(partition: string, policyName: string): string 
 }
 
 /** The five control-plane log types: all of them, because an incident needs the audit and authenticator trail. */
-export const controlPlaneLogTypes = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;
+export const controlPlaneLogTypes = [
+  "api",
+  "audit",
+  "authenticator",
+  "controllerManager",
+  "scheduler",
+] as const;
 
 /** Auto Mode's built-in pools: `system` for cluster-critical add-ons, `general-purpose` for workloads. */
 export const autoModeNodePools = ["system", "general-purpose"] as const;
@@ -48,7 +54,9 @@ export function serviceTrustPolicy(service: string, tagSession: boolean): string
 }
 
 /** Bottlerocket AMI type for the system node group: Graviton families (m7g, c8g, t4g…) run arm64. */
-export function bottlerocketAmiType(instanceTypes: readonly string[]): "BOTTLEROCKET_ARM_64" | "BOTTLEROCKET_x86_64" {
+export function bottlerocketAmiType(
+  instanceTypes: readonly string[],
+): "BOTTLEROCKET_ARM_64" | "BOTTLEROCKET_x86_64" {
   const isArm = (instanceType: string) => /^[a-z]+\d+[a-z]*g[a-z]*\./.test(instanceType);
   const arm = instanceTypes.filter(isArm);
   if (arm.length > 0 && arm.length < instanceTypes.length) {

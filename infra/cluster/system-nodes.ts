@@ -50,7 +50,11 @@ export class SystemNodes extends pulumi.ComponentResource {
       parent,
     );
 
-    const addon = (addonName: string, extra: Partial<aws.eks.AddonArgs> = {}, dependsOn: pulumi.Resource[] = []) =>
+    const addon = (
+      addonName: string,
+      extra: Partial<aws.eks.AddonArgs> = {},
+      dependsOn: pulumi.Resource[] = [],
+    ) =>
       new aws.eks.Addon(
         `${name}-${addonName}`,
         {
@@ -100,11 +104,17 @@ export class SystemNodes extends pulumi.ComponentResource {
         "vpc-cni",
         {
           podIdentityAssociations: [{ roleArn: cniRole.roleArn, serviceAccount: "aws-node" }],
-          configurationValues: JSON.stringify({ env: { ENABLE_PREFIX_DELEGATION: "true", WARM_PREFIX_TARGET: "1" } }),
+          configurationValues: JSON.stringify({
+            env: { ENABLE_PREFIX_DELEGATION: "true", WARM_PREFIX_TARGET: "1" },
+          }),
         },
         [podIdentityAgent],
       );
-      readiness.push(vpcCni, addon("kube-proxy"), coreDnsAddon(this, `${name}-coredns`, args.clusterName, args.tags, [nodeGroup, vpcCni]));
+      readiness.push(
+        vpcCni,
+        addon("kube-proxy"),
+        coreDnsAddon(this, `${name}-coredns`, args.clusterName, args.tags, [nodeGroup, vpcCni]),
+      );
     }
     this.readiness = readiness;
     this.registerOutputs({});

@@ -11,7 +11,8 @@ export const argocdSchema = z
   .strictObject({
     install: z
       .enum(["helm", "capability"], {
-        message: 'must be "helm" (the argo-cd chart, self-managed afterwards) or "capability" (EKS managed Argo CD)',
+        message:
+          'must be "helm" (the argo-cd chart, self-managed afterwards) or "capability" (EKS managed Argo CD)',
       })
       .default("helm"),
     /** Namespace Argo CD runs in (helm) or the capability's namespace; the cluster Secret and root Application go there. */
@@ -29,7 +30,10 @@ export const argocdSchema = z
           ),
         region: z
           .string()
-          .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must be the region of the Identity Center instance, e.g. eu-west-1"),
+          .regex(
+            /^[a-z]{2}(-gov)?-[a-z]+-\d$/,
+            "must be the region of the Identity Center instance, e.g. eu-west-1",
+          ),
         /** Identity Center group ids that become Argo CD admins (capability mode). */
         adminGroupIds: z.array(z.string().min(1)).default([]),
         viewerGroupIds: z.array(z.string().min(1)).default([]),
@@ -51,12 +55,18 @@ export const argocdSchema = z
 export const gitopsSchema = z.strictObject({
   repoUrl: z
     .string()
-    .regex(/^(https:\/\/|ssh:\/\/|git@)\S+$/, "must be the git URL Argo CD pulls addons/ from, e.g. https://github.com/acme/eks-gitops-platform.git")
+    .regex(
+      /^(https:\/\/|ssh:\/\/|git@)\S+$/,
+      "must be the git URL Argo CD pulls addons/ from, e.g. https://github.com/acme/eks-gitops-platform.git",
+    )
     .default("https://github.com/acme/eks-gitops-platform.git"),
   revision: z.string().min(1).default("main"),
   path: z
     .string()
-    .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, "must be a relative folder in the repo without leading or trailing slash, e.g. addons")
+    .regex(
+      /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/,
+      "must be a relative folder in the repo without leading or trailing slash, e.g. addons",
+    )
     .default("addons"),
   highAvailability: z.boolean().optional(),
   argocd: argocdSchema.default(argocdSchema.parse({})),

@@ -35,7 +35,9 @@ export class ConfigError extends Error {
   constructor(readonly problems: readonly ConfigProblem[]) {
     super(
       `Stack configuration is invalid (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
-        problems.map((problem) => `  - ${problem.key} = ${JSON.stringify(problem.value)}: ${problem.message}`).join("\n"),
+        problems
+          .map((problem) => `  - ${problem.key} = ${JSON.stringify(problem.value)}: ${problem.message}`)
+          .join("\n"),
     );
     this.name = "ConfigError";
   }
@@ -46,7 +48,12 @@ const regionPattern = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 /** Defaults that differ by environment: dev cheap and short-lived, prod hardened. */
 const environmentDefaults = {
   dev: { natGateways: "single", logRetentionDays: 7, deletionProtection: false, highAvailability: false },
-  staging: { natGateways: "single", logRetentionDays: 30, deletionProtection: false, highAvailability: false },
+  staging: {
+    natGateways: "single",
+    logRetentionDays: 30,
+    deletionProtection: false,
+    highAvailability: false,
+  },
   prod: { natGateways: "perAz", logRetentionDays: 365, deletionProtection: true, highAvailability: true },
 } as const;
 
@@ -63,7 +70,8 @@ export function resolvePlatformConfig(
     problems.push({
       key: "aws:region",
       value: context.region ?? null,
-      message: "must be an AWS region such as eu-west-1; set it with `pulumi config set aws:region eu-west-1`",
+      message:
+        "must be an AWS region such as eu-west-1; set it with `pulumi config set aws:region eu-west-1`",
     });
   }
   const parsed = platformSchema.safeParse(raw);
@@ -99,7 +107,10 @@ export function resolvePlatformConfig(
       logRetentionDays: config.cluster.logRetentionDays ?? defaults.logRetentionDays,
       deletionProtection: config.cluster.deletionProtection ?? defaults.deletionProtection,
     },
-    gitops: { ...config.gitops, highAvailability: config.gitops.highAvailability ?? defaults.highAvailability },
+    gitops: {
+      ...config.gitops,
+      highAvailability: config.gitops.highAvailability ?? defaults.highAvailability,
+    },
   };
 }
 
@@ -119,7 +130,8 @@ function toProblem(issue: z.core.$ZodIssue, raw: Record<string, unknown>, projec
 
 function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
   return path.reduce<unknown>(
-    (node, part) => (node !== null && typeof node === "object" ? (node as Record<PropertyKey, unknown>)[part] : undefined),
+    (node, part) =>
+      node !== null && typeof node === "object" ? (node as Record<PropertyKey, unknown>)[part] : undefined,
     raw,
   );
 }

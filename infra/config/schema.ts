@@ -10,7 +10,9 @@ import { findKubernetesVersion, kubernetesVersions, newestKubernetesVersion } fr
 
 const iamPrincipalArn = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}$/;
 const clusterNamePattern = /^[A-Za-z][A-Za-z0-9-]{0,37}$/;
-const logRetentionChoices = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+const logRetentionChoices = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
 const supportedVersions = kubernetesVersions.map((entry) => entry.version).join(", ");
 
 const cidr = z.string().superRefine((value, ctx) => {
@@ -93,7 +95,13 @@ export const clusterSchema = z.strictObject({
 });
 
 export const accessSchema = z.strictObject({
-  deployRoleArn: z.string().regex(iamPrincipalArn, "must be the IAM role ARN your pipeline assumes, e.g. arn:aws:iam::123456789012:role/github-deploy").optional(),
+  deployRoleArn: z
+    .string()
+    .regex(
+      iamPrincipalArn,
+      "must be the IAM role ARN your pipeline assumes, e.g. arn:aws:iam::123456789012:role/github-deploy",
+    )
+    .optional(),
   admins: principalList,
   viewers: principalList,
 });
@@ -101,13 +109,21 @@ export const accessSchema = z.strictObject({
 export const computeSchema = z.strictObject({
   mode: z
     .enum(["auto", "karpenter"], {
-      message: 'must be "auto" (EKS Auto Mode, the default) or "karpenter" (self-managed Karpenter on a system node group)',
+      message:
+        'must be "auto" (EKS Auto Mode, the default) or "karpenter" (self-managed Karpenter on a system node group)',
     })
     .default("auto"),
   systemNodeGroup: z
     .strictObject({
-      instanceTypes: z.array(z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/, "must be an EC2 instance type such as m7g.large")).min(1).default(["m7g.large"]),
-      minSize: z.number().int().min(2, "the system node group runs Karpenter and CoreDNS: keep at least 2 nodes").default(2),
+      instanceTypes: z
+        .array(z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/, "must be an EC2 instance type such as m7g.large"))
+        .min(1)
+        .default(["m7g.large"]),
+      minSize: z
+        .number()
+        .int()
+        .min(2, "the system node group runs Karpenter and CoreDNS: keep at least 2 nodes")
+        .default(2),
       maxSize: z.number().int().min(2).default(3),
     })
     .default({ instanceTypes: ["m7g.large"], minSize: 2, maxSize: 3 }),
@@ -152,21 +168,24 @@ export const platformSchema = z
       ctx.addIssue({
         code: "custom",
         path: ["expiresOn"],
-        message: "dev stacks are disposable and must carry an expiry date (the expire workflow destroys them after it); set e.g. 2026-12-31",
+        message:
+          "dev stacks are disposable and must carry an expiry date (the expire workflow destroys them after it); set e.g. 2026-12-31",
       });
     }
     if (config.environment === "prod" && config.cluster.publicAccessCidrs.length > 0) {
       ctx.addIssue({
         code: "custom",
         path: ["cluster", "publicAccessCidrs"],
-        message: "prod keeps the API endpoint private; reach it from a runner inside the VPC and remove this list",
+        message:
+          "prod keeps the API endpoint private; reach it from a runner inside the VPC and remove this list",
       });
     }
     if (config.access.deployRoleArn === undefined && config.access.admins.length === 0) {
       ctx.addIssue({
         code: "custom",
         path: ["access", "admins"],
-        message: "with the creator's admin access off, nobody could reach the cluster: set access.deployRoleArn or list at least one admin role ARN",
+        message:
+          "with the creator's admin access off, nobody could reach the cluster: set access.deployRoleArn or list at least one admin role ARN",
       });
     }
     if (config.compute.mode === "auto" && config.addons.cilium) {
@@ -192,7 +211,10 @@ export const platformSchema = z
         message: `must be at least minSize (${config.compute.systemNodeGroup.minSize})`,
       });
     }
-    if (config.cluster.logRetentionDays !== undefined && !logRetentionChoices.includes(config.cluster.logRetentionDays)) {
+    if (
+      config.cluster.logRetentionDays !== undefined &&
+      !logRetentionChoices.includes(config.cluster.logRetentionDays)
+    ) {
       ctx.addIssue({
         code: "custom",
         path: ["cluster", "logRetentionDays"],

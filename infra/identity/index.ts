@@ -21,7 +21,12 @@ export class ClusterAccess extends pulumi.ComponentResource {
     this.associations = accessGrants(args.access).map((grant) => {
       const entry = new aws.eks.AccessEntry(
         `${name}-${grant.logicalName}`,
-        { clusterName: args.clusterName, principalArn: grant.principalArn, type: "STANDARD", tags: args.tags },
+        {
+          clusterName: args.clusterName,
+          principalArn: grant.principalArn,
+          type: "STANDARD",
+          tags: args.tags,
+        },
         { parent: this },
       );
       return new aws.eks.AccessPolicyAssociation(
@@ -29,7 +34,9 @@ export class ClusterAccess extends pulumi.ComponentResource {
         {
           clusterName: args.clusterName,
           principalArn: entry.principalArn,
-          policyArn: pulumi.output(args.partition).apply((partition) => accessPolicyArn(partition, grant.accessPolicy)),
+          policyArn: pulumi
+            .output(args.partition)
+            .apply((partition) => accessPolicyArn(partition, grant.accessPolicy)),
           accessScope: { type: "cluster" },
         },
         { parent: this },

@@ -31,7 +31,11 @@ export class PodIdentityRole extends pulumi.ComponentResource {
     const parent = { parent: this };
     this.role = new aws.iam.Role(
       name,
-      { name: args.roleName, assumeRolePolicy: serviceTrustPolicy("pods.eks.amazonaws.com", true), tags: args.tags },
+      {
+        name: args.roleName,
+        assumeRolePolicy: serviceTrustPolicy("pods.eks.amazonaws.com", true),
+        tags: args.tags,
+      },
       parent,
     );
     this.roleArn = this.role.arn;
@@ -40,7 +44,9 @@ export class PodIdentityRole extends pulumi.ComponentResource {
         `${name}-${policyName}`,
         {
           role: this.role.name,
-          policyArn: pulumi.output(args.partition).apply((partition) => managedPolicyArn(partition, policyName)),
+          policyArn: pulumi
+            .output(args.partition)
+            .apply((partition) => managedPolicyArn(partition, policyName)),
         },
         parent,
       );

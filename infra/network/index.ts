@@ -131,7 +131,10 @@ export class Network extends pulumi.ComponentResource {
       );
       const routeTable = new aws.ec2.RouteTable(
         `${name}-private-${zoneSuffix}`,
-        { vpcId: vpc.id, tags: withName(args.tags, `${args.clusterName}-private-${planned.availabilityZone}`) },
+        {
+          vpcId: vpc.id,
+          tags: withName(args.tags, `${args.clusterName}-private-${planned.availabilityZone}`),
+        },
         parent,
       );
       privateRouteTables.push(routeTable);
@@ -186,7 +189,11 @@ export class Network extends pulumi.ComponentResource {
         assumeRolePolicy: JSON.stringify({
           Version: "2012-10-17",
           Statement: [
-            { Effect: "Allow", Principal: { Service: "vpc-flow-logs.amazonaws.com" }, Action: "sts:AssumeRole" },
+            {
+              Effect: "Allow",
+              Principal: { Service: "vpc-flow-logs.amazonaws.com" },
+              Action: "sts:AssumeRole",
+            },
           ],
         }),
         tags: args.tags,

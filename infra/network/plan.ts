@@ -28,7 +28,9 @@ export function parseCidr(cidr: string): { base: bigint; prefix: number } {
   const address = new Address4(cidr);
   const base = address.startAddress().bigInt();
   if (base !== new Address4(cidr.split("/")[0]).bigInt()) {
-    throw new Error(`"${cidr}" has host bits set; write it as ${address.startAddress().address}/${address.subnetMask}`);
+    throw new Error(
+      `"${cidr}" has host bits set; write it as ${address.startAddress().address}/${address.subnetMask}`,
+    );
   }
   return { base, prefix: address.subnetMask };
 }

@@ -1,0 +1,205 @@
+import { strict as assert } from "node:assert";
+import { ConfigError, resolvePlatformConfig } from "../../infra/config";
+import { accessGrants } from "../../infra/identity/access";
+
+const context = { project: "eks-gitops-platform", stack: "test", region: "eu-west-1" };
+const minimal = {
+  environment: "dev",
+  expiresOn: "2026-12-31",
+  access: { admins: ["arn:aws:iam::111122223333:role/platform-admins"] },
+};
+
+/** The problems a config produces, as "key = value: message" lines. */
+function problemsOf(raw: Record<string, unknown>, overrides: Partial<typeof context> = {}): string[] {
+  try {
+    resolvePlatformConfig(raw, { ...context, ...overrides });
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${error}`);
+    return error.problems.map(
+      (problem) => `${problem.key} = ${JSON.stringify(problem.value)}: ${problem.message}`,
+    );
+  }
+  return [];
+}
+
+function withPatch(patch: Record<string, unknown>): Record<string, unknown> {
+  return { ...minimal, ...patch };
+}
+
+describe("stack config", () => {
+  it("accepts a minimal dev config and fills every default", () => {
+    const config = resolvePlatformConfig(minimal, context);
+    assert.equal(config.network.vpcCidr, "10.0.0.0/16");
+    assert.equal(config.network.availabilityZoneCount, 3);
+    assert.equal(config.network.privateSubnetPrefix, 19);
+    assert.equal(config.network.natGateways, "single");
+    assert.equal(config.cluster.logRetentionDays, 7);
+    assert.equal(config.cluster.deletionProtection, false);
+    assert.equal(config.cluster.supportType, "STANDARD");
+    assert.deepEqual(config.cluster.publicAccessCidrs, []);
+    assert.equal(config.compute.mode, "auto");
+    assert.equal(config.cluster.name, "gitops-platform-test");
+    assert.equal(config.tags["expires-on"], "2026-12-31");
+  });
+
+  it("hardens prod by default: NAT per AZ, long retention, deletion protection, HA Argo CD", () => {
+    const config = resolvePlatformConfig(
+      { environment: "prod", access: { deployRoleArn: "arn:aws:iam::111122223333:role/deploy" } },
+      context,
+    );
+    assert.equal(config.network.natGateways, "perAz");
+    assert.equal(config.cluster.logRetentionDays, 365);
+    assert.equal(config.cluster.deletionProtection, true);
+    assert.equal(config.gitops.highAvailability, true);
+  });
+
+  const rejections: [string, Record<string, unknown>, RegExp][] = [
+    [
+      "a private subnet smaller than /20",
+      { network: { privateSubnetPrefix: 24 } },
+      /^eks-gitops-platform:network\.privateSubnetPrefix = 24: .*a \/24 leaves ~250 pod IPs per AZ.*use 19/,
+    ],
+    [
+      "fewer than 3 AZs",
+      { network: { availabilityZoneCount: 2 } },
+      /^eks-gitops-platform:network\.availabilityZoneCount = 2: .*at least 3 AZs/,
+    ],
+    [
+      "a VPC CIDR that cannot hold the subnets",
+      { network: { vpcCidr: "10.0.0.0/20" } },
+      /^eks-gitops-platform:network\.vpcCidr = "10\.0\.0\.0\/20": holds 4096 addresses but 3 private \/19 and 3 public \/24 subnets need 25344; use a \/16/,
+    ],
+    [
+      "a VPC CIDR with host bits",
+      { network: { vpcCidr: "10.0.5.0/16" } },
+      /network\.vpcCidr = "10\.0\.5\.0\/16": .*write it as 10\.0\.0\.0\/16/,
+    ],
+    [
+      "an unsupported Kubernetes version",
+      { cluster: { kubernetesVersion: "1.29" } },
+      /^eks-gitops-platform:cluster\.kubernetesVersion = "1\.29": is not a Kubernetes version this project supports on EKS \(1\.33, 1\.34, 1\.35, 1\.36\); use 1\.36/,
+    ],
+    [
+      "an admin that is not an IAM role or user ARN",
+      { access: { admins: ["111122223333"] } },
+      /^eks-gitops-platform:access\.admins\.0 = "111122223333": must be an IAM role or user ARN/,
+    ],
+    [
+      "an assumed-role session ARN as admin",
+      { access: { admins: ["arn:aws:sts::111122223333:assumed-role/admin/jane"] } },
+      /access\.admins\.0 = .*must be an IAM role or user ARN/,
+    ],
+    [
+      "a public endpoint open to 0.0.0.0/0",
+      { cluster: { publicAccessCidrs: ["0.0.0.0/0"] } },
+      /^eks-gitops-platform:cluster\.publicAccessCidrs\.0 = "0\.0\.0\.0\/0": opens the Kubernetes API .*203\.0\.113\.10\/32/,
+    ],
+    [
+      "an unknown compute mode",
+      { compute: { mode: "fargate" } },
+      /^eks-gitops-platform:compute\.mode = "fargate": must be "auto" .* or "karpenter"/,
+    ],
+    [
+      "Cilium on Auto Mode",
+      { addons: { cilium: true } },
+      /addons\.cilium = true: EKS Auto Mode does not support alternate CNI plugins.*compute\.mode: karpenter/,
+    ],
+    [
+      "the CoreDNS autoscaler on Auto Mode",
+      { addons: { corednsAutoscaler: true } },
+      /addons\.corednsAutoscaler = true: EKS Auto Mode runs DNS as a service on each node/,
+    ],
+    [
+      "a dev stack without expiry",
+      { expiresOn: undefined },
+      /^eks-gitops-platform:expiresOn = null: dev stacks .* must carry an expiry date/,
+    ],
+    ["a misspelt key", { netwrok: {} }, /^eks-gitops-platform:netwrok = \{\}: unknown config key/],
+    [
+      "a nested misspelt key",
+      { cluster: { kubernetesVerison: "1.35" } },
+      /^eks-gitops-platform:cluster\.kubernetesVerison = "1\.35": unknown config key/,
+    ],
+    [
+      "no principal at all",
+      { access: {} },
+      /access\.admins = null: with the creator's admin access off, nobody could reach the cluster/,
+    ],
+    [
+      "a bad log retention",
+      { cluster: { logRetentionDays: 10 } },
+      /cluster\.logRetentionDays = 10: is not a CloudWatch Logs retention period/,
+    ],
+  ];
+  for (const [what, patch, expected] of rejections) {
+    it(`rejects ${what}, naming the key, the value and the fix`, () => {
+      const problems = problemsOf(withPatch(patch));
+      assert.equal(problems.length, 1, problems.join("\n"));
+      assert.match(problems[0], expected);
+    });
+  }
+
+  it("refuses a public endpoint on prod even with a narrow CIDR", () => {
+    const problems = problemsOf({
+      environment: "prod",
+      access: minimal.access,
+      cluster: { publicAccessCidrs: ["203.0.113.10/32"] },
+    });
+    assert.deepEqual(problems.length, 1);
+    assert.match(
+      problems[0],
+      /cluster\.publicAccessCidrs = \["203\.0\.113\.10\/32"\]: prod keeps the API endpoint private/,
+    );
+  });
+
+  it("reports every problem at once, and a missing region", () => {
+    const problems = problemsOf(
+      withPatch({ network: { privateSubnetPrefix: 24, availabilityZoneCount: 2 } }),
+      { region: undefined },
+    );
+    assert.equal(problems.length, 3);
+    assert.match(problems[0], /^aws:region = null: must be an AWS region/);
+  });
+
+  it("accepts karpenter mode with Cilium and the CoreDNS autoscaler", () => {
+    const config = resolvePlatformConfig(
+      withPatch({ compute: { mode: "karpenter" }, addons: { cilium: true, corednsAutoscaler: true } }),
+      context,
+    );
+    assert.equal(config.compute.mode, "karpenter");
+    assert.deepEqual(config.compute.systemNodeGroup, {
+      instanceTypes: ["m7g.large"],
+      minSize: 2,
+      maxSize: 3,
+    });
+  });
+});
+
+describe("access grants", () => {
+  it("makes the deploy role and admins cluster admins and viewers read-only", () => {
+    const grants = accessGrants({
+      deployRoleArn: "arn:aws:iam::111122223333:role/github-deploy",
+      admins: ["arn:aws:iam::111122223333:role/team/admins"],
+      viewers: ["arn:aws:iam::111122223333:user/jane"],
+    });
+    assert.deepEqual(
+      grants.map((grant) => [grant.logicalName, grant.accessPolicy]),
+      [
+        ["role-github-deploy-111122223333", "AmazonEKSClusterAdminPolicy"],
+        ["role-team-admins-111122223333", "AmazonEKSClusterAdminPolicy"],
+        ["user-jane-111122223333", "AmazonEKSViewPolicy"],
+      ],
+    );
+  });
+
+  it("refuses a principal listed twice", () => {
+    assert.throws(
+      () =>
+        accessGrants({
+          admins: ["arn:aws:iam::111122223333:role/a"],
+          viewers: ["arn:aws:iam::111122223333:role/a"],
+        }),
+      /access\.viewers: arn:aws:iam::111122223333:role\/a is already granted access/,
+    );
+  });
+});
