@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
@@ -7,7 +7,15 @@ import type { SynthResource, SynthResult } from "./types";
 
 export type { SynthResource, SynthResult } from "./types";
 
-export const projectRoot = path.resolve(__dirname, "..");
+/** The folder holding Pulumi.yaml (found from here, so the bundled synth in out/.build finds it too). */
+export const projectRoot = findProjectRoot(__dirname);
+
+function findProjectRoot(start: string): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no Pulumi.yaml above ${start}`);
+  }
+}
 const secretSignature = "1b47061264138c4ac30d75fd1eb44270";
 const signatureKey = "4dabf18193072939515e22adb298388d";
 
