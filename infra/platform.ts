@@ -64,6 +64,7 @@ export async function definePlatform(): Promise<PlatformOutputs> {
     partition,
     subnetIds: network.privateSubnetIds,
     publicAccessCidrs: config.cluster.publicAccessCidrs,
+    privateAccessCidrs: [config.network.vpcCidr, ...config.cluster.privateAccessCidrs],
     keyArn: key.keyArn,
     logRetentionDays: config.cluster.logRetentionDays,
     deletionProtection: config.cluster.deletionProtection,

@@ -20,6 +20,8 @@ export interface ClusterArgs {
   readonly partition: pulumi.Input<string>;
   readonly subnetIds: pulumi.Input<string>[];
   readonly publicAccessCidrs: readonly string[];
+  /** Private networks (the VPC itself, VPN, peered runner VPCs) allowed to reach the private endpoint on 443. */
+  readonly privateAccessCidrs: readonly string[];
   readonly keyArn: pulumi.Input<string>;
   readonly logRetentionDays: number;
   readonly deletionProtection: boolean;
@@ -127,6 +129,25 @@ export class Cluster extends pulumi.ComponentResource {
         dependsOn: [logGroup, ...clusterRoleAttachments, ...nodeRoleAttachments],
         protect: args.deletionProtection,
       },
+    );
+
+    // The EKS-managed cluster security group only admits itself; a pipeline runner or VPN client inside these
+    // networks needs 443 to reach the private endpoint.
+    args.privateAccessCidrs.forEach(
+      (cidr, index) =>
+        new aws.vpc.SecurityGroupIngressRule(
+          `${name}-api-${index}`,
+          {
+            securityGroupId: this.cluster.vpcConfig.clusterSecurityGroupId,
+            cidrIpv4: cidr,
+            ipProtocol: "tcp",
+            fromPort: 443,
+            toPort: 443,
+            description: `Kubernetes API from ${cidr}`,
+            tags: args.tags,
+          },
+          parent,
+        ),
     );
 
     this.readiness = auto

@@ -84,6 +84,13 @@ export const clusterSchema = z.strictObject({
       }),
     )
     .default([]),
+  privateAccessCidrs: z
+    .array(
+      cidr.refine((value) => parseCidr(value).prefix >= 8, {
+        message: "is wider than a /8; list the private ranges of your runners or VPN, e.g. 10.100.0.0/16",
+      }),
+    )
+    .default([]),
   logRetentionDays: z.number().optional(),
   deletionProtection: z.boolean().optional(),
   kmsDeletionWindowDays: z

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { ConfigError } from "../../infra/config";
-import { synthesize, SynthResult } from "../../synth";
+import { synthesize, SynthResource, SynthResult } from "../../synth";
 import { ofType, single, synthesizedStack } from "../support/stacks";
 
 const fiveLogTypes = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
@@ -61,12 +61,16 @@ describe("synthesized stacks: the cluster", () => {
           authenticationMode: "API",
           bootstrapClusterCreatorAdminPermissions: false,
         });
-        const entries = ofType(result, "aws:eks/accessEntry:AccessEntry").map(
-          (entry) => entry.inputs.principalArn,
-        );
+        const fromConfig = (resource: SynthResource) =>
+          resource.parent.endsWith("platform:index:ClusterAccess::access");
+        const entries = ofType(result, "aws:eks/accessEntry:AccessEntry")
+          .filter(fromConfig)
+          .map((entry) => entry.inputs.principalArn);
         assert.ok(entries.includes("arn:aws:iam::111122223333:role/github-deploy"));
         assert.ok(entries.includes("arn:aws:iam::111122223333:role/platform-admins"));
-        const associations = ofType(result, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation");
+        const associations = ofType(result, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation").filter(
+          fromConfig,
+        );
         assert.equal(associations.length, entries.length);
         for (const association of associations) {
           assert.match(
@@ -272,5 +276,31 @@ describe("synthesizing a bad config", () => {
       changed.map((resource) => resource.type),
       ["aws:eks/cluster:Cluster"],
     );
+  });
+});
+
+describe("reaching the private endpoint", () => {
+  it("opens 443 on the cluster security group to the VPC and to the configured private networks only", async () => {
+    const result = await synthesize("dev", {
+      overrides: { cluster: { privateAccessCidrs: ["10.100.0.0/16"] } },
+    });
+    const cluster = single(result, "aws:eks/cluster:Cluster");
+    const rules = ofType(result, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
+    assert.deepEqual(
+      rules.map((rule) => [
+        rule.inputs.cidrIpv4,
+        rule.inputs.fromPort,
+        rule.inputs.toPort,
+        rule.inputs.ipProtocol,
+      ]),
+      [
+        ["10.40.0.0/16", 443, 443, "tcp"],
+        ["10.100.0.0/16", 443, 443, "tcp"],
+      ],
+    );
+    for (const rule of rules) {
+      assert.match(String(rule.inputs.securityGroupId), /^sg-[0-9a-f]{17}$/);
+      assert.ok(rule.dependencies.includes(cluster.urn), "the rule targets the cluster's own security group");
+    }
   });
 });
