@@ -76,7 +76,7 @@ export function resolvePlatformConfig(
   }
   const parsed = platformSchema.safeParse(raw);
   if (!parsed.success) {
-    problems.push(...parsed.error.issues.map((issue) => toProblem(issue, raw, context.project)));
+    problems.push(...parsed.error.issues.flatMap((issue) => toProblems(issue, raw, context.project)));
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
 
@@ -114,18 +114,22 @@ export function resolvePlatformConfig(
   };
 }
 
-function toProblem(issue: z.core.$ZodIssue, raw: Record<string, unknown>, project: string): ConfigProblem {
-  const [topKey, ...rest] = issue.path.map(String);
-  const key = `${project}:${[topKey, ...rest].filter((part) => part !== undefined).join(".")}`;
+/** One problem per zod issue; an issue about unknown keys becomes one problem per key. */
+function toProblems(issue: z.core.$ZodIssue, raw: Record<string, unknown>, project: string): ConfigProblem[] {
+  const problem = (path: readonly PropertyKey[], message: string): ConfigProblem => ({
+    key: `${project}:${path.map(String).join(".")}`,
+    value: valueAt(raw, path) ?? null,
+    message,
+  });
   if (issue.code === "unrecognized_keys") {
-    const where = [topKey, ...rest].filter((part) => part !== undefined).join(".");
-    return {
-      key: `${project}:${[where, issue.keys.join(",")].filter(Boolean).join(".")}`,
-      value: valueAt(raw, [...issue.path, issue.keys[0]]) ?? null,
-      message: `unknown config key${issue.keys.length > 1 ? "s" : ""} (a typo?); see the README's config reference for the keys this project reads`,
-    };
+    return issue.keys.map((unknownKey) =>
+      problem(
+        [...issue.path, unknownKey],
+        "unknown config key (a typo?); see the README's config reference for the keys this project reads",
+      ),
+    );
   }
-  return { key, value: valueAt(raw, issue.path) ?? null, message: issue.message };
+  return [problem(issue.path, issue.message)];
 }
 
 function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {

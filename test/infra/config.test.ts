@@ -152,6 +152,14 @@ describe("stack config", () => {
     );
   });
 
+  it("names each misspelt key separately", () => {
+    const problems = problemsOf(withPatch({ network: { vpcCdir: "10.0.0.0/16", natGateway: "single" } }));
+    assert.deepEqual(
+      problems.map((problem) => problem.split(" = ")[0]),
+      ["eks-gitops-platform:network.vpcCdir", "eks-gitops-platform:network.natGateway"],
+    );
+  });
+
   it("reports every problem at once, and a missing region", () => {
     const problems = problemsOf(
       withPatch({ network: { privateSubnetPrefix: 24, availabilityZoneCount: 2 } }),
