@@ -1,0 +1,125 @@
+import { strict as assert } from "assert";
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { policies, policyPackName } from "../../policies/pack";
+
+const root = path.join(__dirname, "..", "..");
+const policiesDir = path.join(root, "policies");
+const levels = ["advisory", "mandatory", "remediate", "disabled"];
+
+describe("policies: the pack", () => {
+  it("gives every policy a unique name, a how-to-fix description and an explicit level", () => {
+    const names = policies.map((policy) => policy.name);
+    assert.equal(new Set(names).size, names.length);
+    for (const policy of policies) {
+      assert.match(policy.name, /^[a-z0-9-]+$/, policy.name);
+      assert.notEqual(policy.name, "all");
+      assert.ok(["advisory", "mandatory"].includes(policy.enforcementLevel ?? ""), policy.name);
+      assert.ok(policy.description.length > 40 && !policy.description.includes("\n"), policy.name);
+    }
+  });
+
+  it("covers every mistake the issue lists", () => {
+    const names = new Set(policies.map((policy) => policy.name));
+    for (const required of [
+      "eks-endpoint-private",
+      "eks-secrets-encryption",
+      "kms-key-rotation",
+      "kms-deletion-window",
+      "eks-control-plane-logging",
+      "eks-cluster-log-group",
+      "eks-access-entries-only",
+      "eks-no-creator-admin",
+      "eks-no-aws-auth-configmap",
+      "eks-no-irsa-oidc-provider",
+      "eks-no-irsa-annotations",
+      "eks-version-supported",
+      "eks-version-upgrade-due",
+      "eks-standard-support",
+      "vpc-pod-subnet-size",
+      "vpc-private-subnet-no-public-ip",
+      "eks-multi-az",
+      "eks-auto-mode-consistent",
+      "eks-auto-mode-no-redundant-addons",
+      "sg-no-public-ingress",
+      "sg-open-egress",
+      "eks-fargate-namespaces",
+      "helm-release-pinned",
+      "argocd-source-pinned",
+      "dev-expiry-tag",
+      "dev-single-nat",
+      "prod-deletion-protection",
+    ]) {
+      assert.ok(names.has(required), required);
+    }
+  });
+
+  it("ships per-stack config files the CLI accepts: known policies, schema properties of the right type", () => {
+    const files = fs.readdirSync(path.join(policiesDir, "config")).filter((file) => file.endsWith(".json"));
+    assert.deepEqual(files.sort(), ["dev.json", "prod.json", "staging.json"]);
+    const byName = new Map(policies.map((policy) => [policy.name, policy]));
+    for (const file of files) {
+      const config = JSON.parse(fs.readFileSync(path.join(policiesDir, "config", file), "utf8")) as Record<
+        string,
+        unknown
+      >;
+      for (const [name, value] of Object.entries(config)) {
+        if (name === "all") {
+          assert.ok(levels.includes(value as string), `${file}: all`);
+          continue;
+        }
+        const policy = byName.get(name);
+        assert.ok(policy, `${file}: ${name} is not a policy of this pack`);
+        if (typeof value === "string") {
+          assert.ok(levels.includes(value), `${file}: ${name}`);
+          continue;
+        }
+        for (const [key, setting] of Object.entries(value as Record<string, unknown>)) {
+          if (key === "enforcementLevel") {
+            assert.ok(levels.includes(setting as string), `${file}: ${name}.${key}`);
+            continue;
+          }
+          const schema = policy.configSchema?.properties[key] as
+            { type?: string; enum?: unknown[] } | undefined;
+          assert.ok(schema, `${file}: ${name}.${key} is not in the policy's configSchema`);
+          const actual = Array.isArray(setting)
+            ? "array"
+            : Number.isInteger(setting)
+              ? "integer"
+              : typeof setting;
+          assert.equal(actual, schema.type, `${file}: ${name}.${key}`);
+          if (schema.enum) assert.ok(schema.enum.includes(setting), `${file}: ${name}.${key}`);
+        }
+      }
+    }
+  });
+
+  it("declares itself to the CLI: PulumiPolicy.yaml (nodejs) and a versioned package.json whose main is index.ts", () => {
+    assert.match(fs.readFileSync(path.join(policiesDir, "PulumiPolicy.yaml"), "utf8"), /^runtime: nodejs$/m);
+    const manifest = JSON.parse(fs.readFileSync(path.join(policiesDir, "package.json"), "utf8")) as {
+      version: string;
+      main: string;
+      name: string;
+    };
+    assert.match(manifest.version, /^\d+\.\d+\.\d+$/);
+    assert.equal(manifest.main, "index.ts");
+    assert.equal(manifest.name, policyPackName);
+  });
+
+  it("starts as an analyzer under the CLI's own policy-pack runner (type-checked TypeScript) and prints its port", async function () {
+    this.timeout(120_000);
+    const runner = path.join(root, "node_modules", "@pulumi", "pulumi", "cmd", "run-policy-pack");
+    const child = spawn(process.execPath, [runner, "127.0.0.1:0", "."], {
+      cwd: policiesDir,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const port = await new Promise<string>((resolve, reject) => {
+      child.stdout.on("data", (chunk: Buffer) => resolve(chunk.toString().trim()));
+      child.on("exit", (code) => reject(new Error(`policy pack exited with ${code}: ${stderr}`)));
+    }).finally(() => child.kill());
+    assert.match(port, /^\d+$/);
+  });
+});
