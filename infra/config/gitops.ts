@@ -15,11 +15,6 @@ export const argocdSchema = z
           'must be "helm" (the argo-cd chart, self-managed afterwards) or "capability" (EKS managed Argo CD)',
       })
       .default("helm"),
-    /** Namespace Argo CD runs in (helm) or the capability's namespace; the cluster Secret and root Application go there. */
-    namespace: z
-      .string()
-      .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a Kubernetes namespace name such as argocd")
-      .default("argocd"),
     identityCenter: z
       .strictObject({
         instanceArn: z

@@ -1,0 +1,136 @@
+import type { PlatformConfig } from "../config";
+
+/**
+ * The gitops-bridge contract: the Argo CD cluster Secret's labels are the add-on switches of this stack (the
+ * ApplicationSets in addons/ select clusters by them) and its annotations carry the infrastructure values the
+ * add-ons need (their templates read them). Pure functions, so every rule is testable without Pulumi.
+ */
+
+/** Where Argo CD reaches the cluster: itself when it runs inside it; the cluster ARN for the EKS capability. */
+export function clusterServer(config: PlatformConfig, clusterArn: string): string {
+  return config.gitops.argocd.install === "capability" ? clusterArn : "https://kubernetes.default.svc";
+}
+
+/** Which add-ons run on this stack, after the compute-mode rules (config validation already rejects the impossible). */
+export function enabledAddons(config: PlatformConfig): Record<string, boolean> {
+  const karpenterMode = config.compute.mode === "karpenter";
+  return {
+    // Argo CD manages its own chart only when it is installed from the chart; AWS runs the capability.
+    argocd: config.gitops.argocd.install === "helm",
+    cluster_base: true,
+    karpenter: config.addons.karpenter,
+    cilium: karpenterMode && config.addons.cilium,
+    falco: config.addons.falco,
+    kubecost: config.addons.kubecost,
+    coredns_autoscaler: karpenterMode && config.addons.corednsAutoscaler,
+  };
+}
+
+export function clusterSecretLabels(config: PlatformConfig): Record<string, string> {
+  const switches = Object.fromEntries(
+    Object.entries(enabledAddons(config)).map(([addon, enabled]) => [`enable_${addon}`, String(enabled)]),
+  );
+  return {
+    "argocd.argoproj.io/secret-type": "cluster",
+    environment: config.environment,
+    compute_mode: config.compute.mode,
+    argocd_availability: config.gitops.highAvailability ? "ha" : "single",
+    ...switches,
+  };
+}
+
+/** Infrastructure values, resolved (plain strings), that the annotations are built from. */
+export interface InfrastructureValues {
+  readonly accountId: string;
+  readonly partition: string;
+  readonly clusterName: string;
+  readonly clusterArn: string;
+  readonly endpoint: string;
+  readonly vpcId: string;
+  readonly privateSubnetIds: readonly string[];
+  readonly clusterSecurityGroupId: string;
+  /** Present when the karpenter add-on is on (both modes). */
+  readonly karpenterNodeRoleName?: string;
+  /** karpenter mode only. */
+  readonly karpenterControllerRoleArn?: string;
+  readonly karpenterInterruptionQueueName?: string;
+  /** karpenter mode with Cilium only. */
+  readonly ciliumOperatorRoleArn?: string;
+}
+
+/** The API server host without scheme or path, as Cilium's k8sServiceHost wants it. */
+export function endpointHost(endpoint: string): string {
+  return endpoint.replace(/^https?:\/\//, "").replace(/[/:].*$/, "");
+}
+
+/** Cilium keeps pods off a node until its agent runs there; Karpenter must add the same startup taint. */
+export const ciliumStartupTaint = {
+  key: "node.cilium.io/agent-not-ready",
+  value: "true",
+  effect: "NoExecute",
+} as const;
+
+export function clusterSecretAnnotations(
+  config: PlatformConfig,
+  infra: InfrastructureValues,
+): Record<string, string> {
+  const addons = enabledAddons(config);
+  const annotations: Record<string, string> = {
+    addons_repo_url: config.gitops.repoUrl,
+    addons_repo_revision: config.gitops.revision,
+    addons_repo_basepath: config.gitops.path,
+    aws_account_id: infra.accountId,
+    aws_partition: infra.partition,
+    aws_region: config.region,
+    aws_cluster_name: infra.clusterName,
+    aws_cluster_arn: infra.clusterArn,
+    aws_vpc_id: infra.vpcId,
+    aws_private_subnet_ids: infra.privateSubnetIds.join(","),
+    cluster_endpoint_host: endpointHost(infra.endpoint),
+    cluster_security_group_id: infra.clusterSecurityGroupId,
+  };
+  if (addons.karpenter) {
+    annotations.karpenter_node_role_name = required(infra.karpenterNodeRoleName, "karpenterNodeRoleName");
+    annotations.karpenter_node_class_kind = config.compute.mode === "auto" ? "NodeClass" : "EC2NodeClass";
+    // JSON lists: the node-pool patches insert them as YAML flow sequences.
+    annotations.karpenter_subnet_selector_terms = JSON.stringify(
+      infra.privateSubnetIds.map((id) => ({ id })),
+    );
+    annotations.karpenter_security_group_selector_terms = JSON.stringify([
+      { id: infra.clusterSecurityGroupId },
+    ]);
+    annotations.karpenter_startup_taints = JSON.stringify(addons.cilium ? [ciliumStartupTaint] : []);
+    if (config.compute.mode === "karpenter") {
+      annotations.karpenter_controller_role_arn = required(
+        infra.karpenterControllerRoleArn,
+        "karpenterControllerRoleArn",
+      );
+      annotations.karpenter_interruption_queue = required(
+        infra.karpenterInterruptionQueueName,
+        "karpenterInterruptionQueueName",
+      );
+    }
+  }
+  if (addons.cilium) {
+    annotations.cilium_operator_role_arn = required(infra.ciliumOperatorRoleArn, "ciliumOperatorRoleArn");
+  }
+  return annotations;
+}
+
+/** stringData of the cluster Secret (declarative-setup format). No credentials: Argo CD uses its own identity. */
+export function clusterSecretData(
+  config: PlatformConfig,
+  clusterName: string,
+  clusterArn: string,
+): Record<string, string> {
+  const server = clusterServer(config, clusterArn);
+  return config.gitops.argocd.install === "capability"
+    ? { name: clusterName, server }
+    : { name: clusterName, server, config: JSON.stringify({ tlsClientConfig: { insecure: false } }) };
+}
+
+function required(value: string | undefined, name: string): string {
+  if (value === undefined)
+    throw new Error(`cluster Secret annotation needs ${name}, which the add-on layer did not provide`);
+  return value;
+}
