@@ -1,0 +1,122 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { renderKubeconfig } from "../../infra/kubeconfig";
+import { autoModeBuiltInNodePools, readStackConfig, SdkInventory } from "../verify";
+import {
+  defaultDrainOptions,
+  KubectlArgoClient,
+  kubectlRunner,
+  realClock,
+  runTeardown,
+  TeardownTarget,
+} from ".";
+
+/**
+ * The ordered teardown as a command.
+ *
+ *   npm run teardown -- <stack> [--timeout-minutes N]   by hand, before or instead of `pulumi destroy`
+ *   ts-node ops/teardown/cli.ts --from-env              what OrderedTeardown's delete step runs (TEARDOWN_* variables)
+ *
+ * Exit 0 when drained (or nothing to drain), 1 when refused or timed out, with the reason on stderr.
+ */
+export interface TeardownInvocation {
+  readonly target: TeardownTarget;
+  readonly region: string;
+  /** Kubeconfig text; rendered from describe-cluster when omitted. */
+  readonly kubeconfig?: string;
+  readonly argocdNamespace: string;
+  readonly keep: readonly string[];
+  readonly timeoutMs: number;
+}
+
+export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv): TeardownInvocation {
+  if (argv[0] === "--from-env") {
+    const required = (name: string) => {
+      const value = env[name];
+      if (!value) throw new Error(`${name} is not set (OrderedTeardown passes it to this command)`);
+      return value;
+    };
+    const list = (name: string) => (env[name] ?? "").split(",").filter(Boolean);
+    return {
+      target: {
+        clusterName: required("TEARDOWN_CLUSTER_NAME"),
+        stack: env.TEARDOWN_STACK,
+        vpcId: env.TEARDOWN_VPC_ID || undefined,
+        deletionProtection: env.TEARDOWN_DELETION_PROTECTION === "true",
+        retainedNodePools: list("TEARDOWN_RETAINED_NODE_POOLS"),
+      },
+      region: required("TEARDOWN_REGION"),
+      kubeconfig: required("TEARDOWN_KUBECONFIG"),
+      argocdNamespace: env.TEARDOWN_ARGOCD_NAMESPACE || defaultDrainOptions.argocdNamespace,
+      keep: list("TEARDOWN_KEEP_APPLICATIONS"),
+      timeoutMs: Number(env.TEARDOWN_TIMEOUT_MINUTES || 20) * 60_000,
+    };
+  }
+  const [stack, ...rest] = argv;
+  if (!stack || stack.startsWith("-"))
+    throw new Error("usage: npm run teardown -- <stack> [--timeout-minutes N]");
+  const timeoutIndex = rest.indexOf("--timeout-minutes");
+  const minutes = timeoutIndex >= 0 ? Number(rest[timeoutIndex + 1]) : 20;
+  if (!(minutes > 0)) throw new Error("--timeout-minutes takes a positive number");
+  const config = readStackConfig(stack);
+  return {
+    target: {
+      clusterName: config.cluster.name,
+      stack,
+      deletionProtection: config.cluster.deletionProtection,
+      retainedNodePools: config.compute.mode === "auto" ? autoModeBuiltInNodePools : [],
+    },
+    region: config.region,
+    argocdNamespace: defaultDrainOptions.argocdNamespace,
+    keep: [],
+    timeoutMs: minutes * 60_000,
+  };
+}
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const invocation = parseInvocation(argv, env);
+  const inventory = new SdkInventory({ region: invocation.region });
+  const log = (message: string) => process.stderr.write(`teardown: ${message}\n`);
+  const workDir = mkdtempSync(path.join(tmpdir(), "teardown-"));
+  try {
+    const argo = async () => {
+      let kubeconfig = invocation.kubeconfig;
+      if (!kubeconfig) {
+        const cluster = await inventory.describeCluster(invocation.target.clusterName);
+        kubeconfig = renderKubeconfig({
+          clusterName: invocation.target.clusterName,
+          endpoint: cluster?.endpoint ?? "",
+          certificateAuthorityData: cluster?.certificateAuthorityData ?? "",
+          region: invocation.region,
+        });
+      }
+      const file = path.join(workDir, "kubeconfig");
+      writeFileSync(file, kubeconfig, { mode: 0o600 });
+      return new KubectlArgoClient(kubectlRunner(file));
+    };
+    const report = await runTeardown(
+      invocation.target,
+      { inventory, argo, clock: realClock },
+      {
+        ...defaultDrainOptions,
+        argocdNamespace: invocation.argocdNamespace,
+        keep: invocation.keep,
+        timeoutMs: invocation.timeoutMs,
+        log,
+      },
+    );
+    log(
+      `done in ${Math.round(report.waitedMs / 1000)} s: deleted ${report.deletedApplications.length} Application(s), ${report.deletedApplicationSets.length} ApplicationSet(s); no load balancers, volumes or pool nodes left`,
+    );
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), process.env).catch((error: unknown) => {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exitCode = 1;
+  });
+}

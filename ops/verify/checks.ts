@@ -1,0 +1,321 @@
+import type { PlatformConfig } from "../../infra/config";
+import { parseCidr } from "../../infra/network/plan";
+import { accessGrants } from "../../infra/identity/access";
+import { controlPlaneLogTypes } from "../../infra/cluster/policies";
+import type {
+  LeftoverInterface,
+  Leftovers,
+  ObservedAccessEntry,
+  ObservedCluster,
+  ObservedKey,
+  ObservedLogGroup,
+  ObservedSubnet,
+} from "./inventory";
+
+/** mandatory: a promise of the stack is broken (non-zero exit); advisory: worth a look, not a failure. */
+export type Severity = "mandatory" | "advisory";
+
+export interface Finding {
+  readonly check: string;
+  readonly severity: Severity;
+  readonly ok: boolean;
+  readonly expected: string;
+  readonly actual: string;
+  /** What to do about a drift. */
+  readonly fix?: string;
+}
+
+/** Everything read from AWS about one stack. */
+export interface Observation {
+  readonly cluster: ObservedCluster | undefined;
+  readonly accessEntries: readonly ObservedAccessEntry[];
+  /** One per encryption key the cluster uses. */
+  readonly keys: readonly ObservedKey[];
+  readonly controlPlaneLogGroup: ObservedLogGroup | undefined;
+  readonly subnets: readonly ObservedSubnet[];
+  readonly leftovers: Leftovers;
+  readonly detachedInterfaces: readonly LeftoverInterface[];
+}
+
+const list = (values: readonly string[]) => (values.length === 0 ? "(none)" : [...values].sort().join(", "));
+const sameSet = (a: readonly string[], b: readonly string[]) => list(a) === list(b);
+const reapply = "run `pulumi up` on the stack to put it back (or change the config if the change was meant)";
+
+/**
+ * Compares what AWS reports with what the stack's config promises. Pure: returns one finding per check, passing or
+ * not, so the report shows what was checked as well as what drifted.
+ */
+export function checkStack(config: PlatformConfig, observed: Observation): Finding[] {
+  const cluster = observed.cluster;
+  if (!cluster) {
+    return [
+      {
+        check: "cluster exists",
+        severity: "mandatory",
+        ok: false,
+        expected: `EKS cluster ${config.cluster.name} in ${config.region}`,
+        actual: "no such cluster",
+        fix: "deploy the stack with `pulumi up`, or check the region and credentials",
+      },
+    ];
+  }
+  const findings: Finding[] = [];
+  const add = (finding: Omit<Finding, "fix"> & { fix?: string }) =>
+    findings.push(finding.ok ? { ...finding, fix: undefined } : finding);
+  const publicWanted = config.cluster.publicAccessCidrs.length > 0;
+
+  add({
+    check: "private endpoint access",
+    severity: "mandatory",
+    ok: cluster.endpointPrivateAccess,
+    expected: "enabled",
+    actual: cluster.endpointPrivateAccess ? "enabled" : "disabled",
+    fix: reapply,
+  });
+  add({
+    check: "public endpoint access",
+    severity: "mandatory",
+    ok:
+      cluster.endpointPublicAccess === publicWanted &&
+      (!publicWanted || sameSet(cluster.publicAccessCidrs, config.cluster.publicAccessCidrs)),
+    expected: publicWanted ? `public, limited to ${list(config.cluster.publicAccessCidrs)}` : "private only",
+    actual: cluster.endpointPublicAccess
+      ? `public, open to ${list(cluster.publicAccessCidrs)}`
+      : "private only",
+    fix: reapply,
+  });
+  const missingLogs = controlPlaneLogTypes.filter((type) => !cluster.enabledLogTypes.includes(type));
+  add({
+    check: "control-plane logging",
+    severity: "mandatory",
+    ok: missingLogs.length === 0,
+    expected: list(controlPlaneLogTypes),
+    actual: missingLogs.length === 0 ? list(cluster.enabledLogTypes) : `missing ${list(missingLogs)}`,
+    fix: reapply,
+  });
+  const secretKeys = cluster.encryption.filter(
+    (entry) => entry.resources.includes("secrets") && entry.keyArn,
+  );
+  add({
+    check: "secrets envelope encryption",
+    severity: "mandatory",
+    ok: secretKeys.length > 0,
+    expected: "secrets encrypted with the stack's KMS key",
+    actual: secretKeys.length > 0 ? secretKeys.map((entry) => entry.keyArn).join(", ") : "not configured",
+    fix: "envelope encryption cannot be removed once on; a cluster without it must be re-created",
+  });
+  for (const key of observed.keys) {
+    add({
+      check: `KMS key ${key.keyId} rotation`,
+      severity: "mandatory",
+      ok: key.rotationEnabled && key.state === "Enabled",
+      expected: "Enabled, automatic rotation on",
+      actual: `${key.state}, rotation ${key.rotationEnabled ? "on" : "off"}`,
+      fix: reapply,
+    });
+  }
+  if (cluster.authenticationMode !== undefined) {
+    add({
+      check: "authentication mode",
+      severity: "mandatory",
+      ok: cluster.authenticationMode === "API",
+      expected: "API (access entries only, no aws-auth ConfigMap)",
+      actual: cluster.authenticationMode,
+      fix: reapply,
+    });
+  }
+  add({
+    check: "Kubernetes version",
+    severity: "advisory",
+    ok: cluster.version === config.cluster.kubernetesVersion,
+    expected: config.cluster.kubernetesVersion,
+    actual: cluster.version,
+    fix: "EKS upgraded it (end of standard support) or someone did by hand: set cluster.kubernetesVersion to match, it can never go back",
+  });
+  if (cluster.supportType !== undefined) {
+    add({
+      check: "upgrade policy",
+      severity: "advisory",
+      ok: cluster.supportType === config.cluster.supportType,
+      expected: config.cluster.supportType,
+      actual: cluster.supportType,
+      fix: reapply,
+    });
+  }
+  if (cluster.deletionProtection !== undefined) {
+    add({
+      check: "deletion protection",
+      severity: config.cluster.deletionProtection ? "mandatory" : "advisory",
+      ok: cluster.deletionProtection === config.cluster.deletionProtection,
+      expected: config.cluster.deletionProtection ? "on" : "off",
+      actual: cluster.deletionProtection ? "on" : "off",
+      fix: reapply,
+    });
+  }
+  findings.push(...checkAccess(config, observed.accessEntries));
+  findings.push(...checkLogGroup(config, observed.controlPlaneLogGroup));
+  findings.push(...checkSubnets(config, observed.subnets));
+
+  const leftovers = observed.leftovers;
+  add({
+    check: "unattached EBS volumes",
+    severity: "advisory",
+    ok: leftovers.volumes.every((volume) => volume.state !== "available"),
+    expected: "none (a released PersistentVolume with reclaimPolicy Retain keeps costing)",
+    actual: list(
+      leftovers.volumes
+        .filter((volume) => volume.state === "available")
+        .map((volume) => `${volume.id} ${volume.sizeGiB} GiB`),
+    ),
+    fix: "delete the volumes you no longer need (`aws ec2 delete-volume --volume-id …`)",
+  });
+  add({
+    check: "detached network interfaces",
+    severity: "advisory",
+    ok: observed.detachedInterfaces.length === 0,
+    expected: "none (a leaked ENI blocks deleting the VPC)",
+    actual: list(observed.detachedInterfaces.map((eni) => `${eni.id} ${eni.description}`.trim())),
+    fix: "delete them with `aws ec2 delete-network-interface` once you know what left them",
+  });
+  findings.push({
+    check: "load balancers created in-cluster",
+    severity: "advisory",
+    ok: true,
+    expected: "informational",
+    actual: list(leftovers.loadBalancers.map((lb) => `${lb.name} (${lb.type})`)),
+  });
+  return findings;
+}
+
+function checkAccess(config: PlatformConfig, entries: readonly ObservedAccessEntry[]): Finding[] {
+  const findings: Finding[] = [];
+  const grants = accessGrants(config.access);
+  const byPrincipal = new Map(entries.map((entry) => [entry.principalArn, entry]));
+  for (const grant of grants) {
+    const entry = byPrincipal.get(grant.principalArn);
+    const ok = entry !== undefined && entry.policies.includes(grant.accessPolicy);
+    findings.push({
+      check: `access entry ${grant.principalArn}`,
+      severity: "mandatory",
+      ok,
+      expected: grant.accessPolicy,
+      actual: entry ? list(entry.policies) : "no access entry",
+      ...(ok ? {} : { fix: reapply }),
+    });
+  }
+  // Node and service entries (type EC2, EC2_LINUX, …) are created by EKS itself; only people and CI get STANDARD.
+  const declared = new Set(grants.map((grant) => grant.principalArn));
+  const extra = entries.filter((entry) => entry.type === "STANDARD" && !declared.has(entry.principalArn));
+  findings.push({
+    check: "undeclared access entries",
+    severity: "mandatory",
+    ok: extra.length === 0,
+    expected: "only the principals in access.deployRoleArn, access.admins and access.viewers",
+    actual:
+      extra.length === 0
+        ? "none"
+        : extra.map((entry) => `${entry.principalArn} (${list(entry.policies)})`).join(", "),
+    ...(extra.length === 0
+      ? {}
+      : {
+          fix: "add the principal to the stack's access config, or delete the entry: `aws eks delete-access-entry`",
+        }),
+  });
+  return findings;
+}
+
+function checkLogGroup(config: PlatformConfig, group: ObservedLogGroup | undefined): Finding[] {
+  const name = `/aws/eks/${config.cluster.name}/cluster`;
+  if (!group) {
+    return [
+      {
+        check: `log group ${name}`,
+        severity: "mandatory",
+        ok: false,
+        expected: `exists with ${config.cluster.logRetentionDays} days retention`,
+        actual: "missing",
+        fix: reapply,
+      },
+    ];
+  }
+  const ok = group.retentionInDays === config.cluster.logRetentionDays;
+  return [
+    {
+      check: `log group ${name} retention`,
+      severity: "mandatory",
+      ok,
+      expected: `${config.cluster.logRetentionDays} days`,
+      actual: group.retentionInDays === undefined ? "never expire" : `${group.retentionInDays} days`,
+      ...(ok ? {} : { fix: reapply }),
+    },
+    {
+      check: `log group ${name} encryption`,
+      severity: "advisory",
+      ok: group.kmsKeyId !== undefined,
+      expected: "KMS-encrypted",
+      actual: group.kmsKeyId ?? "AWS-owned key",
+      ...(group.kmsKeyId !== undefined ? {} : { fix: reapply }),
+    },
+  ];
+}
+
+function checkSubnets(config: PlatformConfig, subnets: readonly ObservedSubnet[]): Finding[] {
+  const zones = new Set(subnets.map((subnet) => subnet.availabilityZone));
+  const small = subnets.filter(
+    (subnet) => parseCidr(subnet.cidrBlock).prefix > config.network.privateSubnetPrefix,
+  );
+  const publicIps = subnets.filter((subnet) => subnet.mapPublicIpOnLaunch);
+  return [
+    {
+      check: "cluster subnets span AZs",
+      severity: "mandatory",
+      ok: zones.size >= config.network.availabilityZoneCount,
+      expected: `at least ${config.network.availabilityZoneCount} AZs`,
+      actual: `${zones.size} (${list([...zones])})`,
+      ...(zones.size >= config.network.availabilityZoneCount ? {} : { fix: reapply }),
+    },
+    {
+      check: "cluster subnet size",
+      severity: "mandatory",
+      ok: small.length === 0,
+      expected: `/${config.network.privateSubnetPrefix} or larger (pod IPs come from these subnets)`,
+      actual:
+        small.length === 0
+          ? list(subnets.map((subnet) => subnet.cidrBlock))
+          : `too small: ${list(small.map((s) => `${s.id} ${s.cidrBlock}`))}`,
+      ...(small.length === 0 ? {} : { fix: reapply }),
+    },
+    {
+      check: "cluster subnets are private",
+      severity: "mandatory",
+      ok: publicIps.length === 0,
+      expected: "no public IPs on launch",
+      actual:
+        publicIps.length === 0
+          ? "none assign public IPs"
+          : `public IPs on ${list(publicIps.map((subnet) => subnet.id))}`,
+      ...(publicIps.length === 0 ? {} : { fix: reapply }),
+    },
+  ];
+}
+
+/** Non-zero when any mandatory check failed. */
+export function exitCodeFor(findings: readonly Finding[]): number {
+  return findings.some((finding) => !finding.ok && finding.severity === "mandatory") ? 1 : 0;
+}
+
+export function formatFindings(stack: string, findings: readonly Finding[]): string {
+  const drifts = findings.filter((finding) => !finding.ok);
+  const mark = (finding: Finding) =>
+    finding.ok ? "ok   " : finding.severity === "mandatory" ? "DRIFT" : "warn ";
+  const lines = findings.map(
+    (finding) =>
+      `${mark(finding)} ${finding.check}: ${finding.ok ? finding.actual : `expected ${finding.expected}, found ${finding.actual}`}` +
+      (finding.fix ? `\n      fix: ${finding.fix}` : ""),
+  );
+  const mandatory = drifts.filter((finding) => finding.severity === "mandatory").length;
+  return [
+    `Live check of stack ${stack}: ${findings.length} checks, ${mandatory} mandatory drift(s), ${drifts.length - mandatory} warning(s)`,
+    ...lines,
+  ].join("\n");
+}

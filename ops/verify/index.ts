@@ -1,0 +1,67 @@
+import { autoModeNodePools } from "../../infra/cluster/policies";
+import type { PlatformConfig } from "../../infra/config";
+import { checkStack, exitCodeFor, Finding, Observation } from "./checks";
+import type { AccessEntryReader, AwsInventory, Leftovers } from "./inventory";
+
+export { checkStack, exitCodeFor, formatFindings } from "./checks";
+export type { Finding, Observation, Severity } from "./checks";
+export * from "./inventory";
+export { readStackConfig } from "./stack-config";
+
+/** Auto Mode's built-in pools: they run Argo CD itself, and EKS terminates their nodes with the cluster. */
+export const autoModeBuiltInNodePools: readonly string[] = autoModeNodePools;
+
+const nothingLeft: Leftovers = { loadBalancers: [], volumes: [], instances: [] };
+
+/** Reads everything the checks need; `accessEntries` overrides the inventory's reader (moto has no such API). */
+export async function observeStack(
+  config: PlatformConfig,
+  inventory: AwsInventory,
+  accessEntries: AccessEntryReader = inventory,
+): Promise<Observation> {
+  const described = await inventory.describeCluster(config.cluster.name);
+  if (!described) {
+    return {
+      cluster: undefined,
+      accessEntries: [],
+      keys: [],
+      controlPlaneLogGroup: undefined,
+      subnets: [],
+      leftovers: nothingLeft,
+      detachedInterfaces: [],
+    };
+  }
+  const subnets = await inventory.describeSubnets(described.subnetIds);
+  const cluster = { ...described, vpcId: described.vpcId || (subnets[0]?.vpcId ?? "") };
+  const keyArns = [...new Set(cluster.encryption.map((entry) => entry.keyArn).filter(Boolean))];
+  const [entries, keys, controlPlaneLogGroup, leftovers, detachedInterfaces] = await Promise.all([
+    accessEntries.listAccessEntries(cluster.name),
+    Promise.all(keyArns.map((arn) => inventory.describeKey(arn))),
+    inventory.describeLogGroup(`/aws/eks/${cluster.name}/cluster`),
+    inventory.findLeftovers({
+      clusterName: cluster.name,
+      vpcId: cluster.vpcId,
+      retainedNodePools: autoModeBuiltInNodePools,
+    }),
+    inventory.findDetachedInterfaces(cluster.vpcId),
+  ]);
+  return {
+    cluster,
+    accessEntries: entries,
+    keys,
+    controlPlaneLogGroup,
+    subnets,
+    leftovers,
+    detachedInterfaces,
+  };
+}
+
+/** The whole live check of one stack: read, compare, and the exit code `npm run verify` ends with. */
+export async function verifyStack(
+  config: PlatformConfig,
+  inventory: AwsInventory,
+  accessEntries?: AccessEntryReader,
+): Promise<{ findings: Finding[]; exitCode: number }> {
+  const findings = checkStack(config, await observeStack(config, inventory, accessEntries));
+  return { findings, exitCode: exitCodeFor(findings) };
+}

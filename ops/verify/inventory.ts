@@ -1,0 +1,406 @@
+import { CloudWatchLogsClient, DescribeLogGroupsCommand } from "@aws-sdk/client-cloudwatch-logs";
+import {
+  DescribeInstancesCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeSubnetsCommand,
+  DescribeVolumesCommand,
+  EC2Client,
+  Filter,
+} from "@aws-sdk/client-ec2";
+import {
+  DescribeClusterCommand,
+  EKSClient,
+  ListAccessEntriesCommand,
+  ListAssociatedAccessPoliciesCommand,
+  DescribeAccessEntryCommand,
+  ResourceNotFoundException,
+} from "@aws-sdk/client-eks";
+import {
+  DescribeLoadBalancersCommand,
+  DescribeTagsCommand,
+  ElasticLoadBalancingV2Client,
+  LoadBalancer,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
+import { DescribeKeyCommand, GetKeyRotationStatusCommand, KMSClient } from "@aws-sdk/client-kms";
+
+/** What describe-cluster tells about the promises the stack makes. */
+export interface ObservedCluster {
+  readonly name: string;
+  readonly status: string;
+  readonly version: string;
+  readonly endpointPrivateAccess: boolean;
+  readonly endpointPublicAccess: boolean;
+  readonly publicAccessCidrs: readonly string[];
+  readonly enabledLogTypes: readonly string[];
+  /** KMS key ARNs used for envelope encryption, and what they encrypt. */
+  readonly encryption: readonly { readonly keyArn: string; readonly resources: readonly string[] }[];
+  readonly authenticationMode?: string;
+  readonly supportType?: string;
+  /** undefined when the API (or an emulator) does not report it. */
+  readonly deletionProtection?: boolean;
+  /** "" when not reported (moto); observeStack then takes it from the cluster's subnets. */
+  readonly vpcId: string;
+  readonly subnetIds: readonly string[];
+  readonly endpoint?: string;
+  readonly certificateAuthorityData?: string;
+}
+
+export interface ObservedAccessEntry {
+  readonly principalArn: string;
+  readonly type: string;
+  /** Access policy names (the last part of the ARN), e.g. AmazonEKSClusterAdminPolicy. */
+  readonly policies: readonly string[];
+}
+
+export interface ObservedKey {
+  readonly keyId: string;
+  readonly state: string;
+  readonly rotationEnabled: boolean;
+}
+
+export interface ObservedLogGroup {
+  readonly name: string;
+  readonly retentionInDays?: number;
+  readonly kmsKeyId?: string;
+}
+
+export interface ObservedSubnet {
+  readonly id: string;
+  readonly vpcId: string;
+  readonly cidrBlock: string;
+  readonly availabilityZone: string;
+  readonly mapPublicIpOnLaunch: boolean;
+}
+
+export interface LeftoverLoadBalancer {
+  readonly arn: string;
+  readonly name: string;
+  readonly type: string;
+}
+export interface LeftoverVolume {
+  readonly id: string;
+  readonly state: string;
+  readonly sizeGiB: number;
+}
+export interface LeftoverInstance {
+  readonly id: string;
+  readonly state: string;
+  readonly nodePool: string;
+}
+export interface LeftoverInterface {
+  readonly id: string;
+  readonly status: string;
+  readonly description: string;
+}
+
+/** AWS resources created from inside the cluster that would block deleting the VPC or keep costing money. */
+export interface Leftovers {
+  readonly loadBalancers: readonly LeftoverLoadBalancer[];
+  readonly volumes: readonly LeftoverVolume[];
+  readonly instances: readonly LeftoverInstance[];
+}
+
+export interface LeftoverQuery {
+  readonly clusterName: string;
+  readonly vpcId: string;
+  /**
+   * Node pools whose nodes may stay: Auto Mode's built-in pools run Argo CD itself and EKS terminates them with
+   * the cluster ("Delete a cluster", EKS User Guide). Nodes of every other pool must be gone first.
+   */
+  readonly retainedNodePools: readonly string[];
+}
+
+/** Reads access entries; separate because moto has no access-entry API, so tests inject a fake. */
+export interface AccessEntryReader {
+  listAccessEntries(clusterName: string): Promise<ObservedAccessEntry[]>;
+}
+
+/** Every AWS read the live check and the teardown make. */
+export interface AwsInventory extends AccessEntryReader {
+  describeCluster(name: string): Promise<ObservedCluster | undefined>;
+  describeKey(keyArn: string): Promise<ObservedKey>;
+  describeLogGroup(name: string): Promise<ObservedLogGroup | undefined>;
+  describeSubnets(ids: readonly string[]): Promise<ObservedSubnet[]>;
+  findLeftovers(query: LeftoverQuery): Promise<Leftovers>;
+  /** ENIs in the VPC that nothing uses any more (status "available"): leaked and blocking VPC deletion. */
+  findDetachedInterfaces(vpcId: string): Promise<LeftoverInterface[]>;
+}
+
+export interface SdkInventoryOptions {
+  readonly region: string;
+  /** For emulators (moto) and VPC endpoints; the SDK also reads AWS_ENDPOINT_URL. */
+  readonly endpoint?: string;
+}
+
+const liveInstanceStates = ["pending", "running", "stopping", "stopped", "shutting-down"];
+
+/** AwsInventory over the AWS SDK for JavaScript v3. */
+export class SdkInventory implements AwsInventory {
+  private readonly eks: EKSClient;
+  private readonly ec2: EC2Client;
+  private readonly elb: ElasticLoadBalancingV2Client;
+  private readonly kms: KMSClient;
+  private readonly logs: CloudWatchLogsClient;
+
+  constructor(options: SdkInventoryOptions) {
+    const config = {
+      region: options.region,
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      maxAttempts: 5,
+    };
+    this.eks = new EKSClient(config);
+    this.ec2 = new EC2Client(config);
+    this.elb = new ElasticLoadBalancingV2Client(config);
+    this.kms = new KMSClient(config);
+    this.logs = new CloudWatchLogsClient(config);
+  }
+
+  async describeCluster(name: string): Promise<ObservedCluster | undefined> {
+    let cluster;
+    try {
+      cluster = (await this.eks.send(new DescribeClusterCommand({ name }))).cluster;
+    } catch (error) {
+      if (
+        error instanceof ResourceNotFoundException ||
+        (error as { name?: string }).name === "ResourceNotFoundException"
+      )
+        return undefined;
+      throw error;
+    }
+    if (!cluster) return undefined;
+    const vpc = cluster.resourcesVpcConfig ?? {};
+    return {
+      name: cluster.name ?? name,
+      status: cluster.status ?? "UNKNOWN",
+      version: cluster.version ?? "",
+      endpointPrivateAccess: vpc.endpointPrivateAccess ?? false,
+      endpointPublicAccess: vpc.endpointPublicAccess ?? false,
+      publicAccessCidrs: vpc.endpointPublicAccess ? (vpc.publicAccessCidrs ?? []) : [],
+      enabledLogTypes: (cluster.logging?.clusterLogging ?? [])
+        .filter((setup) => setup.enabled)
+        .flatMap((setup) => setup.types ?? []),
+      encryption: (cluster.encryptionConfig ?? []).map((entry) => ({
+        keyArn: entry.provider?.keyArn ?? "",
+        resources: entry.resources ?? [],
+      })),
+      authenticationMode: cluster.accessConfig?.authenticationMode,
+      supportType: cluster.upgradePolicy?.supportType,
+      deletionProtection: (cluster as { deletionProtection?: boolean }).deletionProtection,
+      vpcId: vpc.vpcId ?? "",
+      subnetIds: vpc.subnetIds ?? [],
+      endpoint: cluster.endpoint,
+      certificateAuthorityData: cluster.certificateAuthority?.data,
+    };
+  }
+
+  async listAccessEntries(clusterName: string): Promise<ObservedAccessEntry[]> {
+    const principals: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.eks.send(new ListAccessEntriesCommand({ clusterName, nextToken }));
+      principals.push(...(page.accessEntries ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return Promise.all(
+      principals.map(async (principalArn) => {
+        const entry = await this.eks.send(new DescribeAccessEntryCommand({ clusterName, principalArn }));
+        const policies = await this.eks.send(
+          new ListAssociatedAccessPoliciesCommand({ clusterName, principalArn }),
+        );
+        return {
+          principalArn,
+          type: entry.accessEntry?.type ?? "STANDARD",
+          policies: (policies.associatedAccessPolicies ?? []).map(
+            (policy) => (policy.policyArn ?? "").split("/").pop() ?? "",
+          ),
+        };
+      }),
+    );
+  }
+
+  async describeKey(keyArn: string): Promise<ObservedKey> {
+    const key = await this.kms.send(new DescribeKeyCommand({ KeyId: keyArn }));
+    const rotation = await this.kms.send(new GetKeyRotationStatusCommand({ KeyId: keyArn }));
+    return {
+      keyId: key.KeyMetadata?.KeyId ?? keyArn,
+      state: key.KeyMetadata?.KeyState ?? "Unknown",
+      rotationEnabled: rotation.KeyRotationEnabled === true,
+    };
+  }
+
+  async describeLogGroup(name: string): Promise<ObservedLogGroup | undefined> {
+    const page = await this.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name }));
+    const group = (page.logGroups ?? []).find((candidate) => candidate.logGroupName === name);
+    return group && { name, retentionInDays: group.retentionInDays, kmsKeyId: group.kmsKeyId };
+  }
+
+  async describeSubnets(ids: readonly string[]): Promise<ObservedSubnet[]> {
+    if (ids.length === 0) return [];
+    const page = await this.ec2.send(new DescribeSubnetsCommand({ SubnetIds: [...ids] }));
+    return (page.Subnets ?? []).map((subnet) => ({
+      id: subnet.SubnetId ?? "",
+      vpcId: subnet.VpcId ?? "",
+      cidrBlock: subnet.CidrBlock ?? "",
+      availabilityZone: subnet.AvailabilityZone ?? "",
+      mapPublicIpOnLaunch: subnet.MapPublicIpOnLaunch === true,
+    }));
+  }
+
+  async findLeftovers(query: LeftoverQuery): Promise<Leftovers> {
+    const [loadBalancers, volumes, instances] = await Promise.all([
+      this.clusterLoadBalancers(query.clusterName, query.vpcId),
+      this.clusterVolumes(query.clusterName),
+      this.clusterInstances(query.clusterName, query.retainedNodePools),
+    ]);
+    return { loadBalancers, volumes, instances };
+  }
+
+  async findDetachedInterfaces(vpcId: string): Promise<LeftoverInterface[]> {
+    const interfaces = [];
+    let NextToken: string | undefined;
+    do {
+      const page = await this.ec2.send(
+        new DescribeNetworkInterfacesCommand({
+          Filters: [
+            { Name: "vpc-id", Values: [vpcId] },
+            { Name: "status", Values: ["available"] },
+          ],
+          NextToken,
+        }),
+      );
+      interfaces.push(...(page.NetworkInterfaces ?? []));
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return interfaces.map((eni) => ({
+      id: eni.NetworkInterfaceId ?? "",
+      status: eni.Status ?? "",
+      description: eni.Description ?? "",
+    }));
+  }
+
+  /** ELBv2 load balancers in the VPC tagged by the AWS Load Balancer Controller or Auto Mode for this cluster. */
+  private async clusterLoadBalancers(clusterName: string, vpcId: string): Promise<LeftoverLoadBalancer[]> {
+    const inVpc: LoadBalancer[] = [];
+    let Marker: string | undefined;
+    do {
+      const page = await this.elb.send(new DescribeLoadBalancersCommand({ Marker }));
+      inVpc.push(...(page.LoadBalancers ?? []).filter((lb) => lb.VpcId === vpcId));
+      Marker = page.NextMarker;
+    } while (Marker);
+    const owned = new Set<string>();
+    // DescribeTags takes at most 20 ARNs per call.
+    for (let index = 0; index < inVpc.length; index += 20) {
+      const arns = inVpc.slice(index, index + 20).map((lb) => lb.LoadBalancerArn ?? "");
+      const tags = await this.elb.send(new DescribeTagsCommand({ ResourceArns: arns }));
+      for (const description of tags.TagDescriptions ?? []) {
+        const map = new Map((description.Tags ?? []).map((tag) => [tag.Key ?? "", tag.Value ?? ""]));
+        if (isClusterTagged(map, clusterName)) owned.add(description.ResourceArn ?? "");
+      }
+    }
+    return inVpc
+      .filter((lb) => owned.has(lb.LoadBalancerArn ?? ""))
+      .map((lb) => ({
+        arn: lb.LoadBalancerArn ?? "",
+        name: lb.LoadBalancerName ?? "",
+        type: String(lb.Type ?? ""),
+      }));
+  }
+
+  /** EBS volumes provisioned for the cluster's PersistentVolumes (EBS CSI driver or Auto Mode). */
+  private async clusterVolumes(clusterName: string): Promise<LeftoverVolume[]> {
+    const queries: Filter[][] = [
+      [{ Name: "tag:eks:cluster-name", Values: [clusterName] }],
+      [{ Name: "tag-key", Values: [`kubernetes.io/cluster/${clusterName}`] }],
+      // Auto Mode tags what it creates with eks:eks-cluster-name, node root volumes included; only the EBS CSI
+      // driver's volumes (the PersistentVolumes) carry CSIVolumeName.
+      [
+        { Name: "tag:eks:eks-cluster-name", Values: [clusterName] },
+        { Name: "tag-key", Values: ["CSIVolumeName"] },
+      ],
+    ];
+    const found = new Map<string, LeftoverVolume>();
+    for (const Filters of queries) {
+      let NextToken: string | undefined;
+      do {
+        const page = await this.ec2.send(new DescribeVolumesCommand({ Filters, NextToken }));
+        for (const volume of page.Volumes ?? []) {
+          found.set(volume.VolumeId ?? "", {
+            id: volume.VolumeId ?? "",
+            state: String(volume.State ?? ""),
+            sizeGiB: volume.Size ?? 0,
+          });
+        }
+        NextToken = page.NextToken;
+      } while (NextToken);
+    }
+    return [...found.values()].filter((volume) => volume.state !== "deleted");
+  }
+
+  /** Instances launched by Auto Mode or Karpenter for this cluster, outside the retained pools. */
+  private async clusterInstances(
+    clusterName: string,
+    retainedNodePools: readonly string[],
+  ): Promise<LeftoverInstance[]> {
+    const state: Filter = { Name: "instance-state-name", Values: liveInstanceStates };
+    const queries: Filter[][] = [
+      [{ Name: "tag:eks:eks-cluster-name", Values: [clusterName] }, state],
+      [
+        { Name: "tag-key", Values: [`kubernetes.io/cluster/${clusterName}`] },
+        { Name: "tag-key", Values: ["karpenter.sh/nodepool"] },
+        state,
+      ],
+    ];
+    const found = new Map<string, LeftoverInstance>();
+    for (const Filters of queries) {
+      let NextToken: string | undefined;
+      do {
+        const page = await this.ec2.send(new DescribeInstancesCommand({ Filters, NextToken }));
+        for (const instance of (page.Reservations ?? []).flatMap(
+          (reservation) => reservation.Instances ?? [],
+        )) {
+          const nodePool = instance.Tags?.find((tag) => tag.Key === "karpenter.sh/nodepool")?.Value;
+          // Managed node group instances (no node pool tag) belong to Pulumi and go with their node group.
+          if (nodePool === undefined || retainedNodePools.includes(nodePool)) continue;
+          found.set(instance.InstanceId ?? "", {
+            id: instance.InstanceId ?? "",
+            state: String(instance.State?.Name ?? ""),
+            nodePool,
+          });
+        }
+        NextToken = page.NextToken;
+      } while (NextToken);
+    }
+    return [...found.values()];
+  }
+}
+
+/** Tags the AWS Load Balancer Controller, Auto Mode and the in-tree cloud provider put on what they create. */
+export function isClusterTagged(tags: ReadonlyMap<string, string>, clusterName: string): boolean {
+  return (
+    tags.get("elbv2.k8s.aws/cluster") === clusterName ||
+    tags.get("eks:eks-cluster-name") === clusterName ||
+    tags.has(`kubernetes.io/cluster/${clusterName}`)
+  );
+}
+
+export function countLeftovers(leftovers: Leftovers): number {
+  return leftovers.loadBalancers.length + leftovers.volumes.length + leftovers.instances.length;
+}
+
+/** One line per leftover kind, naming each resource, for error messages. */
+export function describeLeftovers(leftovers: Leftovers): string[] {
+  const lines: string[] = [];
+  if (leftovers.loadBalancers.length > 0)
+    lines.push(
+      `load balancers: ${leftovers.loadBalancers.map((lb) => `${lb.name} (${lb.type}, ${lb.arn})`).join(", ")}`,
+    );
+  if (leftovers.volumes.length > 0)
+    lines.push(
+      `EBS volumes: ${leftovers.volumes.map((v) => `${v.id} (${v.state}, ${v.sizeGiB} GiB)`).join(", ")}`,
+    );
+  if (leftovers.instances.length > 0)
+    lines.push(
+      `nodes: ${leftovers.instances.map((i) => `${i.id} (node pool ${i.nodePool}, ${i.state})`).join(", ")}`,
+    );
+  return lines;
+}

@@ -1,0 +1,229 @@
+import { strict as assert } from "node:assert";
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { runCostCli } from "../../ops/cost/cli";
+import { estimateMonthlyCost } from "../../ops/cost/estimate";
+import { formatCostComparison, formatCostEstimate } from "../../ops/cost/format";
+import type { SynthResource, SynthResult } from "../../synth/types";
+
+const fixtureDir = path.join(__dirname, "..", "fixtures", "ops", "cost");
+const loadDev = (): SynthResult =>
+  JSON.parse(readFileSync(path.join(fixtureDir, "dev", "resources.json"), "utf8"));
+const on = "2026-11-25";
+
+function withResources(
+  result: SynthResult,
+  extra: Partial<SynthResource>[],
+  drop: (r: SynthResource) => boolean = () => false,
+) {
+  const base: Omit<SynthResource, "type" | "name" | "urn"> = {
+    parent: "",
+    custom: true,
+    inputs: {},
+    dependencies: [],
+    propertyDependencies: {},
+    protect: false,
+    retainOnDelete: false,
+    provider: "",
+  };
+  const added = extra.map((r) => ({ ...base, urn: `urn:test::${r.type}::${r.name}`, ...r }) as SynthResource);
+  return { ...result, resources: [...result.resources.filter((r) => !drop(r)), ...added] };
+}
+
+const line = (estimate: ReturnType<typeof estimateMonthlyCost>, item: string) => {
+  const found = estimate.lines.find((l) => l.item === item);
+  assert.ok(found, `no line "${item}" in ${estimate.lines.map((l) => l.item).join(", ")}`);
+  return found;
+};
+
+describe("ops/cost estimateMonthlyCost", () => {
+  it("prices the dev fixture at the hand-computed figure (us-east-1, 730 h)", () => {
+    const estimate = estimateMonthlyCost(loadDev(), { date: on });
+    // 0.10×730 | 2×0.096×730 | 12% of 140.16 | 0.045×730 | 0.005×730 | 2 AZ×0.01×730 | $1 |
+    // (1+0.5) GB/d × 730/24 d × $0.50 | (1+0.5) GB/d × 7 d × 0.15 × $0.03
+    const expected: Record<string, number> = {
+      "EKS control plane (standard support)": 73.0,
+      "Auto Mode baseline nodes": 140.16,
+      "Auto Mode management fee": 16.82,
+      "NAT gateways": 32.85,
+      "Public IPv4 addresses": 3.65,
+      "VPC interface endpoints": 14.6,
+      "KMS keys": 1.0,
+      "CloudWatch Logs ingestion": 22.81,
+      "CloudWatch Logs storage": 0.05,
+    };
+    assert.deepEqual(Object.fromEntries(estimate.lines.map((l) => [l.item, l.monthly])), expected);
+    assert.equal(estimate.total, 304.94);
+    assert.equal(estimate.region, "us-east-1");
+    assert.deepEqual(estimate.notEstimated, []);
+  });
+
+  it("lists free and in-cluster types as having no fixed charge, with the reason", () => {
+    const estimate = estimateMonthlyCost(loadDev(), { date: on });
+    const free = Object.fromEntries(estimate.noFixedCharge.map((item) => [item.type, item]));
+    assert.equal(free["aws:ec2/subnet:Subnet"].count, 6);
+    assert.match(free["aws:ec2/vpcEndpoint:VpcEndpoint (Gateway)"].reason, /free/);
+    assert.match(free["kubernetes:helm.sh/v3:Release"].reason, /node capacity/);
+    assert.ok(!("pulumi:providers:aws" in free), "providers are not cloud resources");
+  });
+
+  it("shows an unpriced resource type as not estimated instead of $0", () => {
+    const result = withResources(loadDev(), [
+      { type: "aws:rds/instance:Instance", name: "db", inputs: { instanceClass: "db.t4g.micro" } },
+    ]);
+    const estimate = estimateMonthlyCost(result, { date: on });
+    assert.deepEqual(estimate.notEstimated, [
+      {
+        item: "aws:rds/instance:Instance",
+        reason: "no price rule for this resource type",
+        resources: ["db"],
+      },
+    ]);
+    assert.equal(estimate.total, 304.94, "the unpriced item adds nothing to the total");
+    assert.match(formatCostEstimate(estimate), /not estimated: aws:rds\/instance:Instance \(db\)/);
+    assert.match(formatCostEstimate(estimate), /lower bound/);
+  });
+
+  it("bills extended support hours once a version is past standard support with supportType EXTENDED", () => {
+    const result = loadDev();
+    const cluster = result.resources.find((r) => r.type === "aws:eks/cluster:Cluster") as SynthResource;
+    const extended = withResources(
+      result,
+      [
+        {
+          ...cluster,
+          inputs: { ...cluster.inputs, version: "1.33", upgradePolicy: { supportType: "EXTENDED" } },
+        },
+      ],
+      (r) => r === cluster,
+    );
+    assert.equal(
+      line(estimateMonthlyCost(extended, { date: on }), "EKS control plane (extended support)").monthly,
+      438,
+    );
+    // Before its end of standard support (2026-07-29) the same cluster is still billed at the standard rate.
+    const early = line(
+      estimateMonthlyCost(extended, { date: "2026-07-01" }),
+      "EKS control plane (standard support)",
+    );
+    assert.equal(early.monthly, 73);
+    assert.match(early.note ?? "", /extended support on 2026-07-29: then \$438/);
+    // STANDARD means auto-upgrade at the end of standard support, never extended hours.
+    const standard = withResources(
+      result,
+      [{ ...cluster, inputs: { ...cluster.inputs, version: "1.33" } }],
+      (r) => r === cluster,
+    );
+    assert.equal(
+      line(estimateMonthlyCost(standard, { date: on }), "EKS control plane (standard support)").monthly,
+      73,
+    );
+  });
+
+  it("prices a karpenter-mode node group at its minimum size and skips the Auto Mode lines", () => {
+    const result = loadDev();
+    const cluster = result.resources.find((r) => r.type === "aws:eks/cluster:Cluster") as SynthResource;
+    const karpenter = withResources(
+      result,
+      [
+        { ...cluster, inputs: { ...cluster.inputs, computeConfig: undefined } },
+        {
+          type: "aws:eks/nodeGroup:NodeGroup",
+          name: "system",
+          inputs: { instanceTypes: ["m7g.large"], scalingConfig: { minSize: 2, maxSize: 3 } },
+        },
+      ],
+      (r) => r === cluster,
+    );
+    const estimate = estimateMonthlyCost(karpenter, { date: on });
+    assert.equal(line(estimate, "Node group minimum capacity").monthly, 119.14); // 2 × 0.0816 × 730
+    assert.ok(!estimate.lines.some((l) => l.item.startsWith("Auto Mode")));
+  });
+
+  it("multiplies interface endpoints by their AZs and leaves gateway endpoints free", () => {
+    const result = withResources(loadDev(), [
+      {
+        type: "aws:ec2/vpcEndpoint:VpcEndpoint",
+        name: "ecr",
+        inputs: { vpcEndpointType: "Interface", subnetIds: ["a", "b", "c"] },
+      },
+    ]);
+    assert.equal(line(estimateMonthlyCost(result, { date: on }), "VPC interface endpoints").monthly, 36.5); // 5 × 0.01 × 730
+  });
+
+  it("uses the region's own prices and flags lines it has no price for", () => {
+    const eu = { ...loadDev(), config: { region: "eu-west-1" } };
+    const estimate = estimateMonthlyCost(eu, { date: on });
+    assert.equal(line(estimate, "NAT gateways").monthly, 35.04); // 0.048 × 730
+    assert.equal(line(estimate, "Auto Mode baseline nodes").monthly, 156.22); // 2 × 0.107 × 730
+
+    const nowhere = estimateMonthlyCost({ ...loadDev(), config: { region: "ap-south-2" } }, { date: on });
+    assert.equal(nowhere.total, 0);
+    assert.ok(
+      nowhere.notEstimated.some(
+        (item) => item.item === "NAT gateways" && /no prices for region ap-south-2/.test(item.reason),
+      ),
+    );
+    assert.ok(nowhere.notEstimated.some((item) => item.item === "EKS control plane"));
+  });
+
+  it("flags an instance type missing from the region's table", () => {
+    const result = withResources({ ...loadDev(), config: { region: "eu-west-1" } }, [
+      {
+        type: "aws:eks/nodeGroup:NodeGroup",
+        name: "system",
+        inputs: { instanceTypes: ["m7g.large"], scalingConfig: { minSize: 2 } },
+      },
+    ]);
+    const estimate = estimateMonthlyCost(result, { date: on });
+    assert.deepEqual(
+      estimate.notEstimated.find((item) => item.item === "Node group minimum capacity"),
+      {
+        item: "Node group minimum capacity",
+        reason: "no eu-west-1 price for m7g.large",
+        resources: ["system"],
+      },
+    );
+  });
+});
+
+describe("ops/cost comparison and CLI", () => {
+  it("reports the change between base and head per item and in total", () => {
+    const base = estimateMonthlyCost(loadDev(), { date: on });
+    const perAz = withResources(loadDev(), [
+      { type: "aws:ec2/natGateway:NatGateway", name: "vpc-b" },
+      { type: "aws:ec2/natGateway:NatGateway", name: "vpc-c" },
+      { type: "aws:ec2/eip:Eip", name: "vpc-nat-b" },
+      { type: "aws:ec2/eip:Eip", name: "vpc-nat-c" },
+    ]);
+    const head = estimateMonthlyCost(perAz, { date: on });
+    const markdown = formatCostComparison(base, head);
+    assert.match(markdown, /\| NAT gateways \| \$32\.85 \| \$98\.55 \| \+\$65\.70 \(\+200\.0%\) \|/);
+    assert.match(
+      markdown,
+      /\| \*\*Total\*\* \| \*\*\$304\.94\*\* \| \*\*\$377\.94\*\* \| \*\*\+\$73\.00 \(\+23\.9%\)\*\* \|/,
+    );
+  });
+
+  it("reads <dir>/<stack>/resources.json, treats a stack missing on base as new", () => {
+    const work = mkdtempSync(path.join(tmpdir(), "cost-cli-"));
+    const head = path.join(work, "head");
+    mkdirSync(path.join(head, "dev"), { recursive: true });
+    writeFileSync(
+      path.join(head, "dev", "resources.json"),
+      readFileSync(path.join(fixtureDir, "dev", "resources.json")),
+    );
+    const newStack = runCostCli(["--base", path.join(work, "missing"), "--head", head, "--stack", "dev"]);
+    assert.match(newStack, /#### Estimated fixed monthly cost: `dev` \(us-east-1\)/);
+    assert.match(newStack, /new stack/);
+
+    const removed = runCostCli(["--base", head, "--head", path.join(work, "missing"), "--stack", "dev"]);
+    assert.match(removed, /removed by this change: −\$\d+\.\d\d a month/);
+
+    const same = runCostCli(["--base", fixtureDir, "--head", head, "--stack", "dev"]);
+    assert.match(same, /\*\*±\$0\.00\*\*/);
+    assert.throws(() => runCostCli(["--head"]), /usage: npm run cost/);
+    assert.throws(() => runCostCli(["--base", work, "--head", head, "--stack", "prod"]), /neither/);
+  });
+});

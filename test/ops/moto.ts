@@ -1,0 +1,79 @@
+import { ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+
+/** A moto_server (AWS API emulator, on this machine image) on a free loopback port, for the tests' lifetime. */
+export interface Moto {
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+export async function startMoto(): Promise<Moto> {
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const spawnFailed = new Promise<never>((_, reject) =>
+    child.once("error", (error) => reject(new Error(`cannot start moto_server: ${error.message}`))),
+  );
+  const deadline = Date.now() + 30_000;
+  const ready = (async () => {
+    while (Date.now() < deadline) {
+      try {
+        if ((await fetch(`${endpoint}/moto-api/`)).ok) return;
+      } catch {
+        // not listening yet
+      }
+      if (child.exitCode !== null) throw new Error(`moto_server exited ${child.exitCode}: ${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new Error(`moto_server did not answer on ${endpoint} within 30 s: ${stderr}`);
+  })();
+  try {
+    await Promise.race([ready, spawnFailed]);
+  } catch (error) {
+    child.kill();
+    throw error;
+  }
+  return {
+    endpoint,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+/** Fake credentials so the SDK signs requests; moto accepts any. */
+export function useFakeCredentials(): () => void {
+  const saved = { ...process.env };
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: "testing",
+    AWS_SECRET_ACCESS_KEY: "testing",
+    AWS_SESSION_TOKEN: "testing",
+  });
+  delete process.env.AWS_PROFILE;
+  return () => {
+    for (const key of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"]) {
+      if (saved[key] === undefined) delete process.env[key];
+      else process.env[key] = saved[key];
+    }
+  };
+}

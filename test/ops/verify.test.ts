@@ -1,0 +1,376 @@
+import { strict as assert } from "node:assert";
+import {
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  PutRetentionPolicyCommand,
+} from "@aws-sdk/client-cloudwatch-logs";
+import {
+  CreateNetworkInterfaceCommand,
+  CreateSubnetCommand,
+  CreateVolumeCommand,
+  CreateVpcCommand,
+  EC2Client,
+  RunInstancesCommand,
+} from "@aws-sdk/client-ec2";
+import { CreateClusterCommand, EKSClient } from "@aws-sdk/client-eks";
+import {
+  CreateLoadBalancerCommand,
+  ElasticLoadBalancingV2Client,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
+import { CreateKeyCommand, EnableKeyRotationCommand, KMSClient } from "@aws-sdk/client-kms";
+import { resolvePlatformConfig } from "../../infra/config";
+import {
+  AccessEntryReader,
+  checkStack,
+  exitCodeFor,
+  formatFindings,
+  ObservedAccessEntry,
+  SdkInventory,
+  verifyStack,
+} from "../../ops/verify";
+import { Moto, startMoto, useFakeCredentials } from "./moto";
+
+const region = "us-east-1";
+const deployRole = "arn:aws:iam::123456789012:role/github-deploy";
+const viewer = "arn:aws:iam::123456789012:role/auditors";
+
+function configFor(clusterName: string, extra: Record<string, unknown> = {}) {
+  return resolvePlatformConfig(
+    {
+      environment: "dev",
+      expiresOn: "2026-12-31",
+      cluster: { name: clusterName, kubernetesVersion: "1.35" },
+      access: { deployRoleArn: deployRole, viewers: [viewer] },
+      ...extra,
+    },
+    { project: "eks-gitops-platform", stack: "dev", region },
+  );
+}
+
+/** EKS access entries as a fake: moto answers the access-entry API with a 404 page. */
+class FakeAccessEntries implements AccessEntryReader {
+  constructor(private readonly entries: ObservedAccessEntry[]) {}
+  async listAccessEntries(): Promise<ObservedAccessEntry[]> {
+    return this.entries;
+  }
+}
+
+const declaredEntries: ObservedAccessEntry[] = [
+  { principalArn: deployRole, type: "STANDARD", policies: ["AmazonEKSClusterAdminPolicy"] },
+  { principalArn: viewer, type: "STANDARD", policies: ["AmazonEKSViewPolicy"] },
+  {
+    principalArn: "arn:aws:iam::123456789012:role/gitops-dev-node",
+    type: "EC2",
+    policies: ["AmazonEKSAutoNodePolicy"],
+  },
+];
+
+interface Seed {
+  readonly name: string;
+  readonly subnetPrefix?: number;
+  readonly publicCidrs?: string[];
+  readonly logTypes?: string[];
+  readonly rotation?: boolean;
+  readonly retentionDays?: number;
+}
+
+/** Creates in moto what `pulumi up` would have: VPC, subnets in 3 AZs, key, log group, cluster. */
+async function seedStack(endpoint: string, seed: Seed) {
+  const client = { region, endpoint };
+  const ec2 = new EC2Client(client);
+  const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.0.0.0/16" }))).Vpc;
+  const prefix = seed.subnetPrefix ?? 19;
+  const step = 2 ** (32 - prefix) / 256;
+  const subnetIds: string[] = [];
+  for (const [index, zone] of ["a", "b", "c"].entries()) {
+    const subnet = await ec2.send(
+      new CreateSubnetCommand({
+        VpcId: vpc?.VpcId,
+        CidrBlock: `10.0.${index * step}.0/${prefix}`,
+        AvailabilityZone: `${region}${zone}`,
+      }),
+    );
+    subnetIds.push(subnet.Subnet?.SubnetId ?? "");
+  }
+  const kms = new KMSClient(client);
+  const key = (await kms.send(new CreateKeyCommand({}))).KeyMetadata;
+  if (seed.rotation ?? true) await kms.send(new EnableKeyRotationCommand({ KeyId: key?.KeyId }));
+  const logs = new CloudWatchLogsClient(client);
+  const logGroupName = `/aws/eks/${seed.name}/cluster`;
+  await logs.send(new CreateLogGroupCommand({ logGroupName, kmsKeyId: key?.Arn }));
+  await logs.send(new PutRetentionPolicyCommand({ logGroupName, retentionInDays: seed.retentionDays ?? 7 }));
+  const publicCidrs = seed.publicCidrs ?? [];
+  await new EKSClient(client).send(
+    new CreateClusterCommand({
+      name: seed.name,
+      version: "1.35",
+      roleArn: "arn:aws:iam::123456789012:role/cluster",
+      resourcesVpcConfig: {
+        subnetIds,
+        endpointPrivateAccess: true,
+        endpointPublicAccess: publicCidrs.length > 0,
+        ...(publicCidrs.length > 0 ? { publicAccessCidrs: publicCidrs } : {}),
+      },
+      logging: {
+        clusterLogging: [
+          {
+            types: (seed.logTypes ?? [
+              "api",
+              "audit",
+              "authenticator",
+              "controllerManager",
+              "scheduler",
+            ]) as never,
+            enabled: true,
+          },
+        ],
+      },
+      encryptionConfig: [{ resources: ["secrets"], provider: { keyArn: key?.Arn } }],
+    }),
+  );
+  return { vpcId: vpc?.VpcId ?? "", subnetIds };
+}
+
+describe("ops/verify against moto_server", function () {
+  this.timeout(60_000);
+  let moto: Moto;
+  let restoreEnv: () => void;
+  let inventory: SdkInventory;
+
+  before(async () => {
+    restoreEnv = useFakeCredentials();
+    moto = await startMoto();
+    inventory = new SdkInventory({ region, endpoint: moto.endpoint });
+  });
+  after(async () => {
+    await moto?.stop();
+    restoreEnv?.();
+  });
+
+  it("finds no drift on a stack that matches its config", async () => {
+    await seedStack(moto.endpoint, { name: "gitops-ok" });
+    const { findings, exitCode } = await verifyStack(
+      configFor("gitops-ok"),
+      inventory,
+      new FakeAccessEntries(declaredEntries),
+    );
+    const drifts = findings.filter((finding) => !finding.ok);
+    assert.deepEqual(drifts, [], formatFindings("dev", findings));
+    assert.equal(exitCode, 0);
+    for (const check of [
+      "control-plane logging",
+      "secrets envelope encryption",
+      "cluster subnet size",
+      "cluster subnets span AZs",
+    ]) {
+      assert.ok(
+        findings.some((finding) => finding.check === check && finding.ok),
+        `${check} was checked`,
+      );
+    }
+    assert.ok(findings.some((finding) => /KMS key .* rotation/.test(finding.check) && finding.ok));
+  });
+
+  it("reports every drift from the config and exits non-zero on a mandatory one", async () => {
+    await seedStack(moto.endpoint, {
+      name: "gitops-drift",
+      subnetPrefix: 24,
+      publicCidrs: ["0.0.0.0/0"],
+      logTypes: ["api"],
+      rotation: false,
+      retentionDays: 30,
+    });
+    const intruder = "arn:aws:iam::123456789012:role/someone-else";
+    const entries = new FakeAccessEntries([
+      { principalArn: deployRole, type: "STANDARD", policies: ["AmazonEKSClusterAdminPolicy"] },
+      { principalArn: intruder, type: "STANDARD", policies: ["AmazonEKSClusterAdminPolicy"] },
+    ]);
+    const { findings, exitCode } = await verifyStack(configFor("gitops-drift"), inventory, entries);
+    const drifted = new Map(
+      findings.filter((finding) => !finding.ok).map((finding) => [finding.check, finding]),
+    );
+    assert.equal(exitCode, 1);
+    assert.match(drifted.get("public endpoint access")?.actual ?? "", /public, open to 0\.0\.0\.0\/0/);
+    assert.match(
+      drifted.get("control-plane logging")?.actual ?? "",
+      /missing audit, authenticator, controllerManager, scheduler/,
+    );
+    assert.ok([...drifted.keys()].some((check) => /KMS key .* rotation/.test(check)));
+    assert.match(drifted.get("cluster subnet size")?.actual ?? "", /too small: .*\/24/);
+    assert.equal(drifted.get("log group /aws/eks/gitops-drift/cluster retention")?.actual, "30 days");
+    assert.equal(drifted.get(`access entry ${viewer}`)?.actual, "no access entry");
+    assert.match(drifted.get("undeclared access entries")?.actual ?? "", /someone-else/);
+    assert.ok(
+      [...drifted.values()].every((finding) => finding.fix),
+      "every drift says how to fix it",
+    );
+  });
+
+  it("reports a missing cluster as a mandatory drift", async () => {
+    const { findings, exitCode } = await verifyStack(
+      configFor("gitops-absent"),
+      inventory,
+      new FakeAccessEntries([]),
+    );
+    assert.equal(exitCode, 1);
+    assert.deepEqual(
+      findings.map((finding) => [finding.check, finding.actual]),
+      [["cluster exists", "no such cluster"]],
+    );
+  });
+
+  it("finds what the cluster created in AWS: tagged load balancers, volumes, pool nodes, detached ENIs", async () => {
+    const { vpcId, subnetIds } = await seedStack(moto.endpoint, { name: "gitops-left" });
+    const client = { region, endpoint: moto.endpoint };
+    const elb = new ElasticLoadBalancingV2Client(client);
+    const ec2 = new EC2Client(client);
+    await elb.send(
+      new CreateLoadBalancerCommand({
+        Name: "k8s-web",
+        Subnets: subnetIds,
+        Tags: [{ Key: "elbv2.k8s.aws/cluster", Value: "gitops-left" }],
+      }),
+    );
+    await elb.send(
+      new CreateLoadBalancerCommand({
+        Name: "k8s-nlb",
+        Type: "network",
+        Subnets: subnetIds,
+        Tags: [{ Key: "kubernetes.io/cluster/gitops-left", Value: "owned" }],
+      }),
+    );
+    await elb.send(new CreateLoadBalancerCommand({ Name: "not-ours", Subnets: subnetIds }));
+    const tagged = (key: string, value: string, resourceType: "volume" | "instance") => ({
+      TagSpecifications: [{ ResourceType: resourceType, Tags: [{ Key: key, Value: value }] }],
+    });
+    await ec2.send(
+      new CreateVolumeCommand({
+        AvailabilityZone: `${region}a`,
+        Size: 20,
+        ...tagged("eks:cluster-name", "gitops-left", "volume"),
+      }),
+    );
+    await ec2.send(
+      new CreateVolumeCommand({
+        AvailabilityZone: `${region}a`,
+        Size: 5,
+        ...tagged("team", "other", "volume"),
+      }),
+    );
+    // Auto Mode: a PersistentVolume (CSIVolumeName) counts, a node's root volume (same cluster tag) does not.
+    const autoMode = (extra: { Key: string; Value: string }[], Size: number) =>
+      new CreateVolumeCommand({
+        AvailabilityZone: `${region}b`,
+        Size,
+        TagSpecifications: [
+          { ResourceType: "volume", Tags: [{ Key: "eks:eks-cluster-name", Value: "gitops-left" }, ...extra] },
+        ],
+      });
+    await ec2.send(autoMode([{ Key: "CSIVolumeName", Value: "pvc-1234" }], 50));
+    await ec2.send(autoMode([], 80));
+    const node = (pool: string) =>
+      new RunInstancesCommand({
+        ImageId: "ami-12c6146b",
+        MinCount: 1,
+        MaxCount: 1,
+        SubnetId: subnetIds[0],
+        TagSpecifications: [
+          {
+            ResourceType: "instance",
+            Tags: [
+              { Key: "eks:eks-cluster-name", Value: "gitops-left" },
+              { Key: "karpenter.sh/nodepool", Value: pool },
+            ],
+          },
+        ],
+      });
+    await ec2.send(node("workloads"));
+    await ec2.send(node("general-purpose"));
+    await ec2.send(
+      new CreateNetworkInterfaceCommand({ SubnetId: subnetIds[1], Description: "leaked by a controller" }),
+    );
+
+    const leftovers = await inventory.findLeftovers({
+      clusterName: "gitops-left",
+      vpcId,
+      retainedNodePools: ["system", "general-purpose"],
+    });
+    assert.deepEqual(leftovers.loadBalancers.map((lb) => lb.name).sort(), ["k8s-nlb", "k8s-web"]);
+    assert.deepEqual(leftovers.volumes.map((volume) => volume.sizeGiB).sort(), [20, 50]);
+    assert.deepEqual(
+      leftovers.instances.map((instance) => instance.nodePool),
+      ["workloads"],
+    );
+
+    const { findings, exitCode } = await verifyStack(
+      configFor("gitops-left"),
+      inventory,
+      new FakeAccessEntries(declaredEntries),
+    );
+    assert.equal(exitCode, 0, "leftovers are warnings, not broken promises");
+    const warning = (check: string) => findings.find((finding) => finding.check === check);
+    assert.equal(warning("unattached EBS volumes")?.ok, false);
+    assert.match(warning("detached network interfaces")?.actual ?? "", /leaked by a controller/);
+    assert.match(
+      warning("load balancers created in-cluster")?.actual ?? "",
+      /k8s-nlb \(network\), k8s-web \(application\)/,
+    );
+  });
+});
+
+describe("ops/verify checks on what moto does not report", () => {
+  const observed = {
+    cluster: {
+      name: "gitops-prod",
+      status: "ACTIVE",
+      version: "1.36",
+      endpointPrivateAccess: true,
+      endpointPublicAccess: false,
+      publicAccessCidrs: [],
+      enabledLogTypes: ["api", "audit", "authenticator", "controllerManager", "scheduler"],
+      encryption: [{ keyArn: "arn:aws:kms:us-east-1:123456789012:key/k", resources: ["secrets"] }],
+      authenticationMode: "API_AND_CONFIG_MAP",
+      supportType: "EXTENDED",
+      deletionProtection: false,
+      vpcId: "vpc-1",
+      subnetIds: [],
+    },
+    accessEntries: declaredEntries,
+    keys: [],
+    controlPlaneLogGroup: { name: "/aws/eks/gitops-prod/cluster", retentionInDays: 365, kmsKeyId: "k" },
+    subnets: ["a", "b", "c"].map((zone, index) => ({
+      id: `subnet-${zone}`,
+      vpcId: "vpc-1",
+      cidrBlock: `10.0.${index * 32}.0/19`,
+      availabilityZone: `${region}${zone}`,
+      mapPublicIpOnLaunch: false,
+    })),
+    leftovers: { loadBalancers: [], volumes: [], instances: [] },
+    detachedInterfaces: [],
+  };
+  const prod = () =>
+    resolvePlatformConfig(
+      {
+        environment: "prod",
+        cluster: { name: "gitops-prod", kubernetesVersion: "1.35" },
+        access: { deployRoleArn: deployRole, viewers: [viewer] },
+      },
+      { project: "eks-gitops-platform", stack: "prod", region },
+    );
+
+  it("flags deletion protection off and a config-map auth mode on prod as mandatory, a version change as advisory", () => {
+    const findings = checkStack(prod(), observed);
+    const drift = (check: string) => findings.find((finding) => finding.check === check && !finding.ok);
+    assert.equal(drift("deletion protection")?.severity, "mandatory");
+    assert.equal(drift("authentication mode")?.actual, "API_AND_CONFIG_MAP");
+    assert.equal(drift("Kubernetes version")?.severity, "advisory");
+    assert.match(drift("Kubernetes version")?.fix ?? "", /can never go back/);
+    assert.equal(drift("upgrade policy")?.actual, "EXTENDED");
+    assert.equal(exitCodeFor(findings), 1);
+    const fixed = checkStack(prod(), {
+      ...observed,
+      cluster: { ...observed.cluster, authenticationMode: "API", deletionProtection: true },
+    });
+    assert.equal(exitCodeFor(fixed), 0, formatFindings("prod", fixed));
+  });
+});
