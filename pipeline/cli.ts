@@ -1,0 +1,195 @@
+import { appendFileSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { renderJobsForStacks } from "./addons";
+import { RenderJob } from "./render";
+import { planExpiry, shouldDeploy, utcToday, DEFAULT_WARN_DAYS } from "./expiry";
+import { gateMarkdown, renderImages, runGate, writeGateSarif } from "./gate";
+import { extractImages, uniqueImages } from "./images";
+import { discoverStacks, readProjectName, StackInfo } from "./stacks";
+import { summarizeOutDir, synthMarkdown } from "./synth-summary";
+import { checkIgnoreFile } from "./trivyignore";
+
+/**
+ * The pipeline's command line, called by the workflows as `npx ts-node --transpile-only pipeline/cli.ts <command>`.
+ * Every decision lives in the imported modules; this file only reads files, prints and sets step outputs.
+ */
+
+const usage = `usage: pipeline/cli.ts <command> [options]
+  stacks          [--root .]                          JSON list of stacks (Pulumi.<stack>.yaml); output "stacks"
+  expiry          [--root .] [--today D] [--warn-days N]  expiry plan; outputs "destroy", "warn"
+  assert-expired  --stack S [--root .] [--today D]    exit 0 (output proceed=true) only for an expired dev stack
+  should-deploy   --stack S [--root .] [--today D]    output "proceed" (false for an expired dev stack)
+  extract         [--file F]                          images in rendered manifests (stdin by default)
+  images          --repo R --chart C --version V [--values F]... [--namespace N] [--release N]
+                                                      helm template one chart, print its images
+  gate            [--root .] [--addons-dir addons] [--ignore-file .trivyignore.yaml]
+                  [--work-dir DIR (default: a new temp dir)] [--sarif F] [--summary F]
+                                                      render every chart a stack enables, scan every image
+  check-ignores   [--file .trivyignore.yaml] [--today D]
+  synth-summary   [--out out]                         markdown summary of out/<stack>/*.json`;
+
+const options = {
+  root: { type: "string", default: "." },
+  today: { type: "string" },
+  "warn-days": { type: "string" },
+  stack: { type: "string" },
+  file: { type: "string" },
+  repo: { type: "string" },
+  chart: { type: "string" },
+  version: { type: "string" },
+  values: { type: "string", multiple: true },
+  namespace: { type: "string" },
+  release: { type: "string" },
+  "addons-dir": { type: "string", default: "addons" },
+  "ignore-file": { type: "string", default: ".trivyignore.yaml" },
+  "work-dir": { type: "string" },
+  sarif: { type: "string" },
+  summary: { type: "string" },
+  out: { type: "string", default: "out" },
+} as const;
+
+/** Sets a step output when run inside GitHub Actions (GITHUB_OUTPUT is a file of key=value lines). */
+function setOutput(name: string, value: string): void {
+  if (process.env.GITHUB_OUTPUT) appendFileSync(process.env.GITHUB_OUTPUT, `${name}=${value}\n`);
+}
+
+function findStack(root: string, name: string | undefined): StackInfo {
+  if (!name) throw new Error("--stack is required");
+  const stack = discoverStacks(root).find((candidate) => candidate.name === name);
+  if (!stack) throw new Error(`no Pulumi.${name}.yaml in ${root}`);
+  return stack;
+}
+
+/** Prints image references (stdout) and render problems (stderr); a problem makes the command fail. */
+function printImages(references: readonly string[], problems: readonly string[]): number {
+  problems.forEach((problem) => console.error(`error: ${problem}`));
+  references.forEach((reference) => console.log(reference));
+  return problems.length > 0 ? 1 : 0;
+}
+
+export function main(argv: string[]): number {
+  const [command, ...rest] = argv;
+  const { values: flags } = parseArgs({ args: rest, options, allowPositionals: false });
+  const root = flags.root;
+  const today = flags.today ?? utcToday();
+  // Per-image reports and merged values files; outside the checkout unless asked, so nothing litters git status.
+  const workDir = (): string => flags["work-dir"] ?? mkdtempSync(join(tmpdir(), "image-gate-"));
+
+  switch (command) {
+    case "stacks": {
+      const names = discoverStacks(root).map((stack) => stack.name);
+      if (names.length === 0) throw new Error(`no Pulumi.<stack>.yaml files in ${root}`);
+      console.log(JSON.stringify(names));
+      setOutput("stacks", JSON.stringify(names));
+      return 0;
+    }
+    case "expiry": {
+      const warnDays = flags["warn-days"] === undefined ? DEFAULT_WARN_DAYS : Number(flags["warn-days"]);
+      if (!Number.isInteger(warnDays) || warnDays < 0)
+        throw new Error("--warn-days must be a whole number ≥ 0");
+      const plan = planExpiry(discoverStacks(root), today, warnDays);
+      plan.decisions.forEach((decision) =>
+        console.log(`${decision.stack}: ${decision.action}: ${decision.reason}`),
+      );
+      plan.invalid.forEach((decision) => console.log(`::warning::${decision.stack}: ${decision.reason}`));
+      setOutput("destroy", JSON.stringify(plan.destroy));
+      setOutput(
+        "warn",
+        JSON.stringify(plan.warn.map(({ stack, expiresOn, daysLeft }) => ({ stack, expiresOn, daysLeft }))),
+      );
+      return 0;
+    }
+    case "assert-expired": {
+      const stack = findStack(root, flags.stack);
+      const decision = planExpiry([stack], today).decisions[0];
+      // decideExpiry only ever answers "destroy" for an environment: dev stack past its expiresOn.
+      if (decision.action !== "destroy") {
+        console.error(`refusing to destroy ${stack.name}: ${decision.reason}`);
+        return 1;
+      }
+      console.log(`${stack.name}: ${decision.reason}`);
+      setOutput("proceed", "true");
+      return 0;
+    }
+    case "should-deploy": {
+      const verdict = shouldDeploy(findStack(root, flags.stack), today);
+      console.log(verdict.deploy ? verdict.reason : `::warning::skipping deploy: ${verdict.reason}`);
+      setOutput("proceed", String(verdict.deploy));
+      return 0;
+    }
+    case "extract": {
+      const extracted = extractImages(readFileSync(flags.file ?? 0, "utf8"));
+      return printImages(
+        uniqueImages(extracted.uses).map((image) => image.reference),
+        extracted.problems,
+      );
+    }
+    case "images": {
+      const { repo, chart, version } = flags;
+      if (!repo || !chart || !version) throw new Error("--repo, --chart and --version are required");
+      const job: RenderJob = {
+        addon: flags.release ?? chart,
+        variant: "cli",
+        coordinates: { repo, chart, version, namespace: flags.namespace, releaseName: flags.release },
+        valuesFiles: flags.values ?? [],
+      };
+      const rendered = renderImages([job], workDir());
+      const failed = rendered.renders.find((render) => render.error);
+      if (failed) throw new Error(failed.error);
+      return printImages(
+        rendered.images.map((image) => image.reference),
+        rendered.problems,
+      );
+    }
+    case "gate": {
+      const stacks = discoverStacks(root);
+      const { jobs, selected } = renderJobsForStacks(
+        stacks,
+        join(root, flags["addons-dir"]),
+        readProjectName(root),
+      );
+      for (const [stack, addons] of Object.entries(selected))
+        console.log(`${stack}: ${addons.join(", ") || "no charts"}`);
+      const dir = workDir();
+      const report = runGate({ jobs, workDir: dir, ignoreFile: flags["ignore-file"] });
+      const markdown = gateMarkdown(report);
+      console.log(markdown);
+      if (flags.summary) appendFileSync(flags.summary, markdown);
+      if (flags.sarif) writeGateSarif(report, dir, flags.sarif);
+      if (report.renders.length === 0)
+        console.log("::warning::no stack enables an add-on that pins a chart: nothing to scan");
+      return report.passed ? 0 : 1;
+    }
+    case "check-ignores": {
+      const file = flags.file ?? ".trivyignore.yaml";
+      const check = checkIgnoreFile(readFileSync(file, "utf8"), today);
+      check.expired.forEach((entry) =>
+        console.log(`::warning file=${file}::${entry}: remove it or renew it`),
+      );
+      check.errors.forEach((error) => console.log(`::error file=${file}::${error}`));
+      console.log(
+        `${file}: ${check.entries} entr${check.entries === 1 ? "y" : "ies"}, ${check.errors.length} error(s)`,
+      );
+      return check.errors.length > 0 ? 1 : 0;
+    }
+    case "synth-summary": {
+      const summaries = summarizeOutDir(flags.out);
+      console.log(synthMarkdown(summaries));
+      return summaries.some((summary) => summary.error) ? 1 : 0;
+    }
+    default:
+      console.error(usage);
+      return 2;
+  }
+}
+
+if (require.main === module) {
+  try {
+    process.exitCode = main(process.argv.slice(2));
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    process.exitCode = 1;
+  }
+}

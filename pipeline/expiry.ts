@@ -1,0 +1,132 @@
+import type { StackInfo } from "./stacks";
+
+/**
+ * Expiry decisions for the scheduled `expire` workflow. Pure functions over the stack files so every rule that
+ * can destroy infrastructure is unit-tested: only `environment: dev` stacks are ever candidates, whatever their
+ * name or dates say.
+ */
+
+/** The only environment the expire workflow may destroy. Anything else (including unknown) is kept. */
+export const EXPIRABLE_ENVIRONMENT = "dev";
+/** Default number of days before expiry at which the workflow starts warning. */
+export const DEFAULT_WARN_DAYS = 5;
+
+export type ExpiryAction = "destroy" | "warn" | "keep" | "invalid";
+
+export interface ExpiryDecision {
+  readonly stack: string;
+  readonly action: ExpiryAction;
+  readonly expiresOn?: string;
+  /** Whole days from `today` to `expiresOn` (negative once expired). */
+  readonly daysLeft?: number;
+  readonly reason: string;
+}
+
+export interface ExpiryPlan {
+  readonly destroy: string[];
+  readonly warn: ExpiryDecision[];
+  readonly invalid: ExpiryDecision[];
+  readonly decisions: ExpiryDecision[];
+}
+
+const dayPattern = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** YYYY-MM-DD → days since the epoch (UTC), or undefined for anything that is not a real calendar day. */
+export function dayNumber(value: string): number | undefined {
+  const match = dayPattern.exec(value);
+  if (!match) return undefined;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const time = Date.UTC(year, month - 1, day);
+  const date = new Date(time);
+  // Date.UTC rolls 2026-02-30 over to March; reject it rather than destroy on a date nobody wrote.
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day)
+    return undefined;
+  return time / 86_400_000;
+}
+
+/** Today's date in UTC as YYYY-MM-DD (the schedule runs in UTC). */
+export function utcToday(now: Date = new Date()): string {
+  return now.toISOString().slice(0, 10);
+}
+
+/**
+ * One stack's fate. `expiresOn` is the last day the stack lives: it is destroyed from the day after, and warned
+ * about from `warnDays` before it (inclusive) until then.
+ */
+export function decideExpiry(
+  stack: StackInfo,
+  today: string,
+  warnDays: number = DEFAULT_WARN_DAYS,
+): ExpiryDecision {
+  const base = { stack: stack.name, expiresOn: stack.expiresOn };
+  if (stack.environment !== EXPIRABLE_ENVIRONMENT) {
+    return {
+      ...base,
+      action: "keep",
+      reason: `environment is ${stack.environment ?? "not set"}; only ${EXPIRABLE_ENVIRONMENT} stacks expire`,
+    };
+  }
+  if (stack.expiresOn === undefined) {
+    return { ...base, action: "keep", reason: "dev stack without expiresOn: nothing to expire" };
+  }
+  const todayNumber = dayNumber(today);
+  if (todayNumber === undefined) throw new Error(`today must be YYYY-MM-DD, got ${JSON.stringify(today)}`);
+  const expiry = dayNumber(stack.expiresOn);
+  if (expiry === undefined) {
+    return {
+      ...base,
+      action: "invalid",
+      reason: `expiresOn ${JSON.stringify(stack.expiresOn)} is not a YYYY-MM-DD date`,
+    };
+  }
+  const daysLeft = expiry - todayNumber;
+  if (daysLeft < 0) {
+    return {
+      ...base,
+      daysLeft,
+      action: "destroy",
+      reason: `expired on ${stack.expiresOn} (${-daysLeft} day(s) ago)`,
+    };
+  }
+  if (daysLeft <= warnDays) {
+    return {
+      ...base,
+      daysLeft,
+      action: "warn",
+      reason: `expires on ${stack.expiresOn} (${daysLeft} day(s) left)`,
+    };
+  }
+  return {
+    ...base,
+    daysLeft,
+    action: "keep",
+    reason: `expires on ${stack.expiresOn} (${daysLeft} day(s) left)`,
+  };
+}
+
+export function planExpiry(
+  stacks: readonly StackInfo[],
+  today: string,
+  warnDays: number = DEFAULT_WARN_DAYS,
+): ExpiryPlan {
+  const decisions = stacks.map((stack) => decideExpiry(stack, today, warnDays));
+  return {
+    destroy: decisions.filter((decision) => decision.action === "destroy").map((decision) => decision.stack),
+    warn: decisions.filter((decision) => decision.action === "warn"),
+    invalid: decisions.filter((decision) => decision.action === "invalid"),
+    decisions,
+  };
+}
+
+/** Deploy-time guard: an expired dev stack must not be re-created by the next push to the default branch. */
+export function shouldDeploy(stack: StackInfo, today: string): { deploy: boolean; reason: string } {
+  const decision = decideExpiry(stack, today, 0);
+  if (decision.action === "destroy") {
+    return {
+      deploy: false,
+      reason: `${stack.name} ${decision.reason}; raise expiresOn in ${stack.file} to bring it back`,
+    };
+  }
+  if (decision.action === "invalid") return { deploy: false, reason: `${stack.name}: ${decision.reason}` };
+  return { deploy: true, reason: decision.reason };
+}

@@ -1,0 +1,80 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { projectConfigValues } from "../infra/config";
+import { stackNameFromFile } from "../synth/stacks";
+
+/**
+ * Stack discovery: the pipeline's list of stacks is the set of `Pulumi.<stack>.yaml` files at the repository
+ * root, so adding a stack file is all it takes to get it previewed (no workflow edit, no list to keep in sync).
+ */
+
+/** What the workflows need to know about one stack, read straight from its stack file. */
+export interface StackInfo {
+  readonly name: string;
+  readonly file: string;
+  /** `<project>:environment` (dev|staging|prod); undefined when the file does not say. */
+  readonly environment?: string;
+  /** Last day the stack may live (YYYY-MM-DD), `<project>:expiresOn` (the program also tags resources with it). */
+  readonly expiresOn?: string;
+  /** This project's config keys without the `<project>:` prefix, as infra/config's resolvePlatformConfig takes them. */
+  readonly config: Readonly<Record<string, unknown>>;
+  /** `aws:region`. */
+  readonly region?: string;
+}
+
+export { stackNameFromFile };
+
+/** The project name from Pulumi.yaml text; config keys in stack files are namespaced with it. */
+export function projectNameFromYaml(text: string): string {
+  const project = parse(text) as { name?: unknown } | null;
+  if (!project || typeof project.name !== "string" || project.name.length === 0) {
+    throw new Error("Pulumi.yaml has no `name`: the stack config namespace cannot be known");
+  }
+  return project.name;
+}
+
+function asDateString(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  // A YAML 1.1 parser may hand back a Date for an unquoted date; keep only the calendar day.
+  if (value instanceof Date) return value.toISOString().slice(0, 10);
+  return String(value);
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}
+
+/** Reads one stack file's text. Only this project's keys and `aws:region` matter. */
+export function parseStackFile(name: string, file: string, text: string, project: string): StackInfo {
+  const document = asRecord(parse(text));
+  const all = asRecord(document.config);
+  const config = projectConfigValues(all, project);
+  const environment = config.environment;
+  const expiresOn = asDateString(config.expiresOn);
+
+  return {
+    name,
+    file,
+    environment: environment === undefined ? undefined : String(environment),
+    expiresOn,
+    config,
+    region: all["aws:region"] === undefined ? undefined : String(all["aws:region"]),
+  };
+}
+
+export function readProjectName(rootDir: string): string {
+  return projectNameFromYaml(readFileSync(join(rootDir, "Pulumi.yaml"), "utf8"));
+}
+
+/** Every stack at `rootDir`, sorted by name so the matrix order is stable between runs. */
+export function discoverStacks(rootDir: string): StackInfo[] {
+  const project = readProjectName(rootDir);
+  return readdirSync(rootDir)
+    .map((file) => ({ file, name: stackNameFromFile(file) }))
+    .filter((entry): entry is { file: string; name: string } => entry.name !== undefined)
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map(({ file, name }) => parseStackFile(name, file, readFileSync(join(rootDir, file), "utf8"), project));
+}
