@@ -26,6 +26,8 @@ export interface ClusterFacts {
   readonly nodeRoleArn: pulumi.Output<string>;
   /** The cluster resource itself, for dependsOn. */
   readonly cluster: pulumi.Resource;
+  /** Access entries and their policy associations: what lets Pulumi (and Argo CD's bootstrap) reach the API. */
+  readonly apiAccess: pulumi.Resource[];
   /**
    * Resources that must exist before workloads are scheduled (access entries, node groups, EKS add-ons);
    * things that talk to the Kubernetes API depend on these.

@@ -8,6 +8,7 @@ import { GitOps } from "./gitops";
 import { ClusterAccess } from "./identity";
 import { renderKubeconfig, updateKubeconfigCommand } from "./kubeconfig";
 import { Network } from "./network";
+import { OrderedTeardown } from "../ops/teardown/component";
 
 /** What `pulumi stack output` shows; the kubeconfig is a secret output. */
 export interface PlatformOutputs {
@@ -103,9 +104,22 @@ export async function definePlatform(): Promise<PlatformOutputs> {
     nodeRoleName: cluster.nodeRole.name,
     nodeRoleArn: cluster.nodeRole.arn,
     cluster: eks,
+    apiAccess: access.associations,
     readiness: [...access.associations, ...cluster.readiness],
   };
-  new GitOps("gitops", { cluster: facts });
+  const gitops = new GitOps("gitops", { cluster: facts });
+
+  // Created last, so `pulumi destroy` deletes it first: it drains what Argo CD created in AWS (load balancers,
+  // volumes, nodes) while Argo CD, the access entries and the cluster still exist, leaving nothing to block the VPC.
+  new OrderedTeardown("teardown", {
+    clusterName: eks.name,
+    region: config.region,
+    kubeconfig,
+    vpcId: network.vpcId,
+    computeMode: config.compute.mode,
+    deletionProtection: config.cluster.deletionProtection,
+    dependsOn: [eks, gitops.argocd, gitops.rootApplication, gitops.clusterSecret, ...facts.readiness],
+  });
 
   return {
     clusterName: eks.name,

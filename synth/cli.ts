@@ -1,34 +1,31 @@
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { ConfigError } from "../infra/config";
+import { estimateMonthlyCost, formatCostEstimate } from "../ops/cost";
+import { formatPolicyReport, loadPackConfig, runPolicyPack } from "../policies/harness";
 import { projectRoot, synthesize } from "./index";
+import { stackNames } from "./stacks";
 import { formatSummary } from "./summary";
 
 const usage =
   "usage: npm run synth -- <stack>... | --all [--out <dir>]   (stacks: Pulumi.<stack>.yaml files)";
-
-/** Stacks are the Pulumi.<stack>.yaml files next to Pulumi.yaml. */
-export function stackNames(root = projectRoot): string[] {
-  return readdirSync(root)
-    .map((file) => /^Pulumi\.([\w-]+)\.yaml$/.exec(file)?.[1])
-    .filter((stack): stack is string => stack !== undefined)
-    .sort();
-}
 
 function parseArguments(argv: string[]): { stacks: string[]; outDir: string } {
   let outDir = path.join(projectRoot, "out");
   const stacks: string[] = [];
   for (let index = 0; index < argv.length; index++) {
     const argument = argv[index];
-    if (argument === "--all") stacks.push(...stackNames());
+    if (argument === "--all") stacks.push(...stackNames(projectRoot));
     else if (argument === "--out") outDir = path.resolve(argv[++index] ?? "");
     else if (argument.startsWith("-")) throw new Error(`unknown option ${argument}\n${usage}`);
     else stacks.push(argument);
   }
   if (stacks.length === 0) throw new Error(usage);
-  const unknown = stacks.filter((stack) => !stackNames().includes(stack));
+  const unknown = stacks.filter((stack) => !stackNames(projectRoot).includes(stack));
   if (unknown.length > 0)
-    throw new Error(`no Pulumi.${unknown[0]}.yaml; stacks here: ${stackNames().join(", ")}`);
+    throw new Error(
+      `no stack file Pulumi.${unknown[0]}.yaml; stacks here: ${stackNames(projectRoot).join(", ")}`,
+    );
   return { stacks: [...new Set(stacks)], outDir };
 }
 
@@ -40,9 +37,15 @@ async function main(): Promise<number> {
       const result = await synthesize(stack);
       const stackDir = path.join(outDir, stack);
       mkdirSync(stackDir, { recursive: true });
+      const report = runPolicyPack(result, loadPackConfig(stack));
       writeFileSync(path.join(stackDir, "resources.json"), `${JSON.stringify(result, null, 2)}\n`);
+      writeFileSync(path.join(stackDir, "policy-report.json"), `${JSON.stringify(report, null, 2)}\n`);
       console.log(formatSummary(result));
-      console.log(`  → ${path.relative(process.cwd(), path.join(stackDir, "resources.json"))}\n`);
+      console.log(formatCostEstimate(estimateMonthlyCost(result)));
+      console.log(formatPolicyReport(report));
+      console.log(`  → ${path.relative(process.cwd(), stackDir)}/{resources,policy-report}.json\n`);
+      // A mandatory violation fails the synth exactly as it would fail `pulumi preview --policy-pack policies`.
+      if (report.mandatoryCount > 0) failed++;
     } catch (error) {
       failed++;
       if (error instanceof ConfigError) console.error(`Stack ${stack}: ${error.message}\n`);

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { platformMocks } from "./mocks";
+import { stackFile } from "./stacks";
 import type { SynthResource, SynthResult } from "./types";
 
 export type { SynthResource, SynthResult } from "./types";
@@ -37,7 +38,7 @@ export function projectName(): string {
 /** The stack config file's `config:` map with overrides merged in, keyed by full config key. */
 export function readStackConfig(stack: string, options: SynthOptions = {}): Record<string, unknown> {
   const project = projectName();
-  const file = options.configFile ?? path.join(projectRoot, `Pulumi.${stack}.yaml`);
+  const file = options.configFile ?? stackFile(projectRoot, stack);
   const document = (parse(readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
   const config: Record<string, unknown> = { ...(document.config ?? {}) };
   for (const [key, value] of Object.entries(options.overrides ?? {})) {

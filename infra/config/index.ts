@@ -140,15 +140,26 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
   );
 }
 
+/** This project's keys of a full stack config (`<project>:<key>` → value), without the prefix. */
+export function projectConfigValues(
+  all: Readonly<Record<string, unknown>>,
+  project: string,
+): Record<string, unknown> {
+  const prefix = `${project}:`;
+  return Object.fromEntries(
+    Object.entries(all)
+      .filter(([key]) => key.startsWith(prefix))
+      .map(([key, value]) => [key.slice(prefix.length), value]),
+  );
+}
+
 /** Reads this project's keys from the Pulumi config of the running stack (CLI or mocks) and validates them. */
 export function loadPlatformConfig(): PlatformConfig {
   const project = pulumi.getProject();
-  const prefix = `${project}:`;
-  const raw: Record<string, unknown> = {};
-  for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
-    if (!fullKey.startsWith(prefix)) continue;
-    raw[fullKey.slice(prefix.length)] = parseConfigValue(value);
-  }
+  const values = projectConfigValues(pulumi.runtime.allConfig(), project);
+  const raw = Object.fromEntries(
+    Object.entries(values).map(([key, value]) => [key, parseConfigValue(String(value))]),
+  );
   return resolvePlatformConfig(raw, {
     project,
     stack: pulumi.getStack(),

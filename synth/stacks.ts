@@ -1,0 +1,24 @@
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+
+// Pulumi's own rule for stack names (letters, digits, "-", "_", "."), so a stray file never becomes a stack.
+const stackFilePattern = /^Pulumi\.([A-Za-z0-9_.-]+)\.ya?ml$/;
+
+/** `Pulumi.dev.yaml` → `dev`; the project file `Pulumi.yaml` and anything else → undefined. */
+export function stackNameFromFile(fileName: string): string | undefined {
+  return stackFilePattern.exec(fileName)?.[1];
+}
+
+/** The stacks of a project: its `Pulumi.<stack>.yaml` files, sorted so every listing is stable. */
+export function stackNames(rootDir: string): string[] {
+  return readdirSync(rootDir)
+    .map(stackNameFromFile)
+    .filter((stack): stack is string => stack !== undefined)
+    .sort();
+}
+
+/** Path of a stack's config file (`.yaml`, or `.yml` as Pulumi also accepts). */
+export function stackFile(rootDir: string, stack: string): string {
+  const yml = join(rootDir, `Pulumi.${stack}.yml`);
+  return existsSync(yml) ? yml : join(rootDir, `Pulumi.${stack}.yaml`);
+}
