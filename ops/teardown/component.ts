@@ -1,7 +1,8 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { autoModeBuiltInNodePools } from "../verify";
-import { defaultDrainOptions } from "./drain";
+// Not from ../verify: that loads the AWS SDK clients, which the program itself never needs.
+import { autoModeNodePools } from "../../infra/cluster/policies";
+import { defaultDrainOptions } from "./defaults";
 
 export interface OrderedTeardownArgs {
   readonly clusterName: pulumi.Input<string>;
@@ -51,9 +52,7 @@ export class OrderedTeardown extends pulumi.ComponentResource {
           TEARDOWN_KUBECONFIG: pulumi.secret(args.kubeconfig),
           TEARDOWN_STACK: pulumi.getStack(),
           TEARDOWN_DELETION_PROTECTION: String(args.deletionProtection),
-          TEARDOWN_RETAINED_NODE_POOLS: (args.computeMode === "auto" ? autoModeBuiltInNodePools : []).join(
-            ",",
-          ),
+          TEARDOWN_RETAINED_NODE_POOLS: (args.computeMode === "auto" ? autoModeNodePools : []).join(","),
           TEARDOWN_ARGOCD_NAMESPACE: args.argocdNamespace ?? defaultDrainOptions.argocdNamespace,
           TEARDOWN_KEEP_APPLICATIONS: (args.keepApplications ?? []).join(","),
           TEARDOWN_TIMEOUT_MINUTES: String(timeoutMinutes),

@@ -56,13 +56,7 @@ export interface DrainOptions {
   readonly log: (message: string) => void;
 }
 
-export const defaultDrainOptions = {
-  argocdNamespace: "argocd",
-  keep: [] as string[],
-  timeoutMs: 20 * 60_000,
-  pollMs: 15_000,
-  attempts: 5,
-};
+export { defaultDrainOptions } from "./defaults";
 
 export interface DrainReport {
   readonly deletedApplications: readonly string[];
