@@ -3,10 +3,11 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { readApplicationSets } from "../../infra/gitops/addon-files";
 import { argocdNamespace, rootApplicationInclude } from "../../infra/gitops";
 import {
+  addonFolders,
   addonsDir,
+  applicationSets,
   isKubernetesObject,
   kustomizeBuild,
   listFiles,
@@ -16,22 +17,9 @@ import {
   Tree,
   unknownFieldProblems,
   validateObject,
+  Validators,
   yamlFiles,
 } from "./support";
-
-type Validators = Awaited<ReturnType<typeof loadValidators>>;
-
-const addonFolders = fs
-  .readdirSync(addonsDir, { withFileTypes: true })
-  .filter((entry) => entry.isDirectory())
-  .map((entry) => entry.name)
-  .sort();
-
-function applicationSets(): { folder: string; name: string; set: Tree }[] {
-  return addonFolders.flatMap((folder) =>
-    [...readApplicationSets(addonsDir, folder).entries()].map(([name, set]) => ({ folder, name, set })),
-  );
-}
 
 function templateSpec(set: Tree): Tree {
   return ((set.spec as Tree).template as Tree).spec as Tree;

@@ -3,13 +3,31 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import Ajv from "ajv";
 import { parse, parseAllDocuments } from "yaml";
-import { defaultAddonsDir } from "../../infra/gitops/addon-files";
+import { defaultAddonsDir, readApplicationSets } from "../../infra/gitops/addon-files";
 
 /** Helpers for checking addons/ offline: file listing, schema validation, a kustomize subset, label selection. */
 
 export const addonsDir = defaultAddonsDir;
 
 export type Tree = Record<string, unknown>;
+
+/** One folder per add-on under addons/. */
+export const addonFolders = fs
+  .readdirSync(addonsDir, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name)
+  .sort();
+
+/** Every ApplicationSet in addons/, with the folder and file it came from. */
+export function applicationSets(): { folder: string; name: string; set: Tree }[] {
+  return addonFolders.flatMap((folder) =>
+    [...readApplicationSets(addonsDir, folder).entries()].map(([name, set]) => ({
+      folder,
+      name,
+      set: set as Tree,
+    })),
+  );
+}
 
 export function listFiles(dir: string = addonsDir): string[] {
   return (
@@ -132,6 +150,8 @@ type Validator = (object: Tree) => void;
  * Validators by `apiVersion/kind`: the published models (CRD schemas of Argo CD and Karpenter, Kubernetes' OpenAPI)
  * and the hand-written NodeClass schema. The model packages are ESM-only, hence the dynamic imports.
  */
+export type Validators = Awaited<ReturnType<typeof loadValidators>>;
+
 export async function loadValidators(): Promise<Map<string, Validator>> {
   const model =
     (load: () => Promise<Record<string, unknown>>, name: string): (() => Promise<Validator>) =>

@@ -1,7 +1,6 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { readApplicationSets } from "../../infra/gitops/addon-files";
 import { clusterSecretData } from "../../infra/gitops/cluster-secret";
 import {
   clusterGeneratorParams,
@@ -11,7 +10,16 @@ import {
 } from "../../infra/gitops/template";
 import type { PlatformConfig } from "../../infra/config";
 import type { SynthResult } from "../../synth";
-import { addonsDir, kustomizeBuild, loadValidators, selects, Tree, validateObject } from "../addons/support";
+import {
+  addonsDir,
+  applicationSets,
+  kustomizeBuild,
+  loadValidators,
+  selects,
+  Tree,
+  validateObject,
+  Validators,
+} from "../addons/support";
 import { ofType, single, synthesizedStack } from "../support/stacks";
 
 /**
@@ -19,15 +27,8 @@ import { ofType, single, synthesizedStack } from "../support/stacks";
  * template must render with missingkey=error, produce a valid Application, and point at files that exist.
  */
 
-type Validators = Awaited<ReturnType<typeof loadValidators>>;
-
-const addonFolders = fs
-  .readdirSync(addonsDir, { withFileTypes: true })
-  .filter((entry) => entry.isDirectory())
-  .map((entry) => entry.name);
-
 function allApplicationSets(): Tree[] {
-  return addonFolders.flatMap((folder) => [...readApplicationSets(addonsDir, folder).values()]);
+  return applicationSets().map(({ set }) => set);
 }
 
 function clusterSecretOf(result: SynthResult): {
@@ -213,7 +214,7 @@ describe("addons/ rendered against each synthesized stack's cluster Secret", () 
           (candidate) => candidate.inputs.chart === "argo-cd",
         );
         assert.ok(release, "the argo-cd Helm release");
-        const argoSet = readApplicationSets(addonsDir, "argo-cd").get("argo-cd") as Tree;
+        const argoSet = applicationSets().find(({ name }) => name === "argo-cd")?.set as Tree;
         const chartSource = ((((argoSet.spec as Tree).template as Tree).spec as Tree).sources as Tree[])[0];
         assert.equal(
           release.inputs.version,
