@@ -64,6 +64,7 @@ export async function definePlatform(): Promise<PlatformOutputs> {
     computeMode: config.compute.mode,
     partition,
     subnetIds: network.privateSubnetIds,
+    networkReady: network.egress,
     publicAccessCidrs: config.cluster.publicAccessCidrs,
     privateAccessCidrs: [config.network.vpcCidr, ...config.cluster.privateAccessCidrs],
     keyArn: key.keyArn,
@@ -118,6 +119,8 @@ export async function definePlatform(): Promise<PlatformOutputs> {
     vpcId: network.vpcId,
     computeMode: config.compute.mode,
     deletionProtection: config.cluster.deletionProtection,
+    // Argo CD and Cilium keep running while the drain deletes everything else (see their ApplicationSets).
+    keepApplications: ["argo-cd", "cilium"].flatMap((addon) => [addon, `${addon}-${config.cluster.name}`]),
     dependsOn: [eks, gitops.argocd, gitops.rootApplication, gitops.clusterSecret, ...facts.readiness],
   });
 

@@ -238,11 +238,18 @@ function stackResources(
   return built.map(({ policyResource }) => policyResource);
 }
 
-/** Reads policies/config/<stack>.json, the same file the pipeline passes as policyPackConfigs; {} when absent. */
+/**
+ * Reads policies/config/<stack>.json, the same file the pipeline passes as policyPackConfigs. A missing file is an
+ * error here too: `pulumi preview --policy-pack-config` fails on it, so the offline synth must not pass quietly.
+ */
 export function loadPackConfig(stack: string): Record<string, unknown> {
   if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new Error(`"${stack}" is not a stack name`);
   const file = path.join(__dirname, "config", `${stack}.json`);
-  if (!fs.existsSync(file)) return {};
+  if (!fs.existsSync(file)) {
+    throw new Error(
+      `no policy pack config for stack ${stack}: create policies/config/${stack}.json (copy policies/config/dev.json), which the pipeline passes as --policy-pack-config`,
+    );
+  }
   const parsed: unknown = JSON.parse(fs.readFileSync(file, "utf8"));
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     throw new Error(`${file} must hold a JSON object keyed by policy name`);

@@ -20,6 +20,8 @@ export interface ClusterArgs {
   readonly partition: pulumi.Input<string>;
   readonly subnetIds: pulumi.Input<string>[];
   readonly publicAccessCidrs: readonly string[];
+  /** Network resources the cluster needs to keep until it is gone (NAT egress of the private subnets). */
+  readonly networkReady: pulumi.Resource[];
   /** Private networks (the VPC itself, VPN, peered runner VPCs) allowed to reach the private endpoint on 443. */
   readonly privateAccessCidrs: readonly string[];
   readonly keyArn: pulumi.Input<string>;
@@ -126,7 +128,7 @@ export class Cluster extends pulumi.ComponentResource {
       },
       {
         parent: this,
-        dependsOn: [logGroup, ...clusterRoleAttachments, ...nodeRoleAttachments],
+        dependsOn: [logGroup, ...clusterRoleAttachments, ...nodeRoleAttachments, ...args.networkReady],
         protect: args.deletionProtection,
       },
     );

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { platformSchema, RawPlatformConfig } from "./schema";
+import { clusterNamePattern, clusterNameRule, platformSchema, RawPlatformConfig } from "./schema";
 
 export { newestKubernetesVersion, kubernetesVersions } from "./kubernetes-versions";
 
@@ -82,6 +82,26 @@ export function resolvePlatformConfig(
 
   const config = parsed.data;
   const defaults = environmentDefaults[config.environment];
+  const clusterName = config.cluster.name ?? `${context.project.replace(/^eks-/, "")}-${context.stack}`;
+  const highAvailability = config.gitops.highAvailability ?? defaults.highAvailability;
+  if (!clusterNamePattern.test(clusterName)) {
+    problems.push({
+      key: `${context.project}:cluster.name`,
+      value: clusterName,
+      message: `(derived from project and stack) ${clusterNameRule}; set cluster.name explicitly`,
+    });
+  }
+  if (highAvailability && config.compute.mode === "karpenter" && config.compute.systemNodeGroup.minSize < 3) {
+    // Argo CD's redis-ha spreads 3 replicas over 3 nodes, and before Argo CD installs Karpenter the system node
+    // group is all there is: with fewer nodes the bootstrap release never becomes ready.
+    problems.push({
+      key: `${context.project}:compute.systemNodeGroup.minSize`,
+      value: config.compute.systemNodeGroup.minSize,
+      message:
+        "HA Argo CD (gitops.highAvailability) needs 3 nodes for redis-ha before Karpenter exists; set minSize: 3 (and maxSize ≥ 3), or gitops.highAvailability: false",
+    });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
   return {
     ...config,
     project: context.project,
@@ -103,13 +123,13 @@ export function resolvePlatformConfig(
     },
     cluster: {
       ...config.cluster,
-      name: config.cluster.name ?? `${context.project.replace(/^eks-/, "")}-${context.stack}`.slice(0, 38),
+      name: clusterName,
       logRetentionDays: config.cluster.logRetentionDays ?? defaults.logRetentionDays,
       deletionProtection: config.cluster.deletionProtection ?? defaults.deletionProtection,
     },
     gitops: {
       ...config.gitops,
-      highAvailability: config.gitops.highAvailability ?? defaults.highAvailability,
+      highAvailability,
     },
   };
 }

@@ -9,7 +9,13 @@ import { findKubernetesVersion, kubernetesVersions, newestKubernetesVersion } fr
  */
 
 const iamPrincipalArn = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}$/;
-const clusterNamePattern = /^[A-Za-z][A-Za-z0-9-]{0,37}$/;
+/**
+ * Lowercase, 2–32 characters: Cilium's cluster.name rule, and the longest derived names (EventBridge rules such as
+ * `<cluster>-karpenter-instance-state-change`) stay within AWS's 64-character limit.
+ */
+export const clusterNamePattern = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
+export const clusterNameRule =
+  "must be 2–32 lowercase letters, digits and hyphens, starting with a letter and ending with a letter or digit (Cilium's cluster name rule; role, rule and log group names are derived from it)";
 const logRetentionChoices = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
@@ -62,13 +68,7 @@ export const networkSchema = z.strictObject({
 });
 
 export const clusterSchema = z.strictObject({
-  name: z
-    .string()
-    .regex(
-      clusterNamePattern,
-      "must start with a letter and hold only letters, digits and hyphens, at most 38 characters (role and log group names are derived from it)",
-    )
-    .optional(),
+  name: z.string().regex(clusterNamePattern, clusterNameRule).optional(),
   kubernetesVersion: z
     .string()
     .refine((value) => findKubernetesVersion(value) !== undefined, {

@@ -9,6 +9,7 @@ import { AddonsAws } from "../addons";
 import { serviceTrustPolicy } from "../cluster/policies";
 import { coreDnsAddon } from "../cluster/system-nodes";
 import type { ClusterFacts } from "../facts";
+import { accessPolicyArn } from "../identity/access";
 import { defaultAddonsDir, RenderedHelmRelease, renderHelmRelease } from "./addon-files";
 import {
   clusterSecretAnnotations,
@@ -136,12 +137,15 @@ export class GitOps extends pulumi.ComponentResource {
       workloadReady.push(this.cilium, this.coreDns);
     }
 
+    // What must exist before Argo CD can act on the cluster: its install, plus its access in capability mode.
+    const argocdReady: pulumi.Resource[] = [];
     if (argocdConfig.install === "helm") {
       this.argocd = bootstrapRelease(
         `${name}-argocd`,
         params.apply((p) => renderHelmRelease(addonsDir, "argo-cd", "argo-cd", p)),
         { ...k8s, dependsOn: workloadReady },
       );
+      argocdReady.push(this.argocd);
     } else {
       const identityCenter = argocdConfig.identityCenter;
       if (identityCenter === undefined)
@@ -184,6 +188,23 @@ export class GitOps extends pulumi.ComponentResource {
         },
         { ...parent, dependsOn: workloadReady },
       );
+      argocdReady.push(this.argocd);
+      // EKS gives the capability role an access entry but no Kubernetes permissions: without this every sync of
+      // the local cluster is Forbidden.
+      argocdReady.push(
+        new aws.eks.AccessPolicyAssociation(
+          `${name}-argocd-capability`,
+          {
+            clusterName: facts.clusterName,
+            principalArn: role.arn,
+            policyArn: facts.partition.apply((partition) =>
+              accessPolicyArn(partition, "AmazonEKSClusterAdminPolicy"),
+            ),
+            accessScope: { type: "cluster" },
+          },
+          { ...parent, dependsOn: [this.argocd] },
+        ),
+      );
     }
 
     this.clusterSecret = new core.Secret(
@@ -199,7 +220,7 @@ export class GitOps extends pulumi.ComponentResource {
           .all([facts.clusterName, facts.clusterArn])
           .apply(([clusterName, clusterArn]) => clusterSecretData(config, clusterName, clusterArn)),
       },
-      { ...k8s, dependsOn: [this.argocd] },
+      { ...k8s, dependsOn: argocdReady },
     );
 
     this.rootApplication = new apiextensions.CustomResource(
@@ -231,7 +252,7 @@ export class GitOps extends pulumi.ComponentResource {
       },
       // Depending on the add-ons' AWS side also orders `pulumi destroy`: the root Application (and with it the
       // node pools and volumes) is deleted while Karpenter still has its role and queue.
-      { ...k8s, dependsOn: [this.argocd, this.clusterSecret, this.addons] },
+      { ...k8s, dependsOn: [...argocdReady, this.clusterSecret, this.addons] },
     );
 
     this.registerOutputs({

@@ -26,6 +26,12 @@ export class Network extends pulumi.ComponentResource {
   readonly vpcId: pulumi.Output<string>;
   readonly privateSubnetIds: pulumi.Output<string>[];
   readonly publicSubnetIds: pulumi.Output<string>[];
+  /**
+   * What gives the private subnets their way out (NAT gateways, routes, route table associations). The cluster
+   * depends on it so that `pulumi destroy` keeps egress until the cluster and its drain are gone: controllers
+   * cleaning up (Karpenter, the EBS CSI driver, Pod Identity) still need to reach AWS APIs.
+   */
+  readonly egress: pulumi.Resource[] = [];
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:index:Network", name, {}, opts);
@@ -99,7 +105,7 @@ export class Network extends pulumi.ComponentResource {
         { domain: "vpc", tags: withName(args.tags, `${args.clusterName}-nat-${zoneSuffix}`) },
         parent,
       );
-      return new aws.ec2.NatGateway(
+      const natGateway = new aws.ec2.NatGateway(
         `${name}-${zoneSuffix}`,
         {
           allocationId: address.id,
@@ -108,6 +114,8 @@ export class Network extends pulumi.ComponentResource {
         },
         { parent: this, dependsOn: [internetGateway] },
       );
+      this.egress.push(natGateway);
+      return natGateway;
     });
 
     const privateRouteTables: aws.ec2.RouteTable[] = [];
@@ -138,7 +146,7 @@ export class Network extends pulumi.ComponentResource {
         parent,
       );
       privateRouteTables.push(routeTable);
-      new aws.ec2.Route(
+      const route = new aws.ec2.Route(
         `${name}-private-${zoneSuffix}-egress`,
         {
           routeTableId: routeTable.id,
@@ -147,11 +155,12 @@ export class Network extends pulumi.ComponentResource {
         },
         parent,
       );
-      new aws.ec2.RouteTableAssociation(
+      const association = new aws.ec2.RouteTableAssociation(
         `${name}-private-${zoneSuffix}`,
         { subnetId: subnet.id, routeTableId: routeTable.id },
         parent,
       );
+      this.egress.push(route, association);
       return subnet.id;
     });
 

@@ -161,6 +161,12 @@ describe("GitOps component (mocks, fabricated ClusterFacts)", () => {
     );
     assert.ok(role);
     assert.match(String(role.inputs.assumeRolePolicy), /capabilities\.eks\.amazonaws\.com/);
+    const access = ofType(resources, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation").filter(
+      (association) => String(association.inputs.principalArn).includes("demo-argocd-capability"),
+    );
+    assert.equal(access.length, 1, "the capability role needs Kubernetes permissions on its own cluster");
+    assert.match(String(access[0].inputs.policyArn), /cluster-access-policy\/AmazonEKSClusterAdminPolicy$/);
+    assert.deepEqual(access[0].inputs.accessScope, { type: "cluster" });
     const [secret] = ofType(resources, "kubernetes:core/v1:Secret");
     assert.equal((unsecret(secret.inputs.stringData) as Record<string, string>).server, clusterArn);
     const labels = (secret.inputs.metadata as { labels: Record<string, string> }).labels;

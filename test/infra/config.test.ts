@@ -152,6 +152,42 @@ describe("stack config", () => {
     );
   });
 
+  it("refuses cluster names Cilium or AWS name limits would reject, given or derived", () => {
+    assert.match(
+      problemsOf(withPatch({ cluster: { name: "Platform-Dev" } }))[0],
+      /^eks-gitops-platform:cluster\.name = "Platform-Dev": must be 2–32 lowercase letters/,
+    );
+    assert.match(
+      problemsOf(withPatch({ cluster: { name: "a".repeat(33) } }))[0],
+      /cluster\.name = "a{33}": must be 2–32/,
+    );
+    assert.match(
+      problemsOf(minimal, { stack: "Team_Dev" })[0],
+      /^eks-gitops-platform:cluster\.name = "gitops-platform-Team_Dev": \(derived from project and stack\) .*set cluster\.name explicitly/,
+    );
+  });
+
+  it("refuses HA Argo CD on a karpenter-mode system node group of fewer than 3 nodes", () => {
+    const problems = problemsOf({
+      environment: "prod",
+      access: minimal.access,
+      compute: { mode: "karpenter", systemNodeGroup: { minSize: 2, maxSize: 3 } },
+    });
+    assert.equal(problems.length, 1);
+    assert.match(
+      problems[0],
+      /^eks-gitops-platform:compute\.systemNodeGroup\.minSize = 2: HA Argo CD .* needs 3 nodes for redis-ha/,
+    );
+    assert.deepEqual(
+      problemsOf({
+        environment: "prod",
+        access: minimal.access,
+        compute: { mode: "karpenter", systemNodeGroup: { minSize: 3, maxSize: 4 } },
+      }),
+      [],
+    );
+  });
+
   it("names each misspelt key separately", () => {
     const problems = problemsOf(withPatch({ network: { vpcCdir: "10.0.0.0/16", natGateway: "single" } }));
     assert.deepEqual(

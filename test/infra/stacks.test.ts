@@ -116,6 +116,16 @@ describe("synthesized stacks: the cluster", () => {
         assert.equal(clusterSubnets.length, 3);
       });
 
+      it("keeps NAT egress until the cluster is gone (the cluster depends on NAT gateways and private routes)", () => {
+        const cluster = single(result, "aws:eks/cluster:Cluster");
+        const egress = [
+          ...ofType(result, "aws:ec2/natGateway:NatGateway"),
+          ...ofType(result, "aws:ec2/route:Route").filter((route) => route.inputs.natGatewayId !== undefined),
+        ];
+        assert.ok(egress.length >= 4);
+        for (const resource of egress) assert.ok(cluster.dependencies.includes(resource.urn), resource.name);
+      });
+
       it("has an S3 gateway endpoint on the private route tables and VPC flow logs", () => {
         const endpoint = single(result, "aws:ec2/vpcEndpoint:VpcEndpoint");
         assert.equal(endpoint.inputs.vpcEndpointType, "Gateway");

@@ -204,10 +204,10 @@ describe("policies: harness over whole stacks", () => {
       );
     });
 
-    it("reads policies/config/<stack>.json and returns {} for a stack without one", () => {
+    it("reads policies/config/<stack>.json and refuses a stack without one, as the CLI does", () => {
       const dev = loadPackConfig("dev");
       assert.deepEqual(dev["dev-expiry-tag"], { environment: "dev" });
-      assert.deepEqual(loadPackConfig("no-such-stack"), {});
+      assert.throws(() => loadPackConfig("no-such-stack"), /create policies\/config\/no-such-stack\.json/);
       assert.throws(() => loadPackConfig("../../etc/passwd"), /is not a stack name/);
     });
   });
