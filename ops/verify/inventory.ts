@@ -16,6 +16,12 @@ import {
   ResourceNotFoundException,
 } from "@aws-sdk/client-eks";
 import {
+  DescribeLoadBalancersCommand as DescribeClassicLoadBalancersCommand,
+  DescribeTagsCommand as DescribeClassicTagsCommand,
+  ElasticLoadBalancingClient,
+  LoadBalancerDescription,
+} from "@aws-sdk/client-elastic-load-balancing";
+import {
   DescribeLoadBalancersCommand,
   DescribeTagsCommand,
   ElasticLoadBalancingV2Client,
@@ -73,8 +79,10 @@ export interface ObservedSubnet {
 }
 
 export interface LeftoverLoadBalancer {
-  readonly arn: string;
+  /** Absent for Classic load balancers: their API names them only by name. */
+  readonly arn?: string;
   readonly name: string;
+  /** ELBv2: "application", "network" or "gateway"; "classic" for a Classic ELB. */
   readonly type: string;
 }
 export interface LeftoverVolume {
@@ -139,6 +147,7 @@ export class SdkInventory implements AwsInventory {
   private readonly eks: EKSClient;
   private readonly ec2: EC2Client;
   private readonly elb: ElasticLoadBalancingV2Client;
+  private readonly classicElb: ElasticLoadBalancingClient;
   private readonly kms: KMSClient;
   private readonly logs: CloudWatchLogsClient;
 
@@ -151,6 +160,7 @@ export class SdkInventory implements AwsInventory {
     this.eks = new EKSClient(config);
     this.ec2 = new EC2Client(config);
     this.elb = new ElasticLoadBalancingV2Client(config);
+    this.classicElb = new ElasticLoadBalancingClient(config);
     this.kms = new KMSClient(config);
     this.logs = new CloudWatchLogsClient(config);
   }
@@ -247,12 +257,13 @@ export class SdkInventory implements AwsInventory {
   }
 
   async findLeftovers(query: LeftoverQuery): Promise<Leftovers> {
-    const [loadBalancers, volumes, instances] = await Promise.all([
+    const [loadBalancers, classicLoadBalancers, volumes, instances] = await Promise.all([
       this.clusterLoadBalancers(query.clusterName, query.vpcId),
+      this.clusterClassicLoadBalancers(query.clusterName, query.vpcId),
       this.clusterVolumes(query.clusterName),
       this.clusterInstances(query.clusterName, query.retainedNodePools),
     ]);
-    return { loadBalancers, volumes, instances };
+    return { loadBalancers: [...loadBalancers, ...classicLoadBalancers], volumes, instances };
   }
 
   async findDetachedInterfaces(vpcId: string): Promise<LeftoverInterface[]> {
@@ -306,17 +317,48 @@ export class SdkInventory implements AwsInventory {
       }));
   }
 
-  /** EBS volumes provisioned for the cluster's PersistentVolumes (EBS CSI driver or Auto Mode). */
+  /**
+   * Classic ELBs in the VPC tagged for this cluster: a `Service` of type LoadBalancer without a loadBalancerClass
+   * can be served by the in-tree cloud provider, which creates a Classic ELB tagged `kubernetes.io/cluster/<name>`.
+   */
+  private async clusterClassicLoadBalancers(
+    clusterName: string,
+    vpcId: string,
+  ): Promise<LeftoverLoadBalancer[]> {
+    const inVpc: LoadBalancerDescription[] = [];
+    let Marker: string | undefined;
+    do {
+      const page = await this.classicElb.send(new DescribeClassicLoadBalancersCommand({ Marker }));
+      inVpc.push(...(page.LoadBalancerDescriptions ?? []).filter((lb) => lb.VPCId === vpcId));
+      Marker = page.NextMarker;
+    } while (Marker);
+    const owned = new Set<string>();
+    // DescribeTags takes at most 20 load balancer names per call.
+    for (let index = 0; index < inVpc.length; index += 20) {
+      const names = inVpc.slice(index, index + 20).map((lb) => lb.LoadBalancerName ?? "");
+      const tags = await this.classicElb.send(new DescribeClassicTagsCommand({ LoadBalancerNames: names }));
+      for (const description of tags.TagDescriptions ?? []) {
+        const map = new Map((description.Tags ?? []).map((tag) => [tag.Key ?? "", tag.Value ?? ""]));
+        if (isClusterTagged(map, clusterName)) owned.add(description.LoadBalancerName ?? "");
+      }
+    }
+    return inVpc
+      .filter((lb) => owned.has(lb.LoadBalancerName ?? ""))
+      .map((lb) => ({ name: lb.LoadBalancerName ?? "", type: "classic" }));
+  }
+
+  /**
+   * EBS volumes provisioned for the cluster's PersistentVolumes (EBS CSI driver, Auto Mode or the in-tree
+   * provisioner). Each query selects one of the cluster tags; a volume counts only with a PersistentVolume marker
+   * (see isPersistentVolume), so the root volumes of live nodes, which carry the cluster tags too, never do.
+   */
   private async clusterVolumes(clusterName: string): Promise<LeftoverVolume[]> {
+    // One filter per query and the marker checked here: EC2 ANDs different filter names, but a repeated name is
+    // not documented as AND, and moto matches a multi-value tag-key filter on volumes as a subset, not as OR.
     const queries: Filter[][] = [
       [{ Name: "tag:eks:cluster-name", Values: [clusterName] }],
+      [{ Name: "tag:eks:eks-cluster-name", Values: [clusterName] }],
       [{ Name: "tag-key", Values: [`kubernetes.io/cluster/${clusterName}`] }],
-      // Auto Mode tags what it creates with eks:eks-cluster-name, node root volumes included; only the EBS CSI
-      // driver's volumes (the PersistentVolumes) carry CSIVolumeName.
-      [
-        { Name: "tag:eks:eks-cluster-name", Values: [clusterName] },
-        { Name: "tag-key", Values: ["CSIVolumeName"] },
-      ],
     ];
     const found = new Map<string, LeftoverVolume>();
     for (const Filters of queries) {
@@ -324,6 +366,7 @@ export class SdkInventory implements AwsInventory {
       do {
         const page = await this.ec2.send(new DescribeVolumesCommand({ Filters, NextToken }));
         for (const volume of page.Volumes ?? []) {
+          if (!isPersistentVolume(volume.Tags ?? [])) continue;
           found.set(volume.VolumeId ?? "", {
             id: volume.VolumeId ?? "",
             state: String(volume.State ?? ""),
@@ -336,19 +379,21 @@ export class SdkInventory implements AwsInventory {
     return [...found.values()].filter((volume) => volume.state !== "deleted");
   }
 
-  /** Instances launched by Auto Mode or Karpenter for this cluster, outside the retained pools. */
+  /**
+   * Instances launched by Auto Mode or Karpenter for this cluster, outside the retained pools. Auto Mode tags its
+   * instances `eks:eks-cluster-name` and `eks:kubernetes-node-pool-name`; Karpenter tags `karpenter.sh/nodepool` and
+   * `kubernetes.io/cluster/<name>` (and, from v1, `eks:eks-cluster-name`).
+   */
   private async clusterInstances(
     clusterName: string,
     retainedNodePools: readonly string[],
   ): Promise<LeftoverInstance[]> {
     const state: Filter = { Name: "instance-state-name", Values: liveInstanceStates };
+    // One tag-key filter per query: a repeated filter name is not documented as AND (moto keeps only the last),
+    // so the node pool tag is checked here rather than in the query.
     const queries: Filter[][] = [
       [{ Name: "tag:eks:eks-cluster-name", Values: [clusterName] }, state],
-      [
-        { Name: "tag-key", Values: [`kubernetes.io/cluster/${clusterName}`] },
-        { Name: "tag-key", Values: ["karpenter.sh/nodepool"] },
-        state,
-      ],
+      [{ Name: "tag-key", Values: [`kubernetes.io/cluster/${clusterName}`] }, state],
     ];
     const found = new Map<string, LeftoverInstance>();
     for (const Filters of queries) {
@@ -358,7 +403,7 @@ export class SdkInventory implements AwsInventory {
         for (const instance of (page.Reservations ?? []).flatMap(
           (reservation) => reservation.Instances ?? [],
         )) {
-          const nodePool = instance.Tags?.find((tag) => tag.Key === "karpenter.sh/nodepool")?.Value;
+          const nodePool = nodePoolOf(instance.Tags ?? []);
           // Managed node group instances (no node pool tag) belong to Pulumi and go with their node group.
           if (nodePool === undefined || retainedNodePools.includes(nodePool)) continue;
           found.set(instance.InstanceId ?? "", {
@@ -372,6 +417,24 @@ export class SdkInventory implements AwsInventory {
     }
     return [...found.values()];
   }
+}
+
+interface Tag {
+  readonly Key?: string;
+  readonly Value?: string;
+}
+
+/** Tag keys only a PersistentVolume's volume carries: the EBS CSI driver (and Auto Mode) and the in-tree provisioner. */
+export const persistentVolumeTagKeys = ["CSIVolumeName", "kubernetes.io/created-for/pvc/name"] as const;
+
+export function isPersistentVolume(tags: readonly Tag[]): boolean {
+  return tags.some((tag) => (persistentVolumeTagKeys as readonly (string | undefined)[]).includes(tag.Key));
+}
+
+/** The node pool that launched an instance: Karpenter's tag, else Auto Mode's; undefined for neither. */
+export function nodePoolOf(tags: readonly Tag[]): string | undefined {
+  const value = (key: string) => tags.find((tag) => tag.Key === key)?.Value;
+  return value("karpenter.sh/nodepool") ?? value("eks:kubernetes-node-pool-name");
 }
 
 /** Tags the AWS Load Balancer Controller, Auto Mode and the in-tree cloud provider put on what they create. */
@@ -392,7 +455,9 @@ export function describeLeftovers(leftovers: Leftovers): string[] {
   const lines: string[] = [];
   if (leftovers.loadBalancers.length > 0)
     lines.push(
-      `load balancers: ${leftovers.loadBalancers.map((lb) => `${lb.name} (${lb.type}, ${lb.arn})`).join(", ")}`,
+      `load balancers: ${leftovers.loadBalancers
+        .map((lb) => `${lb.name} (${[lb.type, lb.arn].filter(Boolean).join(", ")})`)
+        .join(", ")}`,
     );
   if (leftovers.volumes.length > 0)
     lines.push(

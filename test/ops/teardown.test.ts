@@ -425,7 +425,14 @@ describe("ops/teardown runTeardown", () => {
           AvailabilityZone: "us-east-1a",
           Size: 30,
           TagSpecifications: [
-            { ResourceType: "volume", Tags: [{ Key: "kubernetes.io/cluster/gitops-gone", Value: "owned" }] },
+            {
+              ResourceType: "volume",
+              Tags: [
+                { Key: "kubernetes.io/cluster/gitops-gone", Value: "owned" },
+                // A PersistentVolume's, not a node's root volume.
+                { Key: "kubernetes.io/created-for/pvc/name", Value: "data" },
+              ],
+            },
           ],
         }),
       );

@@ -14,6 +14,10 @@ import {
 } from "@aws-sdk/client-ec2";
 import { CreateClusterCommand, EKSClient } from "@aws-sdk/client-eks";
 import {
+  CreateLoadBalancerCommand as CreateClassicLoadBalancerCommand,
+  ElasticLoadBalancingClient,
+} from "@aws-sdk/client-elastic-load-balancing";
+import {
   CreateLoadBalancerCommand,
   ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
@@ -22,6 +26,7 @@ import { resolvePlatformConfig } from "../../infra/config";
 import {
   AccessEntryReader,
   checkStack,
+  describeLeftovers,
   exitCodeFor,
   formatFindings,
   ObservedAccessEntry,
@@ -129,6 +134,20 @@ async function seedStack(endpoint: string, seed: Seed) {
     }),
   );
   return { vpcId: vpc?.VpcId ?? "", subnetIds };
+}
+
+/** Launches one instance with the given tags, as a node would be. */
+function node(ec2: EC2Client, subnetId: string) {
+  return (...tags: [string, string][]) =>
+    ec2.send(
+      new RunInstancesCommand({
+        ImageId: "ami-12c6146b",
+        MinCount: 1,
+        MaxCount: 1,
+        SubnetId: subnetId,
+        TagSpecifications: [{ ResourceType: "instance", Tags: tags.map(([Key, Value]) => ({ Key, Value })) }],
+      }),
+    );
 }
 
 describe("ops/verify against moto_server", function () {
@@ -240,52 +259,37 @@ describe("ops/verify against moto_server", function () {
       }),
     );
     await elb.send(new CreateLoadBalancerCommand({ Name: "not-ours", Subnets: subnetIds }));
-    const tagged = (key: string, value: string, resourceType: "volume" | "instance") => ({
-      TagSpecifications: [{ ResourceType: resourceType, Tags: [{ Key: key, Value: value }] }],
-    });
-    await ec2.send(
-      new CreateVolumeCommand({
-        AvailabilityZone: `${region}a`,
-        Size: 20,
-        ...tagged("eks:cluster-name", "gitops-left", "volume"),
-      }),
-    );
-    await ec2.send(
-      new CreateVolumeCommand({
-        AvailabilityZone: `${region}a`,
-        Size: 5,
-        ...tagged("team", "other", "volume"),
-      }),
-    );
-    // Auto Mode: a PersistentVolume (CSIVolumeName) counts, a node's root volume (same cluster tag) does not.
-    const autoMode = (extra: { Key: string; Value: string }[], Size: number) =>
-      new CreateVolumeCommand({
-        AvailabilityZone: `${region}b`,
-        Size,
-        TagSpecifications: [
-          { ResourceType: "volume", Tags: [{ Key: "eks:eks-cluster-name", Value: "gitops-left" }, ...extra] },
-        ],
-      });
-    await ec2.send(autoMode([{ Key: "CSIVolumeName", Value: "pvc-1234" }], 50));
-    await ec2.send(autoMode([], 80));
-    const node = (pool: string) =>
-      new RunInstancesCommand({
-        ImageId: "ami-12c6146b",
-        MinCount: 1,
-        MaxCount: 1,
-        SubnetId: subnetIds[0],
-        TagSpecifications: [
-          {
-            ResourceType: "instance",
-            Tags: [
-              { Key: "eks:eks-cluster-name", Value: "gitops-left" },
-              { Key: "karpenter.sh/nodepool", Value: pool },
-            ],
-          },
-        ],
-      });
-    await ec2.send(node("workloads"));
-    await ec2.send(node("general-purpose"));
+    // Persistent volumes count under any cluster tag; node root volumes (same tags, no PV marker) do not.
+    const volume = (Size: number, Tags: { Key: string; Value: string }[]) =>
+      ec2.send(
+        new CreateVolumeCommand({
+          AvailabilityZone: `${region}a`,
+          Size,
+          TagSpecifications: [{ ResourceType: "volume", Tags }],
+        }),
+      );
+    await volume(20, [
+      { Key: "eks:cluster-name", Value: "gitops-left" },
+      { Key: "CSIVolumeName", Value: "pvc-20" },
+    ]);
+    await volume(21, [{ Key: "eks:cluster-name", Value: "gitops-left" }]);
+    await volume(30, [
+      { Key: "kubernetes.io/cluster/gitops-left", Value: "owned" },
+      { Key: "kubernetes.io/created-for/pvc/name", Value: "data" },
+    ]);
+    await volume(31, [{ Key: "kubernetes.io/cluster/gitops-left", Value: "owned" }]);
+    await volume(50, [
+      { Key: "eks:eks-cluster-name", Value: "gitops-left" },
+      { Key: "CSIVolumeName", Value: "pvc-1234" },
+    ]);
+    await volume(80, [{ Key: "eks:eks-cluster-name", Value: "gitops-left" }]);
+    await volume(5, [
+      { Key: "team", Value: "other" },
+      { Key: "CSIVolumeName", Value: "pvc-other" },
+    ]);
+    const runNode = node(ec2, subnetIds[0]);
+    await runNode(["eks:eks-cluster-name", "gitops-left"], ["karpenter.sh/nodepool", "workloads"]);
+    await runNode(["eks:eks-cluster-name", "gitops-left"], ["karpenter.sh/nodepool", "general-purpose"]);
     await ec2.send(
       new CreateNetworkInterfaceCommand({ SubnetId: subnetIds[1], Description: "leaked by a controller" }),
     );
@@ -296,7 +300,10 @@ describe("ops/verify against moto_server", function () {
       retainedNodePools: ["system", "general-purpose"],
     });
     assert.deepEqual(leftovers.loadBalancers.map((lb) => lb.name).sort(), ["k8s-nlb", "k8s-web"]);
-    assert.deepEqual(leftovers.volumes.map((volume) => volume.sizeGiB).sort(), [20, 50]);
+    assert.deepEqual(
+      leftovers.volumes.map((volume) => volume.sizeGiB).sort((a, b) => a - b),
+      [20, 30, 50],
+    );
     assert.deepEqual(
       leftovers.instances.map((instance) => instance.nodePool),
       ["workloads"],
@@ -315,6 +322,83 @@ describe("ops/verify against moto_server", function () {
       warning("load balancers created in-cluster")?.actual ?? "",
       /k8s-nlb \(network\), k8s-web \(application\)/,
     );
+  });
+
+  it("counts EKS Auto Mode nodes by their eks:kubernetes-node-pool-name, retaining the built-in pools", async () => {
+    const { vpcId, subnetIds } = await seedStack(moto.endpoint, { name: "gitops-auto" });
+    const runNode = node(new EC2Client({ region, endpoint: moto.endpoint }), subnetIds[0]);
+    const autoNode = (pool: string) =>
+      runNode(
+        ["eks:eks-cluster-name", "gitops-auto"],
+        ["eks:kubernetes-node-pool-name", pool],
+        ["eks:kubernetes-node-class-name", "default"],
+      );
+    await autoNode("system");
+    await autoNode("general-purpose");
+    await autoNode("gpu");
+    // A managed node group's node: cluster tags, no node pool tag.
+    await runNode(["eks:eks-cluster-name", "gitops-auto"], ["kubernetes.io/cluster/gitops-auto", "owned"]);
+
+    const leftovers = await inventory.findLeftovers({
+      clusterName: "gitops-auto",
+      vpcId,
+      retainedNodePools: ["system", "general-purpose"],
+    });
+    assert.deepEqual(
+      leftovers.instances.map((instance) => instance.nodePool),
+      ["gpu"],
+    );
+  });
+
+  it("finds Karpenter nodes by kubernetes.io/cluster/<name>, never another cluster's", async () => {
+    const { vpcId, subnetIds } = await seedStack(moto.endpoint, { name: "gitops-karp" });
+    const runNode = node(new EC2Client({ region, endpoint: moto.endpoint }), subnetIds[0]);
+    // Karpenter before v1 tags only kubernetes.io/cluster/<name>, not eks:eks-cluster-name.
+    await runNode(["kubernetes.io/cluster/gitops-karp", "owned"], ["karpenter.sh/nodepool", "batch"]);
+    await runNode(["kubernetes.io/cluster/someone-else", "owned"], ["karpenter.sh/nodepool", "stranger"]);
+
+    const leftovers = await inventory.findLeftovers({
+      clusterName: "gitops-karp",
+      vpcId,
+      retainedNodePools: [],
+    });
+    assert.deepEqual(
+      leftovers.instances.map((instance) => instance.nodePool),
+      ["batch"],
+    );
+  });
+
+  it("finds Classic ELBs the in-tree cloud provider created for the cluster", async () => {
+    const { vpcId, subnetIds } = await seedStack(moto.endpoint, { name: "gitops-classic" });
+    const other = await seedStack(moto.endpoint, { name: "gitops-classic-other" });
+    const elb = new ElasticLoadBalancingClient({ region, endpoint: moto.endpoint });
+    const listeners = [{ Protocol: "TCP", LoadBalancerPort: 80, InstancePort: 30080 }];
+    const classic = (name: string, subnets: string[], tags: [string, string][]) =>
+      elb.send(
+        new CreateClassicLoadBalancerCommand({
+          LoadBalancerName: name,
+          Listeners: listeners,
+          Subnets: [subnets[0]],
+          Tags: tags.map(([Key, Value]) => ({ Key, Value })),
+        }),
+      );
+    // More than one DescribeTags batch (at most 20 names per call).
+    for (let index = 0; index < 22; index += 1)
+      await classic(`a${index}untagged`, subnetIds, [["team", "other"]]);
+    await classic("a1b2c3owned", subnetIds, [
+      ["kubernetes.io/cluster/gitops-classic", "owned"],
+      ["kubernetes.io/service-name", "web/frontend"],
+    ]);
+    // Tagged for the cluster, but in another VPC.
+    await classic("elsewhere", other.subnetIds, [["kubernetes.io/cluster/gitops-classic", "owned"]]);
+
+    const leftovers = await inventory.findLeftovers({
+      clusterName: "gitops-classic",
+      vpcId,
+      retainedNodePools: [],
+    });
+    assert.deepEqual(leftovers.loadBalancers, [{ name: "a1b2c3owned", type: "classic" }]);
+    assert.deepEqual(describeLeftovers(leftovers), ["load balancers: a1b2c3owned (classic)"]);
   });
 });
 
