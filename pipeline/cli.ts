@@ -7,7 +7,7 @@ import { RenderJob } from "./render";
 import { planExpiry, shouldDeploy, utcToday, DEFAULT_WARN_DAYS } from "./expiry";
 import { gateMarkdown, renderImages, runGate, writeGateSarif } from "./gate";
 import { extractImages, uniqueImages } from "./images";
-import { discoverStacks, readProjectName, StackInfo } from "./stacks";
+import { discoverStacks, missingPolicyConfigs, readProjectName, StackInfo } from "./stacks";
 import { summarizeOutDir, synthMarkdown } from "./synth-summary";
 import { checkIgnoreFile } from "./trivyignore";
 
@@ -17,7 +17,8 @@ import { checkIgnoreFile } from "./trivyignore";
  */
 
 const usage = `usage: pipeline/cli.ts <command> [options]
-  stacks          [--root .]                          JSON list of stacks (Pulumi.<stack>.yaml); output "stacks"
+  stacks          [--root .]                          JSON list of stacks (Pulumi.<stack>.yaml); outputs "stacks",
+                                                      "project"; fails if a stack has no policies/config/<stack>.json
   expiry          [--root .] [--today D] [--warn-days N]  expiry plan; outputs "destroy", "warn"
   assert-expired  --stack S [--root .] [--today D]    exit 0 (output proceed=true) only for an expired dev stack
   should-deploy   --stack S [--root .] [--today D]    output "proceed" (false for an expired dev stack)
@@ -79,10 +80,21 @@ export function main(argv: string[]): number {
 
   switch (command) {
     case "stacks": {
-      const names = discoverStacks(root).map((stack) => stack.name);
-      if (names.length === 0) throw new Error(`no Pulumi.<stack>.yaml files in ${root}`);
+      const stacks = discoverStacks(root);
+      if (stacks.length === 0) throw new Error(`no Pulumi.<stack>.yaml files in ${root}`);
+      // Every matrix entry runs `pulumi preview --policy-pack-config policies/config/<stack>.json`, which fails
+      // on a missing file: say which file is missing here, once, instead of in every stack's preview.
+      const missing = missingPolicyConfigs(root, stacks);
+      if (missing.length > 0)
+        throw new Error(
+          `missing ${missing.join(", ")} in ${root}: every Pulumi.<stack>.yaml needs its policy config ` +
+            "(the workflows pass it as --policy-pack-config); copy policies/config/dev.json and adjust it",
+        );
+      const names = stacks.map((stack) => stack.name);
       console.log(JSON.stringify(names));
       setOutput("stacks", JSON.stringify(names));
+      // The project name heads each stack's preview comment (`<project>/<stack>`), also when the preview fails.
+      setOutput("project", readProjectName(root));
       return 0;
     }
     case "expiry": {

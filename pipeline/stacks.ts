@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { projectConfigValues } from "../infra/config";
@@ -77,4 +77,19 @@ export function discoverStacks(rootDir: string): StackInfo[] {
     .filter((entry): entry is { file: string; name: string } => entry.name !== undefined)
     .sort((a, b) => a.name.localeCompare(b.name))
     .map(({ file, name }) => parseStackFile(name, file, readFileSync(join(rootDir, file), "utf8"), project));
+}
+
+/** The policy pack config the workflows pass to `pulumi preview/up --policy-pack-config` for a stack. */
+export function policyConfigPath(stack: string): string {
+  return `policies/config/${stack}.json`;
+}
+
+/**
+ * The policy config files (relative to `rootDir`) missing for `stacks`. The Pulumi CLI fails on a missing
+ * `--policy-pack-config` file, so a stack file without one would break its preview and deploy.
+ */
+export function missingPolicyConfigs(rootDir: string, stacks: readonly StackInfo[]): string[] {
+  return stacks
+    .map((stack) => policyConfigPath(stack.name))
+    .filter((path) => !existsSync(join(rootDir, path)));
 }

@@ -1,7 +1,16 @@
 import { strict as assert } from "node:assert";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { main } from "../../pipeline/cli";
 import { dayNumber, decideExpiry, planExpiry, shouldDeploy } from "../../pipeline/expiry";
-import { discoverStacks, parseStackFile, stackNameFromFile, StackInfo } from "../../pipeline/stacks";
+import {
+  discoverStacks,
+  missingPolicyConfigs,
+  parseStackFile,
+  stackNameFromFile,
+  StackInfo,
+} from "../../pipeline/stacks";
 
 const repo = join(__dirname, "..", "fixtures", "pipeline", "repo");
 const today = "2026-11-25";
@@ -54,6 +63,46 @@ describe("pipeline/stacks: stack discovery", () => {
         `${info.file}: environment must be set`,
       );
     }
+  });
+});
+
+describe("pipeline/cli stacks: the preview matrix", () => {
+  let dir: string;
+  const quiet = { log: console.log };
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "stacks-"));
+    writeFileSync(join(dir, "Pulumi.yaml"), "name: proj\nruntime: nodejs\n");
+    for (const stack of ["dev", "qa"])
+      writeFileSync(join(dir, `Pulumi.${stack}.yaml`), "config:\n  proj:environment: dev\n");
+    mkdirSync(join(dir, "policies", "config"), { recursive: true });
+    writeFileSync(join(dir, "policies", "config", "dev.json"), "{}\n");
+    console.log = () => undefined;
+  });
+  afterEach(() => {
+    console.log = quiet.log;
+    delete process.env.GITHUB_OUTPUT;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("fails, naming the file, when a stack has no policies/config/<stack>.json", () => {
+    assert.deepEqual(missingPolicyConfigs(dir, discoverStacks(dir)), ["policies/config/qa.json"]);
+    assert.throws(
+      () => main(["stacks", "--root", dir]),
+      (error: Error) =>
+        /missing policies\/config\/qa\.json/.test(error.message) && !/dev\.json,/.test(error.message),
+    );
+  });
+
+  it("lists the stacks and the project name once every stack has its policy config", () => {
+    writeFileSync(join(dir, "policies", "config", "qa.json"), "{}\n");
+    process.env.GITHUB_OUTPUT = join(dir, "output");
+    assert.equal(main(["stacks", "--root", dir]), 0);
+    assert.equal(readFileSync(join(dir, "output"), "utf8"), 'stacks=["dev","qa"]\nproject=proj\n');
+  });
+
+  it("passes for this repository: every stack file has its policy config", () => {
+    const root = join(__dirname, "..", "..");
+    assert.deepEqual(missingPolicyConfigs(root, discoverStacks(root)), []);
   });
 });
 

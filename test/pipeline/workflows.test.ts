@@ -371,20 +371,39 @@ describe("workflows: preview", () => {
     assert.ok(existsSync(join(root, "policies")), "policies/ (the policy pack) must exist");
   });
 
-  it("has a policy config file for every stack file present", function () {
-    const stacks = discoverStacks(root);
-    if (stacks.length === 0 || !existsSync(join(root, "policies", "config"))) this.skip(); // not written yet
-    for (const stack of stacks) {
-      assert.ok(
-        existsSync(join(root, "policies", "config", `${stack.name}.json`)),
-        `policies/config/${stack.name}.json`,
-      );
-    }
+  it("has policies/config/<stack>.json for every Pulumi.<stack>.yaml at the repository root", () => {
+    // Read the directory itself rather than trust discoverStacks: the CLI fails on a missing
+    // --policy-pack-config file, so a stack file without one breaks its preview and deploy.
+    const stackFiles = readdirSync(root).filter((file) => /^Pulumi\.(.+)\.ya?ml$/.test(file));
+    assert.ok(stackFiles.length > 0, "no Pulumi.<stack>.yaml at the repository root");
+    const missing = stackFiles
+      .map((file) => `policies/config/${file.replace(/^Pulumi\.(.+)\.ya?ml$/, "$1")}.json`)
+      .filter((path) => !existsSync(join(root, path)));
+    assert.deepEqual(missing, []);
+  });
+
+  it("the stacks job fails on a missing policy config and hands the project name to the preview job", () => {
+    assert.deepEqual(preview.jobs.stacks.outputs, {
+      stacks: "${{ steps.discover.outputs.stacks }}",
+      project: "${{ steps.discover.outputs.project }}",
+    });
   });
 
   it("comments once per stack and edits that comment in place", () => {
     assert.equal(pulumi.with?.["comment-on-pr"], true);
     assert.equal(pulumi.with?.["edit-pr-comment"], true);
+  });
+
+  it("runs on the PREVIEW_RUNNER label: Kubernetes dry runs need to reach the cluster endpoint, as deploy does", () => {
+    assert.equal(job["runs-on"], "${{ vars.PREVIEW_RUNNER || 'ubuntu-latest' }}");
+  });
+
+  it("gives pulumi/actions the stack name the failure comment's heading uses", () => {
+    assert.equal(pulumi.with?.["stack-name"], "${{ env.PREVIEW_STACK }}");
+    assert.equal(
+      job.env?.PREVIEW_STACK,
+      "${{ vars.PULUMI_ORG && format('{0}/{1}', vars.PULUMI_ORG, matrix.stack) || matrix.stack }}",
+    );
   });
 
   it("gets AWS credentials by OIDC role, never by long-lived keys", () => {
