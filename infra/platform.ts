@@ -5,6 +5,7 @@ import { Cluster } from "./cluster";
 import { PlatformKey } from "./cluster/encryption";
 import { ClusterFacts } from "./facts";
 import { GitOps } from "./gitops";
+import { applicationsKeptOnTeardown } from "./gitops/cluster-secret";
 import { ClusterAccess } from "./identity";
 import { renderKubeconfig, updateKubeconfigCommand } from "./kubeconfig";
 import { Network } from "./network";
@@ -120,7 +121,7 @@ export async function definePlatform(): Promise<PlatformOutputs> {
     computeMode: config.compute.mode,
     deletionProtection: config.cluster.deletionProtection,
     // Argo CD and Cilium keep running while the drain deletes everything else (see their ApplicationSets).
-    keepApplications: ["argo-cd", "cilium"].flatMap((addon) => [addon, `${addon}-${config.cluster.name}`]),
+    keepApplications: applicationsKeptOnTeardown(config.cluster.name),
     dependsOn: [eks, gitops.argocd, gitops.rootApplication, gitops.clusterSecret, ...facts.readiness],
   });
 

@@ -5,6 +5,7 @@ import { withName } from "../tags";
 import {
   autoModeNodePools,
   clusterRolePolicyNames,
+  controlPlaneLogGroupName,
   controlPlaneLogTypes,
   managedPolicyArn,
   nodeRolePolicyNames,
@@ -52,7 +53,7 @@ export class Cluster extends pulumi.ComponentResource {
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-control-plane`,
       {
-        name: `/aws/eks/${args.clusterName}/cluster`,
+        name: controlPlaneLogGroupName(args.clusterName),
         retentionInDays: args.logRetentionDays,
         kmsKeyId: args.keyArn,
         tags: args.tags,

@@ -39,6 +39,19 @@ export const controlPlaneLogTypes = [
 /** Auto Mode's built-in pools: `system` for cluster-critical add-ons, `general-purpose` for workloads. */
 export const autoModeNodePools = ["system", "general-purpose"] as const;
 
+/**
+ * Node pools whose nodes outlive a teardown drain: Auto Mode's built-in pools run Argo CD itself, and EKS
+ * terminates their nodes with the cluster. Karpenter mode has none (its system nodes are a node group).
+ */
+export function retainedNodePools(mode: ComputeMode): readonly string[] {
+  return mode === "auto" ? autoModeNodePools : [];
+}
+
+/** The control-plane log group EKS writes to; the platform creates it before the cluster. */
+export function controlPlaneLogGroupName(clusterName: string): string {
+  return `/aws/eks/${clusterName}/cluster`;
+}
+
 /** Trust policy for a role that an AWS service assumes; EKS services also tag the session. */
 export function serviceTrustPolicy(service: string, tagSession: boolean): string {
   return JSON.stringify({

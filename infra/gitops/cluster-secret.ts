@@ -64,6 +64,20 @@ export function endpointHost(endpoint: string): string {
 }
 
 /** Cilium keeps pods off a node until its agent runs there; Karpenter must add the same startup taint. */
+/** Namespace of Argo CD and its Applications (the addons/ manifests name it too). */
+export const argocdNamespace = "argocd";
+
+/** Argo CD's cascading-delete finalizer: the Application's resources are deleted before the Application. */
+export const cascadeFinalizer = "resources-finalizer.argocd.argoproj.io";
+
+/**
+ * ApplicationSets and their generated Applications that a teardown drain must leave alone: Argo CD has to outlive
+ * the drain, and so does the CNI its pods need (their ApplicationSets preserve resources on deletion).
+ */
+export function applicationsKeptOnTeardown(clusterName: string): string[] {
+  return ["argo-cd", "cilium"].flatMap((addon) => [addon, `${addon}-${clusterName}`]);
+}
+
 export const ciliumStartupTaint = {
   key: "node.cilium.io/agent-not-ready",
   value: "true",

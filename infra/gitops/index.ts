@@ -12,6 +12,8 @@ import type { ClusterFacts } from "../facts";
 import { accessPolicyArn } from "../identity/access";
 import { defaultAddonsDir, RenderedHelmRelease, renderHelmRelease } from "./addon-files";
 import {
+  argocdNamespace,
+  cascadeFinalizer,
   clusterSecretAnnotations,
   clusterSecretData,
   clusterSecretLabels,
@@ -26,11 +28,9 @@ export interface GitOpsArgs {
   readonly addonsDir?: string;
 }
 
-/**
- * Argo CD's namespace, for the chart and for the capability alike. The manifests in addons/ name it too (their
- * ApplicationSets, project and repository entries must live in Argo CD's namespace); a test keeps them in step.
- */
-export const argocdNamespace = "argocd";
+// Argo CD's namespace, for the chart and for the capability alike. The manifests in addons/ name it too (their
+// ApplicationSets, project and repository entries must live in Argo CD's namespace); a test keeps them in step.
+export { argocdNamespace };
 
 /** Name of the app-of-apps Application Pulumi creates; everything else comes from git. */
 export const rootApplicationName = "platform-addons";
@@ -233,7 +233,7 @@ export class GitOps extends pulumi.ComponentResource {
           namespace,
           // Deleting the root Application (pulumi destroy) first deletes what it synced, so add-ons' load balancers,
           // volumes and nodes are gone before the VPC and cluster are torn down.
-          finalizers: ["resources-finalizer.argocd.argoproj.io"],
+          finalizers: [cascadeFinalizer],
         },
         spec: {
           project: "default",

@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { renderKubeconfig } from "../../infra/kubeconfig";
-import { autoModeBuiltInNodePools, readStackConfig, SdkInventory } from "../verify";
+import { retainedNodePools } from "../../infra/cluster/policies";
+import { applicationsKeptOnTeardown } from "../../infra/gitops/cluster-secret";
+import { readStackConfig, SdkInventory } from "../verify";
 import {
   defaultDrainOptions,
   KubectlArgoClient,
@@ -50,14 +52,16 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv)
       kubeconfig: required("TEARDOWN_KUBECONFIG"),
       argocdNamespace: env.TEARDOWN_ARGOCD_NAMESPACE || defaultDrainOptions.argocdNamespace,
       keep: list("TEARDOWN_KEEP_APPLICATIONS"),
-      timeoutMs: Number(env.TEARDOWN_TIMEOUT_MINUTES || 20) * 60_000,
+      timeoutMs: env.TEARDOWN_TIMEOUT_MINUTES
+        ? Number(env.TEARDOWN_TIMEOUT_MINUTES) * 60_000
+        : defaultDrainOptions.timeoutMs,
     };
   }
   const [stack, ...rest] = argv;
   if (!stack || stack.startsWith("-"))
     throw new Error("usage: npm run teardown -- <stack> [--timeout-minutes N]");
   const timeoutIndex = rest.indexOf("--timeout-minutes");
-  const minutes = timeoutIndex >= 0 ? Number(rest[timeoutIndex + 1]) : 20;
+  const minutes = timeoutIndex >= 0 ? Number(rest[timeoutIndex + 1]) : defaultDrainOptions.timeoutMs / 60_000;
   if (!(minutes > 0)) throw new Error("--timeout-minutes takes a positive number");
   const config = readStackConfig(stack);
   return {
@@ -65,11 +69,11 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv)
       clusterName: config.cluster.name,
       stack,
       deletionProtection: config.cluster.deletionProtection,
-      retainedNodePools: config.compute.mode === "auto" ? autoModeBuiltInNodePools : [],
+      retainedNodePools: retainedNodePools(config.compute.mode),
     },
     region: config.region,
     argocdNamespace: defaultDrainOptions.argocdNamespace,
-    keep: [],
+    keep: applicationsKeptOnTeardown(config.cluster.name),
     timeoutMs: minutes * 60_000,
   };
 }

@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 // Not from ../verify: that loads the AWS SDK clients, which the program itself never needs.
-import { autoModeNodePools } from "../../infra/cluster/policies";
+import { retainedNodePools } from "../../infra/cluster/policies";
 import { defaultDrainOptions } from "./defaults";
 
 export interface OrderedTeardownArgs {
@@ -52,7 +52,7 @@ export class OrderedTeardown extends pulumi.ComponentResource {
           TEARDOWN_KUBECONFIG: pulumi.secret(args.kubeconfig),
           TEARDOWN_STACK: pulumi.getStack(),
           TEARDOWN_DELETION_PROTECTION: String(args.deletionProtection),
-          TEARDOWN_RETAINED_NODE_POOLS: (args.computeMode === "auto" ? autoModeNodePools : []).join(","),
+          TEARDOWN_RETAINED_NODE_POOLS: retainedNodePools(args.computeMode).join(","),
           TEARDOWN_ARGOCD_NAMESPACE: args.argocdNamespace ?? defaultDrainOptions.argocdNamespace,
           TEARDOWN_KEEP_APPLICATIONS: (args.keepApplications ?? []).join(","),
           TEARDOWN_TIMEOUT_MINUTES: String(timeoutMinutes),

@@ -1,9 +1,11 @@
+import { argocdNamespace } from "../../infra/gitops/cluster-secret";
+
 /**
  * Drain defaults, in a module of their own so the Pulumi program can read them without loading the AWS SDK
  * clients that the drain itself uses.
  */
 export const defaultDrainOptions = {
-  argocdNamespace: "argocd",
+  argocdNamespace,
   keep: [] as string[],
   timeoutMs: 20 * 60_000,
   pollMs: 15_000,

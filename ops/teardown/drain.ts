@@ -1,7 +1,8 @@
 import { countLeftovers, describeLeftovers, Leftovers } from "../verify/inventory";
 
-/** Argo CD's cascading-delete finalizer: the Application's resources are deleted before the Application. */
-export const cascadeFinalizer = "resources-finalizer.argocd.argoproj.io";
+import { cascadeFinalizer } from "../../infra/gitops/cluster-secret";
+
+export { cascadeFinalizer };
 
 export interface ArgoObject {
   readonly kind: "Application" | "ApplicationSet";

@@ -554,6 +554,16 @@ describe("ops/teardown kubectl client and CLI arguments", () => {
       keep: [],
       timeoutMs: 15 * 60_000,
     });
+    // By hand (npm run teardown -- <stack>), the drain keeps the same Applications the program's drain keeps.
+    const manual = parseInvocation(["staging"], {});
+    assert.deepEqual(manual.keep, [
+      "argo-cd",
+      "argo-cd-platform-staging",
+      "cilium",
+      "cilium-platform-staging",
+    ]);
+    assert.deepEqual(manual.target.retainedNodePools, []);
+    assert.deepEqual(parseInvocation(["dev"], {}).target.retainedNodePools, ["system", "general-purpose"]);
     assert.throws(
       () => parseInvocation(["--from-env"], { TEARDOWN_REGION: "eu-west-1" }),
       /TEARDOWN_CLUSTER_NAME is not set/,
