@@ -30,8 +30,9 @@ export interface PlatformOutputs {
  * The whole platform: config → KMS key → network → cluster → access → GitOps. Config is validated and the AZs are
  * looked up before the first resource is declared, so a bad value never leaves a half-built stack.
  */
-export async function definePlatform(): Promise<PlatformOutputs> {
-  const config = loadPlatformConfig();
+export async function definePlatform(
+  config: PlatformConfig = loadPlatformConfig(),
+): Promise<PlatformOutputs> {
   const availabilityZones = await lookUpAvailabilityZones(config);
   const caller = aws.getCallerIdentityOutput();
   const partition = aws.getPartitionOutput().partition;

@@ -1,8 +1,10 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { parse } from "yaml";
 import { projectConfigValues } from "../infra/config";
-import { stackNameFromFile } from "../synth/stacks";
+import { isRecord } from "../infra/objects";
+import { projectNameFromYaml, readProjectName } from "../infra/project";
+import { stackFile, stackNameFromFile, stackNames } from "../synth/stacks";
 
 /**
  * Stack discovery: the pipeline's list of stacks is the set of `Pulumi.<stack>.yaml` files at the repository
@@ -25,14 +27,7 @@ export interface StackInfo {
 
 export { stackNameFromFile };
 
-/** The project name from Pulumi.yaml text; config keys in stack files are namespaced with it. */
-export function projectNameFromYaml(text: string): string {
-  const project = parse(text) as { name?: unknown } | null;
-  if (!project || typeof project.name !== "string" || project.name.length === 0) {
-    throw new Error("Pulumi.yaml has no `name`: the stack config namespace cannot be known");
-  }
-  return project.name;
-}
+export { projectNameFromYaml, readProjectName };
 
 function asDateString(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
@@ -42,9 +37,7 @@ function asDateString(value: unknown): string | undefined {
 }
 
 function asRecord(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {};
+  return isRecord(value) ? value : {};
 }
 
 /** Reads one stack file's text. Only this project's keys and `aws:region` matter. */
@@ -65,18 +58,13 @@ export function parseStackFile(name: string, file: string, text: string, project
   };
 }
 
-export function readProjectName(rootDir: string): string {
-  return projectNameFromYaml(readFileSync(join(rootDir, "Pulumi.yaml"), "utf8"));
-}
-
 /** Every stack at `rootDir`, sorted by name so the matrix order is stable between runs. */
 export function discoverStacks(rootDir: string): StackInfo[] {
   const project = readProjectName(rootDir);
-  return readdirSync(rootDir)
-    .map((file) => ({ file, name: stackNameFromFile(file) }))
-    .filter((entry): entry is { file: string; name: string } => entry.name !== undefined)
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .map(({ file, name }) => parseStackFile(name, file, readFileSync(join(rootDir, file), "utf8"), project));
+  return stackNames(rootDir).map((name) => {
+    const file = stackFile(rootDir, name);
+    return parseStackFile(name, basename(file), readFileSync(file, "utf8"), project);
+  });
 }
 
 /** The policy pack config the workflows pass to `pulumi preview/up --policy-pack-config` for a stack. */

@@ -2,11 +2,12 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import type * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
 import { controlPlaneLogTypes } from "../infra/cluster/policies";
-import { newestKubernetesVersion } from "../infra/config/kubernetes-versions";
+import { minorOf, newestKubernetesVersion } from "../infra/config/kubernetes-versions";
 import {
   at,
   cidrPrefix,
   configWithDefaults,
+  type ConfigSchemaWithDefaults,
   elements,
   forType,
   isAnywhere,
@@ -19,9 +20,6 @@ import {
 export type ClusterProps = pulumi.Unwrap<aws.eks.ClusterArgs>;
 export const clusterType = "aws:eks/cluster:Cluster";
 
-/** The five control-plane log types EKS can ship to CloudWatch: the same list the program enables. */
-export const allControlPlaneLogTypes = controlPlaneLogTypes;
-
 export interface EndpointConfig {
   /** Whether this stack may expose the API endpoint publicly at all (per stack in policies/config/<stack>.json). */
   allowPublicAccess: boolean;
@@ -29,22 +27,21 @@ export interface EndpointConfig {
   minPublicCidrPrefix: number;
 }
 
+const endpointConfigSchema = {
+  properties: {
+    allowPublicAccess: { type: "boolean", default: false },
+    minPublicCidrPrefix: { type: "integer", default: 16, minimum: 0, maximum: 32 },
+  },
+} satisfies ConfigSchemaWithDefaults<EndpointConfig>;
+
 export const eksEndpointPrivate: ResourceValidationPolicy = {
   name: "eks-endpoint-private",
   description:
     "The EKS API endpoint must be private: set vpcConfig.endpointPrivateAccess: true and endpointPublicAccess: false (public access only where the stack's policy config allows it, and only with explicit narrow publicAccessCidrs).",
   enforcementLevel: "mandatory",
-  configSchema: {
-    properties: {
-      allowPublicAccess: { type: "boolean", default: false },
-      minPublicCidrPrefix: { type: "integer", default: 16, minimum: 0, maximum: 32 },
-    },
-  },
+  configSchema: endpointConfigSchema,
   validateResource: forType<ClusterProps>(clusterType, (cluster, args, reportViolation) => {
-    const config = configWithDefaults<EndpointConfig>(args.getConfig, {
-      allowPublicAccess: false,
-      minPublicCidrPrefix: 16,
-    });
+    const config = configWithDefaults<EndpointConfig>(endpointConfigSchema, args.getConfig);
     for (const problem of endpointProblems(cluster, config)) reportViolation(problem);
   }),
 };
@@ -131,24 +128,24 @@ export interface LoggingConfig {
   requiredLogTypes: string[];
 }
 
+const loggingConfigSchema = {
+  properties: {
+    requiredLogTypes: {
+      type: "array",
+      items: { type: "string", enum: [...controlPlaneLogTypes] },
+      default: [...controlPlaneLogTypes],
+    },
+  },
+} satisfies ConfigSchemaWithDefaults<LoggingConfig>;
+
 export const eksControlPlaneLogging: ResourceValidationPolicy = {
   name: "eks-control-plane-logging",
   description:
     "All five control-plane log types must be on: set enabledClusterLogTypes: [api, audit, authenticator, controllerManager, scheduler].",
   enforcementLevel: "mandatory",
-  configSchema: {
-    properties: {
-      requiredLogTypes: {
-        type: "array",
-        items: { type: "string", enum: [...allControlPlaneLogTypes] },
-        default: [...allControlPlaneLogTypes],
-      },
-    },
-  },
+  configSchema: loggingConfigSchema,
   validateResource: forType<ClusterProps>(clusterType, (cluster, args, reportViolation) => {
-    const config = configWithDefaults<LoggingConfig>(args.getConfig, {
-      requiredLogTypes: [...allControlPlaneLogTypes],
-    });
+    const config = configWithDefaults<LoggingConfig>(loggingConfigSchema, args.getConfig);
     const missing = missingLogTypes(cluster, config.requiredLogTypes);
     if (missing.length > 0) {
       reportViolation(
@@ -168,22 +165,24 @@ export interface AccessConfig {
   allowedAuthenticationModes: string[];
 }
 
+const accessConfigSchema = {
+  properties: {
+    allowedAuthenticationModes: {
+      type: "array",
+      items: { type: "string", enum: ["API", "API_AND_CONFIG_MAP", "CONFIG_MAP"] },
+      default: ["API"],
+    },
+  },
+} satisfies ConfigSchemaWithDefaults<AccessConfig>;
+
 export const eksAccessEntriesOnly: ResourceValidationPolicy = {
   name: "eks-access-entries-only",
   description:
     'Cluster access must be managed by EKS Access Entries, not the aws-auth ConfigMap: set accessConfig.authenticationMode: "API".',
   enforcementLevel: "mandatory",
-  configSchema: {
-    properties: {
-      allowedAuthenticationModes: {
-        type: "array",
-        items: { type: "string", enum: ["API", "API_AND_CONFIG_MAP", "CONFIG_MAP"] },
-        default: ["API"],
-      },
-    },
-  },
+  configSchema: accessConfigSchema,
   validateResource: forType<ClusterProps>(clusterType, (cluster, args, reportViolation) => {
-    const config = configWithDefaults<AccessConfig>(args.getConfig, { allowedAuthenticationModes: ["API"] });
+    const config = configWithDefaults<AccessConfig>(accessConfigSchema, args.getConfig);
     const mode = at(cluster, "accessConfig", "authenticationMode");
     if (mode === UNKNOWN) return;
     if (mode === undefined || !config.allowedAuthenticationModes.includes(mode)) {
@@ -217,28 +216,17 @@ export interface VersionConfig {
   mandatoryLag: number;
 }
 
-export const defaultVersionConfig: VersionConfig = {
-  newestVersion: newestKubernetesVersion,
-  advisoryLag: 1,
-  mandatoryLag: 2,
-};
-
 export type VersionVerdict =
   | { kind: "ok" }
   | { kind: "unpinned" }
   | { kind: "invalid"; version: string }
   | { kind: "behind"; version: string; lag: number; level: "advisory" | "mandatory" };
 
-function minor(version: string): number | undefined {
-  const match = /^1\.(\d+)$/.exec(version);
-  return match ? Number(match[1]) : undefined;
-}
-
 /** lag = minor(newest) − minor(version); lag ≥ mandatoryLag is mandatory, ≥ advisoryLag advisory. */
 export function classifyVersion(version: string | undefined, config: VersionConfig): VersionVerdict {
   if (version === undefined) return { kind: "unpinned" };
-  const cluster = minor(version);
-  const newest = minor(config.newestVersion);
+  const cluster = minorOf(version);
+  const newest = minorOf(config.newestVersion);
   if (cluster === undefined) return { kind: "invalid", version };
   if (newest === undefined)
     throw new Error(`policy config newestVersion "${config.newestVersion}" is not like 1.36`);
@@ -250,20 +238,21 @@ export function classifyVersion(version: string | undefined, config: VersionConf
 
 const versionConfigSchema = {
   properties: {
-    newestVersion: {
-      type: "string" as const,
-      pattern: "^1\\.\\d+$",
-      default: defaultVersionConfig.newestVersion,
-    },
-    advisoryLag: { type: "integer" as const, minimum: 0, default: defaultVersionConfig.advisoryLag },
-    mandatoryLag: { type: "integer" as const, minimum: 1, default: defaultVersionConfig.mandatoryLag },
+    newestVersion: { type: "string", pattern: "^1\\.\\d+$", default: newestKubernetesVersion },
+    advisoryLag: { type: "integer", minimum: 0, default: 1 },
+    mandatoryLag: { type: "integer", minimum: 1, default: 2 },
   },
-};
+} satisfies ConfigSchemaWithDefaults<VersionConfig>;
 
-function clusterVersionVerdict(cluster: ClusterProps, getConfig: () => object): VersionVerdict | undefined {
+/** The cluster's version verdict under the policy config, with the newest version it was judged against. */
+function clusterVersionVerdict(
+  cluster: ClusterProps,
+  getConfig: () => object,
+): (VersionVerdict & { newestVersion: string }) | undefined {
   const version = at(cluster, "version");
   if (version === UNKNOWN) return undefined;
-  return classifyVersion(version, configWithDefaults<VersionConfig>(getConfig, defaultVersionConfig));
+  const config = configWithDefaults<VersionConfig>(versionConfigSchema, getConfig);
+  return { ...classifyVersion(version, config), newestVersion: config.newestVersion };
 }
 
 /** Mandatory half of the version rule: too far behind to stay in standard support for long. */
@@ -278,9 +267,8 @@ export const eksVersionSupported: ResourceValidationPolicy = {
     if (verdict?.kind === "invalid") {
       reportViolation(`version "${verdict.version}" is not a Kubernetes minor version such as 1.36.`);
     } else if (verdict?.kind === "behind" && verdict.level === "mandatory") {
-      const newest = configWithDefaults<VersionConfig>(args.getConfig, defaultVersionConfig).newestVersion;
       reportViolation(
-        `Kubernetes ${verdict.version} is ${verdict.lag} minor versions behind the newest (${newest}); it is at or near the end of standard support (extended support costs 6x): upgrade one minor at a time.`,
+        `Kubernetes ${verdict.version} is ${verdict.lag} minor versions behind the newest (${verdict.newestVersion}); it is at or near the end of standard support (extended support costs 6x): upgrade one minor at a time.`,
       );
     }
   }),
@@ -300,9 +288,8 @@ export const eksVersionUpgradeDue: ResourceValidationPolicy = {
         "version is unset, so EKS picks its default and a replacement may land on another minor; pin it.",
       );
     } else if (verdict?.kind === "behind" && verdict.level === "advisory") {
-      const newest = configWithDefaults<VersionConfig>(args.getConfig, defaultVersionConfig).newestVersion;
       reportViolation(
-        `Kubernetes ${verdict.version} is ${verdict.lag === 1 ? "one minor" : `${verdict.lag} minors`} behind the newest (${newest}); plan the upgrade.`,
+        `Kubernetes ${verdict.version} is ${verdict.lag === 1 ? "one minor" : `${verdict.lag} minors`} behind the newest (${verdict.newestVersion}); plan the upgrade.`,
       );
     }
   }),

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { unknownCheckingProxy, UnknownValueError } from "@pulumi/policy";
+import * as pulumi from "@pulumi/pulumi";
 import type {
   EnforcementLevel,
   Policy,
@@ -42,16 +43,14 @@ type PolicyUnderTest = ResourceValidationPolicy | StackValidationPolicy;
 
 class NotApplicable extends Error {}
 
-/** Engine encoding of a secret value in serialized properties (`@pulumi/pulumi/runtime/rpc` specialSigKey/specialSecretSig). */
-const specialSigKey = "4dabf18193072939515e22adb298388d";
-const secretSig = "1b47061264138c4ac30d75fd1eb44270";
-
 /** Plain JSON the policies can read: secrets unwrapped, as the analyzer's deserializer does. */
 function plain(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(plain);
   if (value !== null && typeof value === "object") {
     const record = value as Record<string, unknown>;
-    if (record[specialSigKey] === secretSig) return plain(record["value"]);
+    // The engine's encoding of a secret value in serialized properties.
+    if (record[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig)
+      return plain(record["value"]);
     const result: Record<string, unknown> = {};
     for (const [key, child] of Object.entries(record)) if (child !== undefined) result[key] = plain(child);
     return result;
@@ -101,7 +100,10 @@ function typeChecks(type: string, props: Record<string, unknown>) {
   };
 }
 
-function optionsOf(resource: SynthResource): PolicyResourceOptions {
+/** The resource options a policy sees; tests call it with just `protect` for a fabricated resource. */
+export function optionsOf(
+  resource: Pick<SynthResource, "protect"> & { readonly parent?: string },
+): PolicyResourceOptions {
   return {
     protect: resource.protect,
     ignoreChanges: [],

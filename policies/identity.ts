@@ -2,7 +2,16 @@ import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } 
 import type * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
 import { clusterType } from "./eks-cluster";
-import { at, atPath, configWithDefaults, entries, forType, isUnknown, UNKNOWN } from "./lib/values";
+import {
+  at,
+  atPath,
+  configWithDefaults,
+  type ConfigSchemaWithDefaults,
+  entries,
+  forType,
+  isUnknown,
+  UNKNOWN,
+} from "./lib/values";
 
 export type OidcProviderProps = pulumi.Unwrap<aws.iam.OpenIdConnectProviderArgs>;
 export const oidcProviderType = "aws:iam/openIdConnectProvider:OpenIdConnectProvider";
@@ -73,17 +82,19 @@ export interface IrsaAnnotationConfig {
   allowedServiceAccounts: string[];
 }
 
+const irsaAnnotationConfigSchema = {
+  properties: { allowedServiceAccounts: { type: "array", items: { type: "string" }, default: [] } },
+} satisfies ConfigSchemaWithDefaults<IrsaAnnotationConfig>;
+
 export const eksNoIrsaAnnotations: ResourceValidationPolicy = {
   name: "eks-no-irsa-annotations",
   description: `Use EKS Pod Identity, not IRSA: remove the ${irsaAnnotation} service-account annotation (also from Helm values) and add an aws.eks.PodIdentityAssociation.`,
   enforcementLevel: "mandatory",
-  configSchema: {
-    properties: { allowedServiceAccounts: { type: "array", items: { type: "string" }, default: [] } },
-  },
+  configSchema: irsaAnnotationConfigSchema,
   validateResource: forType(
     [...serviceAccountTypes, ...helmValuesTypes, ...argoApplicationTypes],
     (props, args, reportViolation) => {
-      const config = configWithDefaults<IrsaAnnotationConfig>(args.getConfig, { allowedServiceAccounts: [] });
+      const config = configWithDefaults<IrsaAnnotationConfig>(irsaAnnotationConfigSchema, args.getConfig);
       if (serviceAccountTypes.includes(args.type)) {
         const annotation = atPath(props, "metadata", "annotations", irsaAnnotation);
         const account = `${String(atPath(props, "metadata", "namespace") ?? "default")}/${String(atPath(props, "metadata", "name"))}`;

@@ -2,7 +2,14 @@ import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } 
 import type * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
 import { clusterType, type ClusterProps } from "./eks-cluster";
-import { at, configWithDefaults, elements, forType, UNKNOWN } from "./lib/values";
+import {
+  at,
+  configWithDefaults,
+  type ConfigSchemaWithDefaults,
+  elements,
+  forType,
+  UNKNOWN,
+} from "./lib/values";
 
 export type KmsKeyProps = pulumi.Unwrap<aws.kms.KeyArgs>;
 export type LogGroupProps = pulumi.Unwrap<aws.cloudwatch.LogGroupArgs>;
@@ -36,16 +43,18 @@ export interface DeletionWindowConfig {
   minDeletionWindowDays: number;
 }
 
+const deletionWindowConfigSchema = {
+  properties: { minDeletionWindowDays: { type: "integer", minimum: 7, maximum: 30, default: 14 } },
+} satisfies ConfigSchemaWithDefaults<DeletionWindowConfig>;
+
 export const kmsDeletionWindow: ResourceValidationPolicy = {
   name: "kms-deletion-window",
   description:
     "A KMS key scheduled for deletion must leave time to notice and cancel: set deletionWindowInDays to at least the configured minimum (default 14; AWS allows 7 to 30, default 30).",
   enforcementLevel: "mandatory",
-  configSchema: {
-    properties: { minDeletionWindowDays: { type: "integer", minimum: 7, maximum: 30, default: 14 } },
-  },
+  configSchema: deletionWindowConfigSchema,
   validateResource: forType<KmsKeyProps>(kmsKeyType, (key, args, reportViolation) => {
-    const config = configWithDefaults<DeletionWindowConfig>(args.getConfig, { minDeletionWindowDays: 14 });
+    const config = configWithDefaults<DeletionWindowConfig>(deletionWindowConfigSchema, args.getConfig);
     const days = at(key, "deletionWindowInDays");
     // Unset means AWS's 30 days.
     if (days === UNKNOWN || days === undefined || days >= config.minDeletionWindowDays) return;

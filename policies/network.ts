@@ -7,6 +7,7 @@ import {
   atPath,
   cidrPrefix,
   configWithDefaults,
+  type ConfigSchemaWithDefaults,
   elements,
   forType,
   isAnywhere,
@@ -17,10 +18,6 @@ import {
 } from "./lib/values";
 
 export type SubnetProps = pulumi.Unwrap<aws.ec2.SubnetArgs>;
-export type SecurityGroupProps = pulumi.Unwrap<aws.ec2.SecurityGroupArgs>;
-export type IngressRuleProps = pulumi.Unwrap<aws.vpc.SecurityGroupIngressRuleArgs>;
-export type EgressRuleProps = pulumi.Unwrap<aws.vpc.SecurityGroupEgressRuleArgs>;
-export type SecurityGroupRuleProps = pulumi.Unwrap<aws.ec2.SecurityGroupRuleArgs>;
 export const subnetType = "aws:ec2/subnet:Subnet";
 export const securityGroupType = "aws:ec2/securityGroup:SecurityGroup";
 export const ingressRuleType = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
@@ -35,14 +32,18 @@ export interface SubnetSizeConfig {
   maxPrefix: number;
 }
 
+const subnetSizeConfigSchema = {
+  properties: { maxPrefix: { type: "integer", minimum: 16, maximum: 28, default: 20 } },
+} satisfies ConfigSchemaWithDefaults<SubnetSizeConfig>;
+
 export const vpcPodSubnetSize: ResourceValidationPolicy = {
   name: "vpc-pod-subnet-size",
   description:
     "Node and pod subnets (tagged kubernetes.io/role/internal-elb) must be /20 or larger, because every pod takes a VPC IP: use network.privateSubnetPrefix 19 or 20.",
   enforcementLevel: "mandatory",
-  configSchema: { properties: { maxPrefix: { type: "integer", minimum: 16, maximum: 28, default: 20 } } },
+  configSchema: subnetSizeConfigSchema,
   validateResource: forType<SubnetProps>(subnetType, (subnet, args, reportViolation) => {
-    const config = configWithDefaults<SubnetSizeConfig>(args.getConfig, { maxPrefix: 20 });
+    const config = configWithDefaults<SubnetSizeConfig>(subnetSizeConfigSchema, args.getConfig);
     if (tag(subnet, privateSubnetTag) === undefined) return;
     const cidr = at(subnet, "cidrBlock");
     if (typeof cidr !== "string") return;
@@ -74,6 +75,10 @@ export interface MultiAzConfig {
   minAvailabilityZones: number;
 }
 
+const multiAzConfigSchema = {
+  properties: { minAvailabilityZones: { type: "integer", minimum: 1, default: 3 } },
+} satisfies ConfigSchemaWithDefaults<MultiAzConfig>;
+
 /**
  * A stack policy: the cluster's subnet ids are outputs of the subnets (unknown during preview), so the AZ count
  * comes from the subnet resources the cluster's vpcConfig depends on, or failing that from every private subnet.
@@ -83,9 +88,9 @@ export const eksMultiAz: StackValidationPolicy = {
   description:
     "The cluster must span at least three availability zones so losing one leaves a majority of capacity: use network.availabilityZoneCount 3 and pass one private subnet per AZ.",
   enforcementLevel: "mandatory",
-  configSchema: { properties: { minAvailabilityZones: { type: "integer", minimum: 1, default: 3 } } },
+  configSchema: multiAzConfigSchema,
   validateStack: (args, reportViolation) => {
-    const config = configWithDefaults<MultiAzConfig>(args.getConfig, { minAvailabilityZones: 3 });
+    const config = configWithDefaults<MultiAzConfig>(multiAzConfigSchema, args.getConfig);
     const allSubnets = args.resources.filter((resource) => resource.type === subnetType);
     for (const cluster of args.resources.filter((resource) => resource.type === clusterType)) {
       const zones = clusterZones(cluster, allSubnets);
@@ -143,20 +148,7 @@ export function rulesOf(
   if (type === securityGroupType) {
     const list = elements(atPath(props, direction));
     if (list === UNKNOWN) return UNKNOWN;
-    return (list ?? []).map((rule, index) => {
-      const cidrs = elements(atPath(rule, "cidrBlocks"));
-      const ipv6 = elements(atPath(rule, "ipv6CidrBlocks"));
-      return {
-        where: `${direction}[${index}]`,
-        cidrs: [
-          ...(cidrs === UNKNOWN ? [UNKNOWN] : (cidrs ?? [])),
-          ...(ipv6 === UNKNOWN ? [UNKNOWN] : (ipv6 ?? [])),
-        ],
-        fromPort: atPath(rule, "fromPort"),
-        toPort: atPath(rule, "toPort"),
-        protocol: atPath(rule, "protocol"),
-      };
-    });
+    return (list ?? []).map((rule, index) => blockRule(`${direction}[${index}]`, rule));
   }
   if (type === (direction === "ingress" ? ingressRuleType : egressRuleType)) {
     return [
@@ -173,22 +165,25 @@ export function rulesOf(
     const ruleType = atPath(props, "type");
     if (ruleType === UNKNOWN) return UNKNOWN;
     if (ruleType !== direction) return [];
-    const cidrs = elements(atPath(props, "cidrBlocks"));
-    const ipv6 = elements(atPath(props, "ipv6CidrBlocks"));
-    return [
-      {
-        where: "rule",
-        cidrs: [
-          ...(cidrs === UNKNOWN ? [UNKNOWN] : (cidrs ?? [])),
-          ...(ipv6 === UNKNOWN ? [UNKNOWN] : (ipv6 ?? [])),
-        ],
-        fromPort: atPath(props, "fromPort"),
-        toPort: atPath(props, "toPort"),
-        protocol: atPath(props, "protocol"),
-      },
-    ];
+    return [blockRule("rule", props)];
   }
   return [];
+}
+
+/** A rule written with cidrBlocks/ipv6CidrBlocks lists: inline on a group, or an ec2.SecurityGroupRule. */
+function blockRule(where: string, rule: unknown): Rule {
+  const cidrs = elements(atPath(rule, "cidrBlocks"));
+  const ipv6 = elements(atPath(rule, "ipv6CidrBlocks"));
+  return {
+    where,
+    cidrs: [
+      ...(cidrs === UNKNOWN ? [UNKNOWN] : (cidrs ?? [])),
+      ...(ipv6 === UNKNOWN ? [UNKNOWN] : (ipv6 ?? [])),
+    ],
+    fromPort: atPath(rule, "fromPort"),
+    toPort: atPath(rule, "toPort"),
+    protocol: atPath(rule, "protocol"),
+  };
 }
 
 function isAllTraffic(protocol: unknown): boolean {
@@ -209,24 +204,23 @@ function describePorts(rule: Rule): string {
     : `ports ${show(rule.fromPort)}-${show(rule.toPort)}`;
 }
 
+const publicIngressConfigSchema = {
+  properties: {
+    publicLoadBalancerTag: { type: "string", default: "public-load-balancer" },
+    publicLoadBalancerPorts: { type: "array", items: { type: "integer" }, default: [80, 443] },
+  },
+} satisfies ConfigSchemaWithDefaults<PublicIngressConfig>;
+
 export const sgNoPublicIngress: ResourceValidationPolicy = {
   name: "sg-no-public-ingress",
   description:
     "Security groups must not accept traffic from 0.0.0.0/0 or ::/0, except an internet-facing load balancer's group (tagged public-load-balancer=true) on ports 80/443.",
   enforcementLevel: "mandatory",
-  configSchema: {
-    properties: {
-      publicLoadBalancerTag: { type: "string", default: "public-load-balancer" },
-      publicLoadBalancerPorts: { type: "array", items: { type: "integer" }, default: [80, 443] },
-    },
-  },
+  configSchema: publicIngressConfigSchema,
   validateResource: forType(
     [securityGroupType, ingressRuleType, securityGroupRuleType],
     (props, args, reportViolation) => {
-      const config = configWithDefaults<PublicIngressConfig>(args.getConfig, {
-        publicLoadBalancerTag: "public-load-balancer",
-        publicLoadBalancerPorts: [80, 443],
-      });
+      const config = configWithDefaults<PublicIngressConfig>(publicIngressConfigSchema, args.getConfig);
       const rules = rulesOf(args.type, props, "ingress");
       if (rules === UNKNOWN) return;
       const isPublicLoadBalancer = tag(props, config.publicLoadBalancerTag) === "true";

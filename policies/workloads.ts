@@ -6,6 +6,7 @@ import {
   at,
   atPath,
   configWithDefaults,
+  type ConfigSchemaWithDefaults,
   elements,
   forType,
   globMatches,
@@ -24,24 +25,24 @@ export interface FargateConfig {
 
 export const defaultFargateForbiddenNamespaces = ["falco", "cilium", "monitoring", "kubecost"];
 
+const fargateConfigSchema = {
+  properties: {
+    forbiddenNamespaces: {
+      type: "array",
+      items: { type: "string" },
+      default: defaultFargateForbiddenNamespaces,
+    },
+  },
+} satisfies ConfigSchemaWithDefaults<FargateConfig>;
+
 export const eksFargateNamespaces: ResourceValidationPolicy = {
   name: "eks-fargate-namespaces",
   description:
     "Fargate cannot run DaemonSets, EBS-backed volumes or privileged pods: do not select namespaces such as falco, cilium, monitoring or kubecost (or wildcards matching them) in a Fargate profile.",
   enforcementLevel: "mandatory",
-  configSchema: {
-    properties: {
-      forbiddenNamespaces: {
-        type: "array",
-        items: { type: "string" },
-        default: defaultFargateForbiddenNamespaces,
-      },
-    },
-  },
+  configSchema: fargateConfigSchema,
   validateResource: forType<FargateProfileProps>(fargateProfileType, (profile, args, reportViolation) => {
-    const config = configWithDefaults<FargateConfig>(args.getConfig, {
-      forbiddenNamespaces: defaultFargateForbiddenNamespaces,
-    });
+    const config = configWithDefaults<FargateConfig>(fargateConfigSchema, args.getConfig);
     const selectors = elements(at(profile, "selectors"));
     if (selectors === UNKNOWN) return;
     for (const selector of selectors ?? []) {
@@ -101,18 +102,18 @@ function argoSources(type: string, props: unknown): { where: string; source: unk
   ];
 }
 
+const argoSourceConfigSchema = {
+  properties: { floatingGitRevisions: { type: "array", items: { type: "string" }, default: ["HEAD", ""] } },
+} satisfies ConfigSchemaWithDefaults<ArgoSourceConfig>;
+
 export const argocdSourcePinned: ResourceValidationPolicy = {
   name: "argocd-source-pinned",
   description:
     "Argo CD sources must say what they deploy: Helm chart sources pin an exact targetRevision (chart version), git sources name a branch, tag or commit (not HEAD or empty).",
   enforcementLevel: "mandatory",
-  configSchema: {
-    properties: { floatingGitRevisions: { type: "array", items: { type: "string" }, default: ["HEAD", ""] } },
-  },
+  configSchema: argoSourceConfigSchema,
   validateResource: forType(argoApplicationTypes, (props, args, reportViolation) => {
-    const config = configWithDefaults<ArgoSourceConfig>(args.getConfig, {
-      floatingGitRevisions: ["HEAD", ""],
-    });
+    const config = configWithDefaults<ArgoSourceConfig>(argoSourceConfigSchema, args.getConfig);
     const sources = argoSources(args.type, props);
     if (sources === UNKNOWN) return;
     for (const { where, source } of sources) {

@@ -12,20 +12,19 @@ const usage =
 
 function parseArguments(argv: string[]): { stacks: string[]; outDir: string } {
   let outDir = path.join(projectRoot, "out");
+  const known = stackNames(projectRoot);
   const stacks: string[] = [];
   for (let index = 0; index < argv.length; index++) {
     const argument = argv[index];
-    if (argument === "--all") stacks.push(...stackNames(projectRoot));
+    if (argument === "--all") stacks.push(...known);
     else if (argument === "--out") outDir = path.resolve(argv[++index] ?? "");
     else if (argument.startsWith("-")) throw new Error(`unknown option ${argument}\n${usage}`);
     else stacks.push(argument);
   }
   if (stacks.length === 0) throw new Error(usage);
-  const unknown = stacks.filter((stack) => !stackNames(projectRoot).includes(stack));
+  const unknown = stacks.filter((stack) => !known.includes(stack));
   if (unknown.length > 0)
-    throw new Error(
-      `no stack file Pulumi.${unknown[0]}.yaml; stacks here: ${stackNames(projectRoot).join(", ")}`,
-    );
+    throw new Error(`no stack file Pulumi.${unknown[0]}.yaml; stacks here: ${known.join(", ")}`);
   return { stacks: [...new Set(stacks)], outDir };
 }
 

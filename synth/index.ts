@@ -1,24 +1,15 @@
-import { existsSync, readFileSync } from "node:fs";
-import * as path from "node:path";
+import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
+import { isRecord } from "../infra/objects";
+import { projectRoot, readProjectName } from "../infra/project";
 import { platformMocks } from "./mocks";
 import { stackFile } from "./stacks";
 import type { SynthResource, SynthResult } from "./types";
 
 export type { SynthResource, SynthResult } from "./types";
 
-/** The folder holding Pulumi.yaml (found from here, so the bundled synth in out/.build finds it too). */
-export const projectRoot = findProjectRoot(__dirname);
-
-function findProjectRoot(start: string): string {
-  for (let dir = start; ; dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
-    if (path.dirname(dir) === dir) throw new Error(`no Pulumi.yaml above ${start}`);
-  }
-}
-const secretSignature = "1b47061264138c4ac30d75fd1eb44270";
-const signatureKey = "4dabf18193072939515e22adb298388d";
+export { projectRoot };
 
 export interface SynthOptions {
   /** Stack config file to read instead of Pulumi.<stack>.yaml (fixtures in tests). */
@@ -32,7 +23,7 @@ export interface SynthOptions {
 
 /** Reads the project name from Pulumi.yaml, as the CLI does. */
 export function projectName(): string {
-  return (parse(readFileSync(path.join(projectRoot, "Pulumi.yaml"), "utf8")) as { name: string }).name;
+  return readProjectName(projectRoot);
 }
 
 /** The stack config file's `config:` map with overrides merged in, keyed by full config key. */
@@ -49,14 +40,10 @@ export function readStackConfig(stack: string, options: SynthOptions = {}): Reco
 }
 
 function deepMerge(base: unknown, patch: unknown): unknown {
-  if (!isPlainObject(base) || !isPlainObject(patch)) return patch;
+  if (!isRecord(base) || !isRecord(patch)) return patch;
   const merged: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(patch)) merged[key] = deepMerge(base[key], value);
   return merged;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 /** Minimal view of the protobuf RegisterResourceRequest that the mock monitor receives. */
@@ -65,7 +52,7 @@ interface RegisterRequest {
   getName(): string;
   getParent(): string;
   getCustom(): boolean;
-  getObject(): unknown;
+  getObject(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
   getDependenciesList(): string[];
   getPropertydependenciesMap(): {
     forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void;
@@ -105,24 +92,21 @@ export async function synthesize(stack: string, options: SynthOptions = {}): Pro
   const { definePlatform } = require("../infra/platform") as typeof import("../infra/platform");
   const { loadPlatformConfig } = require("../infra/config") as typeof import("../infra/config");
   /* eslint-enable @typescript-eslint/no-require-imports */
+  const config = loadPlatformConfig();
   let programOutputs: Record<string, unknown> = {};
   await pulumi.runtime.runInPulumiStack(async () => {
-    programOutputs = (await definePlatform()) as unknown as Record<string, unknown>;
+    programOutputs = (await definePlatform(config)) as unknown as Record<string, unknown>;
     return {};
   });
   const outputs = await resolveOutputs(programOutputs);
   await waitForRegistrations();
-  return { project, stack, config: loadPlatformConfig(), resources: await Promise.all(resources), outputs };
+  return { project, stack, config, resources: await Promise.all(resources), outputs };
 }
 
 function recordRegistrations(): Promise<SynthResource>[] {
   const records: Promise<SynthResource>[] = [];
   const monitor = pulumi.runtime.getMonitor() as unknown as MonitorWithRegister;
   const register = monitor.registerResource.bind(monitor);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const rpc = require("@pulumi/pulumi/runtime/rpc") as {
-    deserializeProperties(struct: unknown): Record<string, unknown>;
-  };
   monitor.registerResource = (request, callback) => {
     let settle: (urn: string) => void = () => undefined;
     const urnPromise = new Promise<string>((resolve) => (settle = resolve));
@@ -135,7 +119,10 @@ function recordRegistrations(): Promise<SynthResource>[] {
       name: request.getName(),
       parent: request.getParent(),
       custom: request.getCustom(),
-      inputs: redactSecrets(rpc.deserializeProperties(request.getObject())) as Record<string, unknown>,
+      inputs: redactSecrets(pulumi.runtime.deserializeProperties(request.getObject())) as Record<
+        string,
+        unknown
+      >,
       dependencies: request.getDependenciesList(),
       propertyDependencies,
       protect: request.getProtect(),
@@ -154,8 +141,8 @@ function recordRegistrations(): Promise<SynthResource>[] {
 /** Secret values become "[secret]" so nothing written to out/ or printed can leak one. */
 function redactSecrets(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactSecrets);
-  if (!isPlainObject(value)) return value;
-  if (value[signatureKey] === secretSignature) return "[secret]";
+  if (!isRecord(value)) return value;
+  if (value[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig) return "[secret]";
   return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactSecrets(item)]));
 }
 

@@ -11,10 +11,10 @@ export function stackNameFromFile(fileName: string): string | undefined {
 
 /** The stacks of a project: its `Pulumi.<stack>.yaml` files, sorted so every listing is stable. */
 export function stackNames(rootDir: string): string[] {
-  return readdirSync(rootDir)
+  const names = readdirSync(rootDir)
     .map(stackNameFromFile)
-    .filter((stack): stack is string => stack !== undefined)
-    .sort();
+    .filter((stack): stack is string => stack !== undefined);
+  return [...new Set(names)].sort();
 }
 
 /** Path of a stack's config file (`.yaml`, or `.yml` as Pulumi also accepts). */

@@ -1,3 +1,4 @@
+import { valueAt } from "../infra/objects";
 import type { SynthResource, SynthResult } from "./types";
 
 /** Resource counts by type, custom resources only (components have no cloud footprint). */
@@ -13,38 +14,30 @@ function onlyOf(resources: readonly SynthResource[], type: string): SynthResourc
   return resources.find((resource) => resource.type === type);
 }
 
-function field(value: unknown, ...path: string[]): unknown {
-  return path.reduce<unknown>(
-    (node, key) =>
-      node !== null && typeof node === "object" ? (node as Record<string, unknown>)[key] : undefined,
-    value,
-  );
-}
-
 /** The security settings a reviewer checks first, read from the synthesized cluster, not from config. */
 export function securitySummary(result: SynthResult): [string, string][] {
   const cluster = onlyOf(result.resources, "aws:eks/cluster:Cluster")?.inputs ?? {};
   const subnets = result.resources.filter((resource) => resource.type === "aws:ec2/subnet:Subnet");
   const privateSubnets = subnets.filter(
-    (subnet) => field(subnet.inputs, "tags", "kubernetes.io/role/internal-elb") === "1",
+    (subnet) => valueAt(subnet.inputs, ["tags", "kubernetes.io/role/internal-elb"]) === "1",
   );
   const zones = new Set(privateSubnets.map((subnet) => String(subnet.inputs.availabilityZone)));
-  const publicCidrs = (field(cluster, "vpcConfig", "publicAccessCidrs") as string[] | undefined) ?? [];
+  const publicCidrs = (valueAt(cluster, ["vpcConfig", "publicAccessCidrs"]) as string[] | undefined) ?? [];
   const logTypes = (cluster.enabledClusterLogTypes as string[] | undefined) ?? [];
   const encrypted = (
-    (field(cluster, "encryptionConfig", "resources") as string[] | undefined) ?? []
+    (valueAt(cluster, ["encryptionConfig", "resources"]) as string[] | undefined) ?? []
   ).includes("secrets");
   return [
-    ["Kubernetes", `${cluster.version} (${field(cluster, "upgradePolicy", "supportType")} support)`],
+    ["Kubernetes", `${cluster.version} (${valueAt(cluster, ["upgradePolicy", "supportType"])} support)`],
     [
       "Compute",
-      field(cluster, "computeConfig", "enabled") === true
+      valueAt(cluster, ["computeConfig", "enabled"]) === true
         ? "EKS Auto Mode"
         : "managed system node group + Karpenter",
     ],
     [
       "API endpoint",
-      field(cluster, "vpcConfig", "endpointPublicAccess") === true
+      valueAt(cluster, ["vpcConfig", "endpointPublicAccess"]) === true
         ? `private + public from ${publicCidrs.join(", ")}`
         : "private only",
     ],
@@ -52,8 +45,8 @@ export function securitySummary(result: SynthResult): [string, string][] {
     ["Control-plane logs", logTypes.length > 0 ? logTypes.join(", ") : "NONE"],
     [
       "Authentication",
-      `${field(cluster, "accessConfig", "authenticationMode")}, creator admin ${
-        field(cluster, "accessConfig", "bootstrapClusterCreatorAdminPermissions") === false ? "off" : "ON"
+      `${valueAt(cluster, ["accessConfig", "authenticationMode"])}, creator admin ${
+        valueAt(cluster, ["accessConfig", "bootstrapClusterCreatorAdminPermissions"]) === false ? "off" : "ON"
       }, ${result.resources.filter((resource) => resource.type === "aws:eks/accessEntry:AccessEntry").length} access entries`,
     ],
     [

@@ -1,7 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { managedPolicyArn, nodeRolePolicyNames, serviceTrustPolicy } from "../cluster/policies";
+import { nodeRolePolicyNames, serviceTrustPolicy } from "../cluster/policies";
+import { accessPolicyArn } from "../identity/access";
+import { attachManagedPolicies } from "../identity/managed-policies";
 import type { ClusterFacts } from "../facts";
+import { enabledAddons } from "../gitops/cluster-secret";
 import { PodIdentityRole } from "../identity/pod-identity";
 import {
   ciliumOperatorPolicy,
@@ -18,14 +21,15 @@ export interface AddonsAwsArgs {
 /** Which AWS-side pieces a stack needs; a pure function of the config so the mode rules are testable alone. */
 export function addonAwsPlan(config: ClusterFacts["config"]) {
   const karpenterMode = config.compute.mode === "karpenter";
+  const enabled = enabledAddons(config);
   return {
     /** A dedicated node role for the platform NodeClass/EC2NodeClass, with its EC2 access entry. */
-    karpenterNodeRole: config.addons.karpenter,
+    karpenterNodeRole: enabled.karpenter,
     /** Auto Mode nodes join through an EC2 entry + AmazonEKSAutoNodePolicy; self-managed ones through EC2_LINUX. */
     nodeAccessEntryType: karpenterMode ? "EC2_LINUX" : "EC2",
     /** Controller, interruption queue and EventBridge rules: self-managed Karpenter only (Auto Mode runs its own). */
-    karpenterController: karpenterMode && config.addons.karpenter,
-    ciliumOperator: karpenterMode && config.addons.cilium,
+    karpenterController: karpenterMode && enabled.karpenter,
+    ciliumOperator: enabled.cilium,
   } as const;
 }
 
@@ -62,16 +66,13 @@ export class AddonsAws extends pulumi.ComponentResource {
         },
         parent,
       );
-      for (const policyName of nodeRolePolicyNames(config.compute.mode)) {
-        new aws.iam.RolePolicyAttachment(
-          `${name}-karpenter-node-${policyName}`,
-          {
-            role: nodeRole.name,
-            policyArn: facts.partition.apply((partition) => managedPolicyArn(partition, policyName)),
-          },
-          parent,
-        );
-      }
+      attachManagedPolicies(
+        this,
+        `${name}-karpenter-node`,
+        nodeRole,
+        nodeRolePolicyNames(config.compute.mode),
+        facts.partition,
+      );
       const entry = new aws.eks.AccessEntry(
         `${name}-karpenter-node`,
         { clusterName: facts.clusterName, principalArn: nodeRole.arn, type: plan.nodeAccessEntryType, tags },
@@ -86,8 +87,8 @@ export class AddonsAws extends pulumi.ComponentResource {
             {
               clusterName: facts.clusterName,
               principalArn: nodeRole.arn,
-              policyArn: facts.partition.apply(
-                (partition) => `arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSAutoNodePolicy`,
+              policyArn: facts.partition.apply((partition) =>
+                accessPolicyArn(partition, "AmazonEKSAutoNodePolicy"),
               ),
               accessScope: { type: "cluster" },
             },

@@ -7,10 +7,10 @@ import {
   clusterRolePolicyNames,
   controlPlaneLogGroupName,
   controlPlaneLogTypes,
-  managedPolicyArn,
   nodeRolePolicyNames,
   serviceTrustPolicy,
 } from "./policies";
+import { attachManagedPolicies } from "../identity/managed-policies";
 import { SystemNodes } from "./system-nodes";
 
 export interface ClusterArgs {
@@ -70,7 +70,8 @@ export class Cluster extends pulumi.ComponentResource {
       },
       parent,
     );
-    const clusterRoleAttachments = this.attachPolicies(
+    const clusterRoleAttachments = attachManagedPolicies(
+      this,
       `${name}-cluster`,
       clusterRole,
       clusterRolePolicyNames(args.computeMode),
@@ -86,7 +87,8 @@ export class Cluster extends pulumi.ComponentResource {
       },
       parent,
     );
-    const nodeRoleAttachments = this.attachPolicies(
+    const nodeRoleAttachments = attachManagedPolicies(
+      this,
       `${name}-node`,
       this.nodeRole,
       nodeRolePolicyNames(args.computeMode),
@@ -173,24 +175,5 @@ export class Cluster extends pulumi.ComponentResource {
         ).readiness;
 
     this.registerOutputs({ clusterName: this.cluster.name, endpoint: this.cluster.endpoint });
-  }
-
-  private attachPolicies(
-    name: string,
-    role: aws.iam.Role,
-    policyNames: readonly string[],
-    partition: pulumi.Input<string>,
-  ): aws.iam.RolePolicyAttachment[] {
-    return policyNames.map(
-      (policyName) =>
-        new aws.iam.RolePolicyAttachment(
-          `${name}-${policyName}`,
-          {
-            role: role.name,
-            policyArn: pulumi.output(partition).apply((value) => managedPolicyArn(value, policyName)),
-          },
-          { parent: this },
-        ),
-    );
   }
 }

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { ciliumStartupTaint } from "../gitops/cluster-secret";
 import { PodIdentityRole } from "../identity/pod-identity";
 import { bottlerocketAmiType } from "./policies";
 
@@ -43,30 +44,20 @@ export class SystemNodes extends pulumi.ComponentResource {
         updateConfig: { maxUnavailable: 1 },
         labels: { "node.platform/role": "system" },
         ...(args.ciliumReplacesVpcCni
-          ? { taints: [{ key: "node.cilium.io/agent-not-ready", value: "true", effect: "NO_EXECUTE" }] }
+          ? // The same startup taint Karpenter's pools carry; the EKS API spells the effect in its own enum.
+            {
+              taints: [
+                { key: ciliumStartupTaint.key, value: ciliumStartupTaint.value, effect: "NO_EXECUTE" },
+              ],
+            }
           : {}),
         tags: args.tags,
       },
       parent,
     );
 
-    const addon = (
-      addonName: string,
-      extra: Partial<aws.eks.AddonArgs> = {},
-      dependsOn: pulumi.Resource[] = [],
-    ) =>
-      new aws.eks.Addon(
-        `${name}-${addonName}`,
-        {
-          clusterName: args.clusterName,
-          addonName,
-          resolveConflictsOnCreate: "OVERWRITE",
-          resolveConflictsOnUpdate: "PRESERVE",
-          tags: args.tags,
-          ...extra,
-        },
-        { parent: this, dependsOn },
-      );
+    const addon = (addonName: string, extra: EksAddonOptions = {}) =>
+      eksAddon(this, `${name}-${addonName}`, args.clusterName, addonName, args.tags, extra);
 
     const podIdentityAgent = addon("eks-pod-identity-agent");
     const ebsRole = new PodIdentityRole(
@@ -81,11 +72,10 @@ export class SystemNodes extends pulumi.ComponentResource {
     );
     const readiness: pulumi.Resource[] = [nodeGroup, podIdentityAgent];
     readiness.push(
-      addon(
-        "aws-ebs-csi-driver",
-        { podIdentityAssociations: [{ roleArn: ebsRole.roleArn, serviceAccount: "ebs-csi-controller-sa" }] },
-        [nodeGroup, podIdentityAgent],
-      ),
+      addon("aws-ebs-csi-driver", {
+        podIdentityAssociations: [{ roleArn: ebsRole.roleArn, serviceAccount: "ebs-csi-controller-sa" }],
+        dependsOn: [nodeGroup, podIdentityAgent],
+      }),
     );
 
     if (!args.ciliumReplacesVpcCni) {
@@ -100,20 +90,18 @@ export class SystemNodes extends pulumi.ComponentResource {
         parent,
       );
       // Prefix delegation: each ENI slot carries a /28, so pods per node are not capped by ENI IP count.
-      const vpcCni = addon(
-        "vpc-cni",
-        {
-          podIdentityAssociations: [{ roleArn: cniRole.roleArn, serviceAccount: "aws-node" }],
-          configurationValues: JSON.stringify({
-            env: { ENABLE_PREFIX_DELEGATION: "true", WARM_PREFIX_TARGET: "1" },
-          }),
-        },
-        [podIdentityAgent],
-      );
+      const vpcCni = addon("vpc-cni", {
+        podIdentityAssociations: [{ roleArn: cniRole.roleArn, serviceAccount: "aws-node" }],
+        configurationValues: JSON.stringify({
+          env: { ENABLE_PREFIX_DELEGATION: "true", WARM_PREFIX_TARGET: "1" },
+        }),
+        dependsOn: [podIdentityAgent],
+      });
       readiness.push(
         vpcCni,
         addon("kube-proxy"),
-        coreDnsAddon(this, `${name}-coredns`, args.clusterName, args.tags, [nodeGroup, vpcCni]),
+        // CoreDNS's replica count is left to the cluster-proportional-autoscaler add-on.
+        addon("coredns", { dependsOn: [nodeGroup, vpcCni] }),
       );
     }
     this.readiness = readiness;
@@ -121,25 +109,31 @@ export class SystemNodes extends pulumi.ComponentResource {
   }
 }
 
+export type EksAddonOptions = Pick<aws.eks.AddonArgs, "podIdentityAssociations" | "configurationValues"> & {
+  readonly dependsOn?: pulumi.Resource[];
+};
+
 /**
- * CoreDNS as an EKS add-on. Its replica count is left to the cluster-proportional-autoscaler add-on, so the EKS
- * add-on's own autoscaling stays off.
+ * An EKS managed add-on that takes over whatever a previous install left (OVERWRITE on create) but keeps settings
+ * someone changed in the cluster on update (PRESERVE), so a `pulumi up` never silently reverts a hot fix.
  */
-export function coreDnsAddon(
+export function eksAddon(
   parent: pulumi.Resource,
   name: string,
   clusterName: pulumi.Input<string>,
+  addonName: string,
   tags: Readonly<Record<string, string>>,
-  dependsOn: pulumi.Resource[],
+  { dependsOn = [], ...extra }: EksAddonOptions = {},
 ): aws.eks.Addon {
   return new aws.eks.Addon(
     name,
     {
       clusterName,
-      addonName: "coredns",
+      addonName,
       resolveConflictsOnCreate: "OVERWRITE",
       resolveConflictsOnUpdate: "PRESERVE",
       tags,
+      ...extra,
     },
     { parent, dependsOn },
   );

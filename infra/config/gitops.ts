@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { awsRegionPattern } from "./patterns";
 
 const identityCenterInstanceArn = /^arn:aws[a-z-]*:sso:::instance\/(sso)?ins-[a-zA-Z0-9-.]{16}$/;
 
@@ -25,10 +26,7 @@ export const argocdSchema = z
           ),
         region: z
           .string()
-          .regex(
-            /^[a-z]{2}(-gov)?-[a-z]+-\d$/,
-            "must be the region of the Identity Center instance, e.g. eu-west-1",
-          ),
+          .regex(awsRegionPattern, "must be the region of the Identity Center instance, e.g. eu-west-1"),
         /** Identity Center group ids that become Argo CD admins (capability mode). */
         adminGroupIds: z.array(z.string().min(1)).default([]),
         viewerGroupIds: z.array(z.string().min(1)).default([]),

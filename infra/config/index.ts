@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { valueAt } from "../objects";
+import { awsRegionPattern } from "./patterns";
 import { clusterNamePattern, clusterNameRule, platformSchema, RawPlatformConfig } from "./schema";
 
 export { newestKubernetesVersion, kubernetesVersions } from "./kubernetes-versions";
@@ -43,8 +45,6 @@ export class ConfigError extends Error {
   }
 }
 
-const regionPattern = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
-
 /** Defaults that differ by environment: dev cheap and short-lived, prod hardened. */
 const environmentDefaults = {
   dev: { natGateways: "single", logRetentionDays: 7, deletionProtection: false, highAvailability: false },
@@ -66,7 +66,7 @@ export function resolvePlatformConfig(
   context: { project: string; stack: string; region: string | undefined },
 ): PlatformConfig {
   const problems: ConfigProblem[] = [];
-  if (context.region === undefined || !regionPattern.test(context.region)) {
+  if (context.region === undefined || !awsRegionPattern.test(context.region)) {
     problems.push({
       key: "aws:region",
       value: context.region ?? null,
@@ -150,14 +150,6 @@ function toProblems(issue: z.core.$ZodIssue, raw: Record<string, unknown>, proje
     );
   }
   return [problem(issue.path, issue.message)];
-}
-
-function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
-  return path.reduce<unknown>(
-    (node, part) =>
-      node !== null && typeof node === "object" ? (node as Record<PropertyKey, unknown>)[part] : undefined,
-    raw,
-  );
 }
 
 /** This project's keys of a full stack config (`<project>:<key>` → value), without the prefix. */

@@ -20,11 +20,10 @@ export const kubernetesVersions: readonly KubernetesVersionSupport[] = [
 
 export const newestKubernetesVersion = kubernetesVersions[kubernetesVersions.length - 1].version;
 
-/** Minor number of a "1.NN" version string, for "how far behind" arithmetic. */
-export function minorOf(version: string): number {
+/** Minor number of a "1.NN" version string, for "how far behind" arithmetic; undefined for anything else. */
+export function minorOf(version: string): number | undefined {
   const match = /^1\.(\d+)$/.exec(version);
-  if (!match) throw new Error(`"${version}" is not a Kubernetes minor version such as 1.35`);
-  return Number(match[1]);
+  return match ? Number(match[1]) : undefined;
 }
 
 export function findKubernetesVersion(version: string): KubernetesVersionSupport | undefined {

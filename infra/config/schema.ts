@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { addressesNeeded, parseCidr } from "../network/plan";
 import { addonsSchema, gitopsSchema } from "./gitops";
+import { dayNumber } from "./patterns";
 import { findKubernetesVersion, kubernetesVersions, newestKubernetesVersion } from "./kubernetes-versions";
 
 /**
@@ -142,7 +143,7 @@ export const platformSchema = z
     expiresOn: z
       .string()
       .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date written YYYY-MM-DD, e.g. 2026-12-31")
-      .refine((value) => !Number.isNaN(Date.parse(value)), "must be a real calendar date, e.g. 2026-12-31")
+      .refine((value) => dayNumber(value) !== undefined, "must be a real calendar date, e.g. 2026-12-31")
       .optional(),
     owner: z.string().min(1).default("platform-team"),
     tags: z.record(z.string(), z.string()).default({}),

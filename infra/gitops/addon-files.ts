@@ -1,20 +1,15 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
+import { isRecord } from "../objects";
+import { projectRoot } from "../project";
 import { ClusterGeneratorParams, renderTemplateTree } from "./template";
 
 /**
  * The addons/ folder of this checkout: what Argo CD syncs, and what Pulumi bootstraps from. Found by walking up to
  * Pulumi.yaml, so it also works from a bundled build (the synth runs from out/.build).
  */
-export const defaultAddonsDir = path.join(findProjectRoot(__dirname), "addons");
-
-function findProjectRoot(start: string): string {
-  for (let dir = start; ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
-    if (path.dirname(dir) === dir) return process.cwd();
-  }
-}
+export const defaultAddonsDir = path.join(projectRoot, "addons");
 
 type Tree = Record<string, unknown>;
 
@@ -51,7 +46,7 @@ export function mergeValues(...layers: readonly unknown[]): Tree {
     for (const [key, value] of Object.entries(overlay)) {
       if (value === null) {
         delete result[key];
-      } else if (isMap(value) && isMap(result[key])) {
+      } else if (isRecord(value) && isRecord(result[key])) {
         result[key] = merge(result[key] as Tree, value);
       } else {
         result[key] = value;
@@ -59,11 +54,7 @@ export function mergeValues(...layers: readonly unknown[]): Tree {
     }
     return result;
   };
-  return layers.filter(isMap).reduce<Tree>((acc, layer) => merge(acc, layer as Tree), {});
-}
-
-function isMap(value: unknown): value is Tree {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
+  return layers.filter(isRecord).reduce<Tree>((acc, layer) => merge(acc, layer as Tree), {});
 }
 
 /** A Helm chart install, as an ApplicationSet renders it for one cluster. */

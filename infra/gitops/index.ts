@@ -7,7 +7,7 @@ import { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
 import { AddonsAws } from "../addons";
 import { serviceTrustPolicy } from "../cluster/policies";
-import { coreDnsAddon } from "../cluster/system-nodes";
+import { eksAddon } from "../cluster/system-nodes";
 import type { ClusterFacts } from "../facts";
 import { accessPolicyArn } from "../identity/access";
 import { defaultAddonsDir, RenderedHelmRelease, renderHelmRelease } from "./addon-files";
@@ -133,7 +133,9 @@ export class GitOps extends pulumi.ComponentResource {
         { ...k8s, dependsOn: [facts.cluster, ...facts.apiAccess, this.addons] },
       );
       // CoreDNS needs pod networking, so on a Cilium cluster the platform adds the EKS add-on only after Cilium.
-      this.coreDns = coreDnsAddon(this, `${name}-coredns`, facts.clusterName, config.tags, [this.cilium]);
+      this.coreDns = eksAddon(this, `${name}-coredns`, facts.clusterName, "coredns", config.tags, {
+        dependsOn: [this.cilium],
+      });
       workloadReady.push(this.cilium, this.coreDns);
     }
 

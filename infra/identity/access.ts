@@ -38,6 +38,9 @@ export function principalLogicalName(principalArn: string): string {
   return `${resource.replace(/[^A-Za-z0-9-]+/g, "-")}-${account}`;
 }
 
-export function accessPolicyArn(partition: string, policy: AccessGrant["accessPolicy"]): string {
+export function accessPolicyArn(
+  partition: string,
+  policy: AccessGrant["accessPolicy"] | "AmazonEKSAutoNodePolicy",
+): string {
   return `arn:${partition}:eks::aws:cluster-access-policy/${policy}`;
 }

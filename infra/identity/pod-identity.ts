@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { managedPolicyArn, serviceTrustPolicy } from "../cluster/policies";
+import { serviceTrustPolicy } from "../cluster/policies";
+import { attachManagedPolicies } from "./managed-policies";
 
 export interface PodIdentityRoleArgs {
   readonly roleName: pulumi.Input<string>;
@@ -39,18 +40,7 @@ export class PodIdentityRole extends pulumi.ComponentResource {
       parent,
     );
     this.roleArn = this.role.arn;
-    for (const policyName of args.managedPolicies ?? []) {
-      new aws.iam.RolePolicyAttachment(
-        `${name}-${policyName}`,
-        {
-          role: this.role.name,
-          policyArn: pulumi
-            .output(args.partition)
-            .apply((partition) => managedPolicyArn(partition, policyName)),
-        },
-        parent,
-      );
-    }
+    attachManagedPolicies(this, name, this.role, args.managedPolicies ?? [], args.partition);
     if (args.inlinePolicy !== undefined) {
       new aws.iam.RolePolicy(name, { role: this.role.id, policy: args.inlinePolicy }, parent);
     }

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { serviceTrustPolicy } from "../cluster/policies";
 import { withName } from "../tags";
 import { planSubnets, SubnetPlan } from "./plan";
 
@@ -195,16 +196,7 @@ export class Network extends pulumi.ComponentResource {
     const role = new aws.iam.Role(
       `${name}-flow-logs`,
       {
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Principal: { Service: "vpc-flow-logs.amazonaws.com" },
-              Action: "sts:AssumeRole",
-            },
-          ],
-        }),
+        assumeRolePolicy: serviceTrustPolicy("vpc-flow-logs.amazonaws.com", false),
         tags: args.tags,
       },
       parent,

@@ -128,21 +128,19 @@ export function estimateMonthlyCost(result: SynthResult, options: EstimateOption
   );
   const byType = groupBy(custom, (resource) => resource.type);
 
+  /** Prices `resources` with `compute`, or lists them as not estimated when the region or `instanceType` has no price. */
   const price = (
     item: string,
     resources: readonly SynthResource[],
     compute: (p: RegionPrices) => CostLine[],
+    instanceType?: string,
   ) => {
     if (resources.length === 0) return;
-    if (!prices) {
-      notEstimated.push({
-        item,
-        reason: `no prices for region ${region} in ops/cost/prices.ts`,
-        resources: names(resources),
-      });
-      return;
-    }
-    lines.push(...compute(prices));
+    const unpriced = (reason: string) => notEstimated.push({ item, reason, resources: names(resources) });
+    if (!prices) unpriced(`no prices for region ${region} in ops/cost/prices.ts`);
+    else if (instanceType !== undefined && prices.instanceHour[instanceType] === undefined)
+      unpriced(`no ${region} price for ${instanceType}`);
+    else lines.push(...compute(prices));
   };
 
   for (const [type, resources] of byType) {
@@ -152,16 +150,12 @@ export function estimateMonthlyCost(result: SynthResult, options: EstimateOption
           price("EKS control plane", [cluster], (p) => [controlPlaneLine(cluster, p, table, date)]);
           if (autoModeEnabled(cluster)) {
             const baseline = table.assumptions.autoModeBaseline;
-            const hourly = prices?.instanceHour[baseline.instanceType];
-            if (prices && hourly === undefined) {
-              notEstimated.push({
-                item: "Auto Mode baseline nodes",
-                reason: `no ${region} price for ${baseline.instanceType}`,
-                resources: [cluster.name],
-              });
-            } else {
-              price("Auto Mode baseline nodes", [cluster], (p) => autoModeLines(cluster, p, table, baseline));
-            }
+            price(
+              "Auto Mode baseline nodes",
+              [cluster],
+              (p) => autoModeLines(cluster, p, table, baseline),
+              baseline.instanceType,
+            );
           }
         }
         break;
@@ -215,27 +209,24 @@ export function estimateMonthlyCost(result: SynthResult, options: EstimateOption
         break;
       case "aws:eks/nodeGroup:NodeGroup":
         for (const group of resources) {
-          const instanceType = arrayInput(group, "instanceTypes")[0] ?? "t3.medium";
-          const hourly = prices?.instanceHour[String(instanceType)];
-          if (prices && hourly === undefined) {
-            notEstimated.push({
-              item: "Node group minimum capacity",
-              reason: `no ${region} price for ${String(instanceType)}`,
-              resources: [group.name],
-            });
-            continue;
-          }
-          price("Node group minimum capacity", [group], () => {
-            const minSize = Number(
-              (group.inputs.scalingConfig as { minSize?: number } | undefined)?.minSize ?? 1,
-            );
-            return [
-              {
-                ...hourlyLine("Node group minimum capacity", [group], minSize, hourly as number, table),
-                basis: `${minSize} × ${String(instanceType)} × ${hours(table)} h × ${money(hourly as number)}`,
-              },
-            ];
-          });
+          const instanceType = String(arrayInput(group, "instanceTypes")[0] ?? "t3.medium");
+          price(
+            "Node group minimum capacity",
+            [group],
+            (p) => {
+              const hourly = p.instanceHour[instanceType];
+              const minSize = Number(
+                (group.inputs.scalingConfig as { minSize?: number } | undefined)?.minSize ?? 1,
+              );
+              return [
+                {
+                  ...hourlyLine("Node group minimum capacity", [group], minSize, hourly, table),
+                  basis: `${minSize} × ${instanceType} × ${hours(table)} h × ${money(hourly)}`,
+                },
+              ];
+            },
+            instanceType,
+          );
         }
         break;
       default: {
@@ -437,7 +428,12 @@ function names(resources: readonly SynthResource[]): string[] {
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
-  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
   return groups;
 }
 

@@ -1,7 +1,7 @@
 import type { PlatformConfig } from "../../infra/config";
 import { parseCidr } from "../../infra/network/plan";
 import { accessGrants } from "../../infra/identity/access";
-import { controlPlaneLogTypes } from "../../infra/cluster/policies";
+import { controlPlaneLogGroupName, controlPlaneLogTypes } from "../../infra/cluster/policies";
 import type {
   LeftoverInterface,
   Leftovers,
@@ -41,6 +41,11 @@ const list = (values: readonly string[]) => (values.length === 0 ? "(none)" : [.
 const sameSet = (a: readonly string[], b: readonly string[]) => list(a) === list(b);
 const reapply = "run `pulumi up` on the stack to put it back (or change the config if the change was meant)";
 
+/** A passing finding carries no `fix`: the key is removed, so only drifts say what to do. */
+function normalise({ fix, ...rest }: Finding): Finding {
+  return rest.ok || fix === undefined ? rest : { ...rest, fix };
+}
+
 /**
  * Compares what AWS reports with what the stack's config promises. Pure: returns one finding per check, passing or
  * not, so the report shows what was checked as well as what drifted.
@@ -49,19 +54,18 @@ export function checkStack(config: PlatformConfig, observed: Observation): Findi
   const cluster = observed.cluster;
   if (!cluster) {
     return [
-      {
+      normalise({
         check: "cluster exists",
         severity: "mandatory",
         ok: false,
         expected: `EKS cluster ${config.cluster.name} in ${config.region}`,
         actual: "no such cluster",
         fix: "deploy the stack with `pulumi up`, or check the region and credentials",
-      },
+      }),
     ];
   }
   const findings: Finding[] = [];
-  const add = (finding: Omit<Finding, "fix"> & { fix?: string }) =>
-    findings.push(finding.ok ? { ...finding, fix: undefined } : finding);
+  const add = (candidate: Finding) => findings.push(normalise(candidate));
   const publicWanted = config.cluster.publicAccessCidrs.length > 0;
 
   add({
@@ -177,7 +181,7 @@ export function checkStack(config: PlatformConfig, observed: Observation): Findi
     actual: list(observed.detachedInterfaces.map((eni) => `${eni.id} ${eni.description}`.trim())),
     fix: "delete them with `aws ec2 delete-network-interface` once you know what left them",
   });
-  findings.push({
+  add({
     check: "load balancers created in-cluster",
     severity: "advisory",
     ok: true,
@@ -193,69 +197,67 @@ function checkAccess(config: PlatformConfig, entries: readonly ObservedAccessEnt
   const byPrincipal = new Map(entries.map((entry) => [entry.principalArn, entry]));
   for (const grant of grants) {
     const entry = byPrincipal.get(grant.principalArn);
-    const ok = entry !== undefined && entry.policies.includes(grant.accessPolicy);
-    findings.push({
-      check: `access entry ${grant.principalArn}`,
-      severity: "mandatory",
-      ok,
-      expected: grant.accessPolicy,
-      actual: entry ? list(entry.policies) : "no access entry",
-      ...(ok ? {} : { fix: reapply }),
-    });
+    findings.push(
+      normalise({
+        check: `access entry ${grant.principalArn}`,
+        severity: "mandatory",
+        ok: entry !== undefined && entry.policies.includes(grant.accessPolicy),
+        expected: grant.accessPolicy,
+        actual: entry ? list(entry.policies) : "no access entry",
+        fix: reapply,
+      }),
+    );
   }
   // Node and service entries (type EC2, EC2_LINUX, …) are created by EKS itself; only people and CI get STANDARD.
   const declared = new Set(grants.map((grant) => grant.principalArn));
   const extra = entries.filter((entry) => entry.type === "STANDARD" && !declared.has(entry.principalArn));
-  findings.push({
-    check: "undeclared access entries",
-    severity: "mandatory",
-    ok: extra.length === 0,
-    expected: "only the principals in access.deployRoleArn, access.admins and access.viewers",
-    actual:
-      extra.length === 0
-        ? "none"
-        : extra.map((entry) => `${entry.principalArn} (${list(entry.policies)})`).join(", "),
-    ...(extra.length === 0
-      ? {}
-      : {
-          fix: "add the principal to the stack's access config, or delete the entry: `aws eks delete-access-entry`",
-        }),
-  });
+  findings.push(
+    normalise({
+      check: "undeclared access entries",
+      severity: "mandatory",
+      ok: extra.length === 0,
+      expected: "only the principals in access.deployRoleArn, access.admins and access.viewers",
+      actual:
+        extra.length === 0
+          ? "none"
+          : extra.map((entry) => `${entry.principalArn} (${list(entry.policies)})`).join(", "),
+      fix: "add the principal to the stack's access config, or delete the entry: `aws eks delete-access-entry`",
+    }),
+  );
   return findings;
 }
 
 function checkLogGroup(config: PlatformConfig, group: ObservedLogGroup | undefined): Finding[] {
-  const name = `/aws/eks/${config.cluster.name}/cluster`;
+  const name = controlPlaneLogGroupName(config.cluster.name);
   if (!group) {
     return [
-      {
+      normalise({
         check: `log group ${name}`,
         severity: "mandatory",
         ok: false,
         expected: `exists with ${config.cluster.logRetentionDays} days retention`,
         actual: "missing",
         fix: reapply,
-      },
+      }),
     ];
   }
-  const ok = group.retentionInDays === config.cluster.logRetentionDays;
   return [
-    {
+    normalise({
       check: `log group ${name} retention`,
       severity: "mandatory",
-      ok,
+      ok: group.retentionInDays === config.cluster.logRetentionDays,
       expected: `${config.cluster.logRetentionDays} days`,
       actual: group.retentionInDays === undefined ? "never expire" : `${group.retentionInDays} days`,
-      ...(ok ? {} : { fix: reapply }),
-    },
-    {
+      fix: reapply,
+    }),
+    normalise({
       check: `log group ${name} encryption`,
       severity: "advisory",
       ok: group.kmsKeyId !== undefined,
       expected: "KMS-encrypted",
       actual: group.kmsKeyId ?? "AWS-owned key",
-      ...(group.kmsKeyId !== undefined ? {} : { fix: reapply }),
-    },
+      fix: reapply,
+    }),
   ];
 }
 
@@ -265,14 +267,14 @@ function checkSubnets(config: PlatformConfig, subnets: readonly ObservedSubnet[]
     (subnet) => parseCidr(subnet.cidrBlock).prefix > config.network.privateSubnetPrefix,
   );
   const publicIps = subnets.filter((subnet) => subnet.mapPublicIpOnLaunch);
-  return [
+  const findings: Finding[] = [
     {
       check: "cluster subnets span AZs",
       severity: "mandatory",
       ok: zones.size >= config.network.availabilityZoneCount,
       expected: `at least ${config.network.availabilityZoneCount} AZs`,
       actual: `${zones.size} (${list([...zones])})`,
-      ...(zones.size >= config.network.availabilityZoneCount ? {} : { fix: reapply }),
+      fix: reapply,
     },
     {
       check: "cluster subnet size",
@@ -283,7 +285,7 @@ function checkSubnets(config: PlatformConfig, subnets: readonly ObservedSubnet[]
         small.length === 0
           ? list(subnets.map((subnet) => subnet.cidrBlock))
           : `too small: ${list(small.map((s) => `${s.id} ${s.cidrBlock}`))}`,
-      ...(small.length === 0 ? {} : { fix: reapply }),
+      fix: reapply,
     },
     {
       check: "cluster subnets are private",
@@ -294,9 +296,10 @@ function checkSubnets(config: PlatformConfig, subnets: readonly ObservedSubnet[]
         publicIps.length === 0
           ? "none assign public IPs"
           : `public IPs on ${list(publicIps.map((subnet) => subnet.id))}`,
-      ...(publicIps.length === 0 ? {} : { fix: reapply }),
+      fix: reapply,
     },
   ];
+  return findings.map(normalise);
 }
 
 /** Non-zero when any mandatory check failed. */

@@ -1,4 +1,4 @@
-import { autoModeNodePools } from "../../infra/cluster/policies";
+import { autoModeNodePools, controlPlaneLogGroupName } from "../../infra/cluster/policies";
 import type { PlatformConfig } from "../../infra/config";
 import { checkStack, exitCodeFor, Finding, Observation } from "./checks";
 import type { AccessEntryReader, AwsInventory, Leftovers } from "./inventory";
@@ -7,9 +7,6 @@ export { checkStack, exitCodeFor, formatFindings } from "./checks";
 export type { Finding, Observation, Severity } from "./checks";
 export * from "./inventory";
 export { readStackConfig } from "./stack-config";
-
-/** Auto Mode's built-in pools: they run Argo CD itself, and EKS terminates their nodes with the cluster. */
-export const autoModeBuiltInNodePools: readonly string[] = autoModeNodePools;
 
 const nothingLeft: Leftovers = { loadBalancers: [], volumes: [], instances: [] };
 
@@ -37,11 +34,11 @@ export async function observeStack(
   const [entries, keys, controlPlaneLogGroup, leftovers, detachedInterfaces] = await Promise.all([
     accessEntries.listAccessEntries(cluster.name),
     Promise.all(keyArns.map((arn) => inventory.describeKey(arn))),
-    inventory.describeLogGroup(`/aws/eks/${cluster.name}/cluster`),
+    inventory.describeLogGroup(controlPlaneLogGroupName(cluster.name)),
     inventory.findLeftovers({
       clusterName: cluster.name,
       vpcId: cluster.vpcId,
-      retainedNodePools: autoModeBuiltInNodePools,
+      retainedNodePools: autoModeNodePools,
     }),
     inventory.findDetachedInterfaces(cluster.vpcId),
   ]);

@@ -1,31 +1,31 @@
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import {
-  DescribeInstancesCommand,
-  DescribeNetworkInterfacesCommand,
   DescribeSubnetsCommand,
-  DescribeVolumesCommand,
   EC2Client,
   Filter,
+  paginateDescribeInstances,
+  paginateDescribeNetworkInterfaces,
+  paginateDescribeVolumes,
 } from "@aws-sdk/client-ec2";
 import {
+  DescribeAccessEntryCommand,
   DescribeClusterCommand,
   EKSClient,
-  ListAccessEntriesCommand,
   ListAssociatedAccessPoliciesCommand,
-  DescribeAccessEntryCommand,
+  paginateListAccessEntries,
   ResourceNotFoundException,
 } from "@aws-sdk/client-eks";
 import {
-  DescribeLoadBalancersCommand as DescribeClassicLoadBalancersCommand,
   DescribeTagsCommand as DescribeClassicTagsCommand,
   ElasticLoadBalancingClient,
   LoadBalancerDescription,
+  paginateDescribeLoadBalancers as paginateDescribeClassicLoadBalancers,
 } from "@aws-sdk/client-elastic-load-balancing";
 import {
-  DescribeLoadBalancersCommand,
   DescribeTagsCommand,
   ElasticLoadBalancingV2Client,
   LoadBalancer,
+  paginateDescribeLoadBalancers,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { DescribeKeyCommand, GetKeyRotationStatusCommand, KMSClient } from "@aws-sdk/client-kms";
 
@@ -205,12 +205,9 @@ export class SdkInventory implements AwsInventory {
 
   async listAccessEntries(clusterName: string): Promise<ObservedAccessEntry[]> {
     const principals: string[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await this.eks.send(new ListAccessEntriesCommand({ clusterName, nextToken }));
+    for await (const page of paginateListAccessEntries({ client: this.eks }, { clusterName })) {
       principals.push(...(page.accessEntries ?? []));
-      nextToken = page.nextToken;
-    } while (nextToken);
+    }
     return Promise.all(
       principals.map(async (principalArn) => {
         const entry = await this.eks.send(new DescribeAccessEntryCommand({ clusterName, principalArn }));
@@ -268,20 +265,13 @@ export class SdkInventory implements AwsInventory {
 
   async findDetachedInterfaces(vpcId: string): Promise<LeftoverInterface[]> {
     const interfaces = [];
-    let NextToken: string | undefined;
-    do {
-      const page = await this.ec2.send(
-        new DescribeNetworkInterfacesCommand({
-          Filters: [
-            { Name: "vpc-id", Values: [vpcId] },
-            { Name: "status", Values: ["available"] },
-          ],
-          NextToken,
-        }),
-      );
+    const Filters = [
+      { Name: "vpc-id", Values: [vpcId] },
+      { Name: "status", Values: ["available"] },
+    ];
+    for await (const page of paginateDescribeNetworkInterfaces({ client: this.ec2 }, { Filters })) {
       interfaces.push(...(page.NetworkInterfaces ?? []));
-      NextToken = page.NextToken;
-    } while (NextToken);
+    }
     return interfaces.map((eni) => ({
       id: eni.NetworkInterfaceId ?? "",
       status: eni.Status ?? "",
@@ -292,22 +282,17 @@ export class SdkInventory implements AwsInventory {
   /** ELBv2 load balancers in the VPC tagged by the AWS Load Balancer Controller or Auto Mode for this cluster. */
   private async clusterLoadBalancers(clusterName: string, vpcId: string): Promise<LeftoverLoadBalancer[]> {
     const inVpc: LoadBalancer[] = [];
-    let Marker: string | undefined;
-    do {
-      const page = await this.elb.send(new DescribeLoadBalancersCommand({ Marker }));
+    for await (const page of paginateDescribeLoadBalancers({ client: this.elb }, {})) {
       inVpc.push(...(page.LoadBalancers ?? []).filter((lb) => lb.VpcId === vpcId));
-      Marker = page.NextMarker;
-    } while (Marker);
-    const owned = new Set<string>();
-    // DescribeTags takes at most 20 ARNs per call.
-    for (let index = 0; index < inVpc.length; index += 20) {
-      const arns = inVpc.slice(index, index + 20).map((lb) => lb.LoadBalancerArn ?? "");
-      const tags = await this.elb.send(new DescribeTagsCommand({ ResourceArns: arns }));
-      for (const description of tags.TagDescriptions ?? []) {
-        const map = new Map((description.Tags ?? []).map((tag) => [tag.Key ?? "", tag.Value ?? ""]));
-        if (isClusterTagged(map, clusterName)) owned.add(description.ResourceArn ?? "");
-      }
     }
+    const owned = await clusterTaggedIds(
+      inVpc.map((lb) => lb.LoadBalancerArn ?? ""),
+      clusterName,
+      async (ResourceArns) =>
+        ((await this.elb.send(new DescribeTagsCommand({ ResourceArns }))).TagDescriptions ?? []).map(
+          (description) => ({ id: description.ResourceArn, tags: description.Tags }),
+        ),
+    );
     return inVpc
       .filter((lb) => owned.has(lb.LoadBalancerArn ?? ""))
       .map((lb) => ({
@@ -326,22 +311,18 @@ export class SdkInventory implements AwsInventory {
     vpcId: string,
   ): Promise<LeftoverLoadBalancer[]> {
     const inVpc: LoadBalancerDescription[] = [];
-    let Marker: string | undefined;
-    do {
-      const page = await this.classicElb.send(new DescribeClassicLoadBalancersCommand({ Marker }));
+    for await (const page of paginateDescribeClassicLoadBalancers({ client: this.classicElb }, {})) {
       inVpc.push(...(page.LoadBalancerDescriptions ?? []).filter((lb) => lb.VPCId === vpcId));
-      Marker = page.NextMarker;
-    } while (Marker);
-    const owned = new Set<string>();
-    // DescribeTags takes at most 20 load balancer names per call.
-    for (let index = 0; index < inVpc.length; index += 20) {
-      const names = inVpc.slice(index, index + 20).map((lb) => lb.LoadBalancerName ?? "");
-      const tags = await this.classicElb.send(new DescribeClassicTagsCommand({ LoadBalancerNames: names }));
-      for (const description of tags.TagDescriptions ?? []) {
-        const map = new Map((description.Tags ?? []).map((tag) => [tag.Key ?? "", tag.Value ?? ""]));
-        if (isClusterTagged(map, clusterName)) owned.add(description.LoadBalancerName ?? "");
-      }
     }
+    const owned = await clusterTaggedIds(
+      inVpc.map((lb) => lb.LoadBalancerName ?? ""),
+      clusterName,
+      async (LoadBalancerNames) =>
+        (
+          (await this.classicElb.send(new DescribeClassicTagsCommand({ LoadBalancerNames })))
+            .TagDescriptions ?? []
+        ).map((description) => ({ id: description.LoadBalancerName, tags: description.Tags })),
+    );
     return inVpc
       .filter((lb) => owned.has(lb.LoadBalancerName ?? ""))
       .map((lb) => ({ name: lb.LoadBalancerName ?? "", type: "classic" }));
@@ -362,9 +343,7 @@ export class SdkInventory implements AwsInventory {
     ];
     const found = new Map<string, LeftoverVolume>();
     for (const Filters of queries) {
-      let NextToken: string | undefined;
-      do {
-        const page = await this.ec2.send(new DescribeVolumesCommand({ Filters, NextToken }));
+      for await (const page of paginateDescribeVolumes({ client: this.ec2 }, { Filters })) {
         for (const volume of page.Volumes ?? []) {
           if (!isPersistentVolume(volume.Tags ?? [])) continue;
           found.set(volume.VolumeId ?? "", {
@@ -373,8 +352,7 @@ export class SdkInventory implements AwsInventory {
             sizeGiB: volume.Size ?? 0,
           });
         }
-        NextToken = page.NextToken;
-      } while (NextToken);
+      }
     }
     return [...found.values()].filter((volume) => volume.state !== "deleted");
   }
@@ -397,9 +375,7 @@ export class SdkInventory implements AwsInventory {
     ];
     const found = new Map<string, LeftoverInstance>();
     for (const Filters of queries) {
-      let NextToken: string | undefined;
-      do {
-        const page = await this.ec2.send(new DescribeInstancesCommand({ Filters, NextToken }));
+      for await (const page of paginateDescribeInstances({ client: this.ec2 }, { Filters })) {
         for (const instance of (page.Reservations ?? []).flatMap(
           (reservation) => reservation.Instances ?? [],
         )) {
@@ -412,8 +388,7 @@ export class SdkInventory implements AwsInventory {
             nodePool,
           });
         }
-        NextToken = page.NextToken;
-      } while (NextToken);
+      }
     }
     return [...found.values()];
   }
@@ -422,6 +397,25 @@ export class SdkInventory implements AwsInventory {
 interface Tag {
   readonly Key?: string;
   readonly Value?: string;
+}
+
+/**
+ * The ids (ELBv2 ARNs, Classic names) among `ids` whose tags mark them as the cluster's (isClusterTagged).
+ * `describeTags` reads one batch: the load balancer DescribeTags APIs take at most 20 per call.
+ */
+async function clusterTaggedIds(
+  ids: readonly string[],
+  clusterName: string,
+  describeTags: (batch: string[]) => Promise<{ id?: string; tags?: readonly Tag[] }[]>,
+): Promise<Set<string>> {
+  const owned = new Set<string>();
+  for (let index = 0; index < ids.length; index += 20) {
+    for (const { id, tags } of await describeTags(ids.slice(index, index + 20))) {
+      const map = new Map((tags ?? []).map((tag) => [tag.Key ?? "", tag.Value ?? ""]));
+      if (isClusterTagged(map, clusterName)) owned.add(id ?? "");
+    }
+  }
+  return owned;
 }
 
 /** Tag keys only a PersistentVolume's volume carries: the EBS CSI driver (and Auto Mode) and the in-tree provisioner. */

@@ -1,5 +1,6 @@
 import { UnknownValueError } from "@pulumi/policy";
 import type {
+  PolicyConfigSchema,
   PolicyResource,
   ResourceValidation,
   ResourceValidationArgs,
@@ -69,12 +70,7 @@ export function at<
   K3 extends keyof NonNullable<Prop<Prop<T, K1>, K2>>,
 >(object: T, k1: K1, k2: K2, k3: K3): Known<Prop<Prop<Prop<T, K1>, K2>, K3>> | undefined;
 export function at(object: unknown, ...path: (string | number | symbol)[]): unknown {
-  let node: unknown = object;
-  for (const key of path) {
-    if (isUnknown(node)) return UNKNOWN;
-    node = read(node, key as string);
-  }
-  return node;
+  return atPath(object, ...(path as (string | number)[]));
 }
 
 /** Untyped path for Kubernetes custom resources and Helm values, whose shape no SDK type describes. */
@@ -118,9 +114,7 @@ export function tag(props: unknown, key: string): Known<string> | undefined {
  * `environment` is the fallback for resources that carry no tags (or when the tag is unknown).
  */
 export function environmentOf(props: unknown, config: { environment?: string }): string | undefined {
-  const fromTag = tag(props, "environment");
-  if (typeof fromTag === "string" && fromTag !== "") return fromTag;
-  return config.environment;
+  return environmentTag(props) ?? config.environment;
 }
 
 /** Environment of a whole stack: the first `environment` tag found, else the policy config. */
@@ -129,10 +123,16 @@ export function stackEnvironment(
   config: { environment?: string },
 ): string | undefined {
   for (const resource of resources) {
-    const fromTag = tag(resource.props, "environment");
-    if (typeof fromTag === "string" && fromTag !== "") return fromTag;
+    const fromTag = environmentTag(resource.props);
+    if (fromTag !== undefined) return fromTag;
   }
   return config.environment;
+}
+
+/** A resource's non-empty, known `environment` tag. */
+function environmentTag(props: unknown): string | undefined {
+  const fromTag = tag(props, "environment");
+  return typeof fromTag === "string" && fromTag !== "" ? fromTag : undefined;
 }
 
 /**
@@ -150,11 +150,25 @@ export function forType<P = Record<string, unknown>>(
   };
 }
 
-/** Policy config with code-side defaults, so a missing pack config file never changes behaviour. */
-export function configWithDefaults<T extends object>(getConfig: () => object, defaults: T): T {
-  const given = getConfig() as Partial<T>;
-  const merged: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
-  for (const [key, value] of Object.entries(given)) if (value !== undefined) merged[key] = value;
+/** A policy config schema that declares, for every field of the config T, a default of that field's type. */
+export type ConfigSchemaWithDefaults<T extends object> = PolicyConfigSchema & {
+  properties: { [K in keyof T]-?: PolicyConfigSchema["properties"][string] & { default: T[K] } };
+};
+
+/**
+ * Policy config with the schema's defaults applied in code (as harness.ts `configOf` does), so a missing pack
+ * config file never changes behaviour. Given values other than undefined override the defaults.
+ */
+export function configWithDefaults<T extends object>(
+  schema: ConfigSchemaWithDefaults<T>,
+  getConfig: () => object,
+): T {
+  const merged: Record<string, unknown> = {};
+  for (const [key, property] of Object.entries(schema.properties)) {
+    const fallback = (property as { default?: unknown }).default;
+    if (fallback !== undefined) merged[key] = fallback;
+  }
+  for (const [key, value] of Object.entries(getConfig())) if (value !== undefined) merged[key] = value;
   return merged as T;
 }
 

@@ -114,6 +114,11 @@ describe("stack config", () => {
       { expiresOn: undefined },
       /^eks-gitops-platform:expiresOn = null: dev stacks .* must carry an expiry date/,
     ],
+    [
+      "an expiry date that is not on the calendar",
+      { expiresOn: "2026-02-30" },
+      /^eks-gitops-platform:expiresOn = "2026-02-30": must be a real calendar date/,
+    ],
     ["a misspelt key", { netwrok: {} }, /^eks-gitops-platform:netwrok = \{\}: unknown config key/],
     [
       "a nested misspelt key",

@@ -6,6 +6,7 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
+import { optionsOf } from "../../policies/harness";
 
 /** Pulumi's wire value for "unknown during preview" (a string-typed unknown, as the CLI sends it). */
 export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -26,13 +27,7 @@ export function validateResource(
     props: unknownCheckingProxy(props),
     urn: `urn:pulumi:test::eks-gitops-platform::${type}::subject`,
     name: "subject",
-    opts: {
-      protect: false,
-      ignoreChanges: [],
-      aliases: [],
-      customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-      additionalSecretOutputs: [],
-    },
+    opts: optionsOf({ protect: false }),
     stackTags: new Map(),
     isType: () => false,
     asType: () => undefined,
@@ -77,13 +72,7 @@ export function validateStack(
       name: spec.name,
       urn: urnOf(spec),
       props: unknownCheckingProxy(spec.props),
-      opts: {
-        protect: false,
-        ignoreChanges: [],
-        aliases: [],
-        customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-        additionalSecretOutputs: [],
-      },
+      opts: optionsOf({ protect: false }),
       dependencies: [],
       propertyDependencies: {},
       isType: () => false,
