@@ -5,10 +5,7 @@ import { isRecord } from "../objects";
 import { projectRoot } from "../project";
 import { ClusterGeneratorParams, renderTemplateTree } from "./template";
 
-/**
- * The addons/ folder of this checkout: what Argo CD syncs, and what Pulumi bootstraps from. Found by walking up to
- * Pulumi.yaml, so it also works from a bundled build (the synth runs from out/.build).
- */
+/** The addons/ folder of this checkout: what Argo CD syncs, and what Pulumi bootstraps from. */
 export const defaultAddonsDir = path.join(projectRoot, "addons");
 
 type Tree = Record<string, unknown>;
