@@ -332,6 +332,28 @@ describe("addons/: manifests", () => {
       for (const key of ["desc", "condition", "output", "priority"])
         assert.ok(rule[key], `${String(rule.rule)}: ${key}`);
     }
+    // The chart mounts customRules in /etc/falco/rules.d, and the custom rules use macros and lists (spawned_process,
+    // shell_binaries) from the default falco_rules.yaml, so that file must load first. The chart's default
+    // falco.rules_files does so; any values file that overrides it must keep that order.
+    const defaultRules = "/etc/falco/falco_rules.yaml";
+    const customLocation = (entry: string) => entry.replace(/\/+$/, "").startsWith("/etc/falco/rules.d");
+    const valueFiles = listFiles(path.join(addonsDir, "falco/values")).filter((file) =>
+      /\.ya?ml$/.test(file),
+    );
+    assert.ok(valueFiles.includes(path.join(addonsDir, "falco/values/defaults.yaml")));
+    for (const file of valueFiles) {
+      const falco = ((parseDocuments(file)[0] ?? {}) as Tree).falco as Tree | undefined;
+      const rulesFiles = falco?.rules_files as string[] | undefined;
+      if (rulesFiles === undefined) continue;
+      const defaultIndex = rulesFiles.indexOf(defaultRules);
+      const customIndex = rulesFiles.findIndex(customLocation);
+      assert.ok(defaultIndex >= 0, `${relative(file)}: falco.rules_files drops ${defaultRules}`);
+      assert.ok(customIndex >= 0, `${relative(file)}: falco.rules_files drops /etc/falco/rules.d`);
+      assert.ok(
+        defaultIndex < customIndex,
+        `${relative(file)}: ${defaultRules} must load before /etc/falco/rules.d`,
+      );
+    }
   });
 
   it("is yamllint clean", function () {

@@ -44,12 +44,32 @@ describe("add-ons' AWS side", () => {
 
   it("Karpenter terminates and tags only instances owned by this cluster, and reads only its own queue", () => {
     const all = statements(karpenterControllerPolicy(karpenterArgs));
-    for (const statement of all.filter((candidate) =>
+    const ownedTag = "kubernetes.io/cluster/demo";
+    const mutating = all.filter((candidate) =>
       actions(candidate).some((action) =>
-        ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"].includes(action),
+        ["ec2:CreateTags", "ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"].includes(action),
       ),
-    )) {
-      assert.equal(statement.Condition?.StringEquals["aws:ResourceTag/kubernetes.io/cluster/demo"], "owned");
+    );
+    assert.deepEqual(
+      mutating.map((statement) => statement.Sid),
+      ["AllowScopedResourceCreationTagging", "AllowScopedResourceTagging", "AllowScopedDeletion"],
+    );
+    const [creationTagging, ...onExisting] = mutating;
+    // Tags on resources being created: only with the owned tag in the request, and only as part of a launch.
+    assert.equal(creationTagging.Condition?.StringEquals?.[`aws:RequestTag/${ownedTag}`], "owned");
+    assert.deepEqual(creationTagging.Condition?.StringEquals?.["ec2:CreateAction"], [
+      "RunInstances",
+      "CreateFleet",
+      "CreateLaunchTemplate",
+    ]);
+    // Tagging and deleting existing resources: only those already owned by this cluster.
+    for (const statement of onExisting) {
+      assert.equal(statement.Effect, "Allow", statement.Sid);
+      assert.equal(
+        statement.Condition?.StringEquals?.[`aws:ResourceTag/${ownedTag}`],
+        "owned",
+        statement.Sid,
+      );
     }
     const sqs = all.filter((statement) => actions(statement).some((action) => action.startsWith("sqs:")));
     assert.deepEqual(

@@ -66,6 +66,11 @@ describe("policies: KMS and logs", () => {
       assert.deepEqual(validateResource(logGroupRetention, logGroup, { name: "/aws/eks/x/cluster" }), [
         "retentionInDays is unset, so logs are kept (and billed) forever; set a retention period.",
       ]);
+      // CloudWatch reads 0 as "never expire".
+      assert.deepEqual(
+        validateResource(logGroupRetention, logGroup, { name: "/aws/eks/x/cluster", retentionInDays: 0 }),
+        ["retentionInDays is 0, so logs are kept (and billed) forever; set a retention period."],
+      );
       assert.deepEqual(validateResource(logGroupRetention, logGroup, { retentionInDays: UNKNOWN_VALUE }), []);
     });
   });

@@ -138,8 +138,25 @@ describe("policies: network", () => {
         subnetSpec("b", "eu-west-1a"),
         { type: clusterType, name: "cluster", props: goodCluster() },
       ];
-      assert.equal(validateStack(eksMultiAz, twoZones).length, 1);
-      assert.deepEqual(validateStack(eksMultiAz, twoZones, { minAvailabilityZones: 1 }), []);
+      // Public subnets (no internal-elb tag) in other AZs do not count: the cluster's nodes live in private ones.
+      const publicSubnet = (name: string, availabilityZone: string) => ({
+        type: subnet,
+        name,
+        props: { cidrBlock: "10.0.96.0/19", availabilityZone, tags: { "kubernetes.io/role/elb": "1" } },
+      });
+      const withPublic = [
+        ...twoZones,
+        publicSubnet("public-b", "eu-west-1b"),
+        publicSubnet("public-c", "eu-west-1c"),
+      ];
+      assert.deepEqual(validateStack(eksMultiAz, withPublic), [
+        {
+          message:
+            "The cluster's subnets span 1 availability zone (eu-west-1a); use at least 3, one private subnet each.",
+          urn: "urn:pulumi:test::eks-gitops-platform::aws:eks/cluster:Cluster::cluster",
+        },
+      ]);
+      assert.deepEqual(validateStack(eksMultiAz, withPublic, { minAvailabilityZones: 1 }), []);
       const unknown = [
         subnetSpec("a", "eu-west-1a"),
         subnetSpec("b", UNKNOWN_VALUE),
