@@ -457,4 +457,48 @@ describe("ops/verify checks on what moto does not report", () => {
     });
     assert.equal(exitCodeFor(fixed), 0, formatFindings("prod", fixed));
   });
+
+  it("compares a public endpoint's allowed CIDRs with the config: the same list passes, a wider one is mandatory drift", () => {
+    const allowed = "203.0.113.10/32";
+    const config = configFor("gitops-prod", {
+      cluster: { name: "gitops-prod", kubernetesVersion: "1.35", publicAccessCidrs: [allowed] },
+    });
+    assert.deepEqual(config.cluster.publicAccessCidrs, [allowed]);
+    const endpoint = (publicAccessCidrs: string[]) =>
+      checkStack(config, {
+        ...observed,
+        cluster: { ...observed.cluster, endpointPublicAccess: true, publicAccessCidrs },
+      }).find((finding) => finding.check === "public endpoint access");
+
+    const same = endpoint([allowed]);
+    assert.equal(same?.ok, true, JSON.stringify(same));
+    assert.equal(same?.expected, `public, limited to ${allowed}`);
+    assert.equal(same?.fix, undefined);
+
+    const open = endpoint(["0.0.0.0/0"]);
+    assert.equal(open?.ok, false, JSON.stringify(open));
+    assert.equal(open?.severity, "mandatory");
+    assert.equal(open?.actual, "public, open to 0.0.0.0/0");
+    assert.ok(open?.fix);
+
+    assert.equal(endpoint([allowed, "0.0.0.0/0"])?.ok, false, "an extra CIDR is drift too");
+    assert.equal(endpoint([])?.ok, false, "public with no CIDR list is not what the config says");
+  });
+
+  it("requires a KMS key on an encryption entry that covers secrets", () => {
+    const encryption = (entries: { keyArn: string; resources: string[] }[]) =>
+      checkStack(prod(), { ...observed, cluster: { ...observed.cluster, encryption: entries } }).find(
+        (finding) => finding.check === "secrets envelope encryption",
+      );
+    assert.equal(encryption(observed.cluster.encryption)?.ok, true);
+
+    const notSecrets = encryption([{ keyArn: "k", resources: [] }]);
+    assert.equal(notSecrets?.ok, false, "a key that encrypts nothing does not encrypt secrets");
+    assert.equal(notSecrets?.severity, "mandatory");
+    assert.equal(notSecrets?.actual, "not configured");
+    assert.match(notSecrets?.fix ?? "", /re-created/);
+
+    assert.equal(encryption([{ keyArn: "", resources: ["secrets"] }])?.ok, false, "secrets without a key");
+    assert.equal(encryption([])?.ok, false);
+  });
 });

@@ -113,6 +113,14 @@ describe("workflows: actionlint", () => {
 describe("workflows: shellcheck of every run: block", () => {
   const shellcheck = spawnSync("shellcheck", ["--version"], { encoding: "utf8" });
   const available = shellcheck.status === 0;
+  /** A developer machine without shellcheck skips; CI (which installs it) fails instead of passing unchecked. */
+  const requireShellcheck = (context: Mocha.Context) => {
+    if (available) return;
+    if (process.env.CI) assert.fail("shellcheck not installed (apt-get install shellcheck)");
+    // Visible in the mocha report as pending.
+    context.test!.title += " (skipped: shellcheck not installed; apt-get install shellcheck)";
+    context.skip();
+  };
 
   const blocks = allJobs().flatMap(({ file, id, job }) =>
     steps(job)
@@ -128,11 +136,7 @@ describe("workflows: shellcheck of every run: block", () => {
 
   for (const { label, script } of blocks) {
     it(`${label} passes shellcheck`, function () {
-      if (!available) {
-        // Visible in the mocha report as pending; CI runners and .ci/run install shellcheck.
-        this.test!.title += " (skipped: shellcheck not installed; apt-get install shellcheck)";
-        this.skip();
-      }
+      requireShellcheck(this);
       // Expressions are substituted before bash sees the script; a plain word stands in for each.
       const source = `#!/usr/bin/env bash\nset -eo pipefail\n${script.replace(/\$\{\{[\s\S]*?\}\}/g, "GITHUB_EXPRESSION")}`;
       const result = spawnSync("shellcheck", ["--shell=bash", "--severity=style", "-"], {
@@ -144,7 +148,7 @@ describe("workflows: shellcheck of every run: block", () => {
   }
 
   it("the test stand-ins for helm and trivy pass shellcheck too", function () {
-    if (!available) this.skip();
+    requireShellcheck(this);
     const bin = join(fixtures, "repo", "bin");
     const result = spawnSync(
       "shellcheck",
