@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { nodeRolePolicyNames, serviceTrustPolicy } from "../cluster/policies";
-import { accessPolicyArn } from "../identity/access";
+import { associateClusterPolicy } from "../identity";
 import { attachManagedPolicies } from "../identity/managed-policies";
 import type { ClusterFacts } from "../facts";
 import { enabledAddons } from "../gitops/cluster-secret";
@@ -82,17 +82,16 @@ export class AddonsAws extends pulumi.ComponentResource {
       if (plan.nodeAccessEntryType === "EC2") {
         // A custom Auto Mode NodeClass role is only admitted with this access policy (EKS User Guide, create-node-class).
         this.readiness.push(
-          new aws.eks.AccessPolicyAssociation(
+          associateClusterPolicy(
+            this,
             `${name}-karpenter-node`,
             {
               clusterName: facts.clusterName,
               principalArn: nodeRole.arn,
-              policyArn: facts.partition.apply((partition) =>
-                accessPolicyArn(partition, "AmazonEKSAutoNodePolicy"),
-              ),
-              accessScope: { type: "cluster" },
+              partition: facts.partition,
+              policy: "AmazonEKSAutoNodePolicy",
             },
-            { ...parent, dependsOn: [entry] },
+            [entry],
           ),
         );
       }

@@ -9,7 +9,7 @@ import { AddonsAws } from "../addons";
 import { serviceTrustPolicy } from "../cluster/policies";
 import { eksAddon } from "../cluster/system-nodes";
 import type { ClusterFacts } from "../facts";
-import { accessPolicyArn } from "../identity/access";
+import { associateClusterPolicy } from "../identity";
 import { defaultAddonsDir, RenderedHelmRelease, renderHelmRelease } from "./addon-files";
 import {
   argocdNamespace,
@@ -194,17 +194,16 @@ export class GitOps extends pulumi.ComponentResource {
       // EKS gives the capability role an access entry but no Kubernetes permissions: without this every sync of
       // the local cluster is Forbidden.
       argocdReady.push(
-        new aws.eks.AccessPolicyAssociation(
+        associateClusterPolicy(
+          this,
           `${name}-argocd-capability`,
           {
             clusterName: facts.clusterName,
             principalArn: role.arn,
-            policyArn: facts.partition.apply((partition) =>
-              accessPolicyArn(partition, "AmazonEKSClusterAdminPolicy"),
-            ),
-            accessScope: { type: "cluster" },
+            partition: facts.partition,
+            policy: "AmazonEKSClusterAdminPolicy",
           },
-          { ...parent, dependsOn: [this.argocd] },
+          [this.argocd],
         ),
       );
     }

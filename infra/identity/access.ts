@@ -38,9 +38,9 @@ export function principalLogicalName(principalArn: string): string {
   return `${resource.replace(/[^A-Za-z0-9-]+/g, "-")}-${account}`;
 }
 
-export function accessPolicyArn(
-  partition: string,
-  policy: AccessGrant["accessPolicy"] | "AmazonEKSAutoNodePolicy",
-): string {
+/** The EKS access policies the platform grants. */
+export type AccessPolicyName = AccessGrant["accessPolicy"] | "AmazonEKSAutoNodePolicy";
+
+export function accessPolicyArn(partition: string, policy: AccessPolicyName): string {
   return `arn:${partition}:eks::aws:cluster-access-policy/${policy}`;
 }

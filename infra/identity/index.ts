@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { AccessConfig, accessGrants, accessPolicyArn } from "./access";
+import { AccessConfig, accessGrants, accessPolicyArn, AccessPolicyName } from "./access";
 
 export interface ClusterAccessArgs {
   readonly clusterName: pulumi.Input<string>;
@@ -29,19 +29,37 @@ export class ClusterAccess extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      return new aws.eks.AccessPolicyAssociation(
-        `${name}-${grant.logicalName}`,
-        {
-          clusterName: args.clusterName,
-          principalArn: entry.principalArn,
-          policyArn: pulumi
-            .output(args.partition)
-            .apply((partition) => accessPolicyArn(partition, grant.accessPolicy)),
-          accessScope: { type: "cluster" },
-        },
-        { parent: this },
-      );
+      return associateClusterPolicy(this, `${name}-${grant.logicalName}`, {
+        clusterName: args.clusterName,
+        principalArn: entry.principalArn,
+        partition: args.partition,
+        policy: grant.accessPolicy,
+      });
     });
     this.registerOutputs({});
   }
+}
+
+/** Grants an access-entry principal an EKS access policy across the whole cluster. */
+export function associateClusterPolicy(
+  parent: pulumi.Resource,
+  name: string,
+  args: {
+    readonly clusterName: pulumi.Input<string>;
+    readonly principalArn: pulumi.Input<string>;
+    readonly partition: pulumi.Input<string>;
+    readonly policy: AccessPolicyName;
+  },
+  dependsOn: pulumi.Resource[] = [],
+): aws.eks.AccessPolicyAssociation {
+  return new aws.eks.AccessPolicyAssociation(
+    name,
+    {
+      clusterName: args.clusterName,
+      principalArn: args.principalArn,
+      policyArn: pulumi.output(args.partition).apply((partition) => accessPolicyArn(partition, args.policy)),
+      accessScope: { type: "cluster" },
+    },
+    { parent, dependsOn },
+  );
 }
