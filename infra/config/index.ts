@@ -11,7 +11,10 @@ export type Environment = RawPlatformConfig["environment"];
 export type ComputeMode = RawPlatformConfig["compute"]["mode"];
 
 /** The validated stack configuration with every environment-dependent default resolved. */
-export interface PlatformConfig extends Omit<RawPlatformConfig, "network" | "cluster" | "gitops" | "foundation"> {
+export interface PlatformConfig extends Omit<
+  RawPlatformConfig,
+  "network" | "cluster" | "gitops" | "foundation"
+> {
   readonly project: string;
   readonly stack: string;
   readonly region: string;
