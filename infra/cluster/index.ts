@@ -4,14 +4,12 @@ import type { ComputeMode } from "../config";
 import type { FargateProfileConfig } from "../config/fargate";
 import { withName } from "../tags";
 import {
-  autoModeNodePools,
+  attachManagedPolicies,
   clusterRolePolicyNames,
-  controlPlaneLogGroupName,
-  controlPlaneLogTypes,
   nodeRolePolicyNames,
-  serviceTrustPolicy,
-} from "./policies";
-import { attachManagedPolicies } from "../identity/managed-policies";
+} from "../identity/managed-policies";
+import { serviceTrustPolicy } from "../identity/trust-policy";
+import { autoModeNodePools, controlPlaneLogGroupName, controlPlaneLogTypes } from "./contract";
 import { FargateProfiles } from "./fargate";
 import { SystemNodes } from "./system-nodes";
 
