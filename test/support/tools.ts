@@ -51,7 +51,7 @@ export function toolAvailable(name: ToolName): boolean {
 /** The words a skipped test carries, and a CI failure gives: which tool, and how to install it. */
 export function missingToolReason(name: ToolName): string {
   const tool = externalTool(name);
-  return `${name} not installed; ${tool.install} (tested with ${tool.version})`;
+  return `${name} not installed; ${tool.install}, tested with ${tool.version}`;
 }
 
 /**
