@@ -5,7 +5,7 @@ import { Cluster } from "./cluster";
 import { PlatformKey } from "./cluster/encryption";
 import { ClusterFacts } from "./facts";
 import { GitOps } from "./gitops";
-import { applicationsKeptOnTeardown } from "./gitops/cluster-secret";
+import { applicationsKeptOnTeardown } from "./gitops/argocd";
 import { ClusterAccess } from "./identity";
 import { renderKubeconfig, updateKubeconfigCommand } from "./kubeconfig";
 import { Network } from "./network";

@@ -3,14 +3,12 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ComputeMode } from "../config";
 import { withName } from "../tags";
 import {
-  autoModeNodePools,
+  attachManagedPolicies,
   clusterRolePolicyNames,
-  controlPlaneLogGroupName,
-  controlPlaneLogTypes,
   nodeRolePolicyNames,
-  serviceTrustPolicy,
-} from "./policies";
-import { attachManagedPolicies } from "../identity/managed-policies";
+} from "../identity/managed-policies";
+import { serviceTrustPolicy } from "../identity/trust-policy";
+import { autoModeNodePools, controlPlaneLogGroupName, controlPlaneLogTypes } from "./contract";
 import { SystemNodes } from "./system-nodes";
 
 export interface ClusterArgs {
