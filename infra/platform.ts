@@ -74,6 +74,9 @@ export async function definePlatform(
     deletionProtection: config.cluster.deletionProtection,
     systemNodeGroup: config.compute.systemNodeGroup,
     ciliumReplacesVpcCni: config.addons.cilium,
+    fargateProfiles: config.compute.fargateProfiles,
+    region: config.region,
+    accountId: caller.accountId,
     tags: config.tags,
   });
 

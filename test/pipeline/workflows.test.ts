@@ -9,6 +9,7 @@ import { main } from "../../pipeline/cli";
 import { discoverStacks } from "../../pipeline/stacks";
 import { ciNames, FoundationEnvironment, runnerLabel } from "../../infra/foundation/contract";
 import { upstreamFact } from "../upstream";
+import { requireTool } from "../support/tools";
 
 /**
  * The workflow contracts a fork relies on, checked on the YAML itself: every workflow passes actionlint (and
@@ -142,17 +143,6 @@ describe("workflows: actionlint", () => {
 });
 
 describe("workflows: shellcheck of every run: block", () => {
-  const shellcheck = spawnSync("shellcheck", ["--version"], { encoding: "utf8" });
-  const available = shellcheck.status === 0;
-  /** A developer machine without shellcheck skips; CI (which installs it) fails instead of passing unchecked. */
-  const requireShellcheck = (context: Mocha.Context) => {
-    if (available) return;
-    if (process.env.CI) assert.fail("shellcheck not installed (apt-get install shellcheck)");
-    // Visible in the mocha report as pending.
-    context.test!.title += " (skipped: shellcheck not installed; apt-get install shellcheck)";
-    context.skip();
-  };
-
   const blocks = allJobs().flatMap(({ file, id, job }) =>
     steps(job)
       .filter((step) => typeof step.run === "string")
@@ -167,7 +157,7 @@ describe("workflows: shellcheck of every run: block", () => {
 
   for (const { label, script } of blocks) {
     it(`${label} passes shellcheck`, function () {
-      requireShellcheck(this);
+      requireTool(this, "shellcheck");
       // Expressions are substituted before bash sees the script; a plain word stands in for each.
       const source = `#!/usr/bin/env bash\nset -eo pipefail\n${script.replace(/\$\{\{[\s\S]*?\}\}/g, "GITHUB_EXPRESSION")}`;
       const result = spawnSync("shellcheck", ["--shell=bash", "--severity=style", "-"], {
@@ -179,13 +169,13 @@ describe("workflows: shellcheck of every run: block", () => {
   }
 
   it("the runner tool installer (pipeline/runner-tools.sh) passes shellcheck too", function () {
-    requireShellcheck(this);
+    requireTool(this, "shellcheck");
     const result = spawnSync("shellcheck", [join(root, "pipeline", "runner-tools.sh")], { encoding: "utf8" });
     assert.equal(result.status, 0, result.stdout);
   });
 
   it("the test stand-ins for helm and trivy pass shellcheck too", function () {
-    requireShellcheck(this);
+    requireTool(this, "shellcheck");
     const bin = join(fixtures, "repo", "bin");
     const result = spawnSync(
       "shellcheck",
