@@ -7,6 +7,7 @@ import { parse } from "yaml";
 import { main } from "../../pipeline/cli";
 import { discoverStacks } from "../../pipeline/stacks";
 import { allSteps, runnerShell, setLine } from "./workflow-files";
+import { requireTool } from "../support/tools";
 
 /**
  * The workflow contracts a fork relies on, checked on the YAML itself: every workflow passes actionlint (and
@@ -112,17 +113,6 @@ describe("workflows: actionlint", () => {
 });
 
 describe("workflows: shellcheck of every run: block", () => {
-  const shellcheck = spawnSync("shellcheck", ["--version"], { encoding: "utf8" });
-  const available = shellcheck.status === 0;
-  /** A developer machine without shellcheck skips; CI (which installs it) fails instead of passing unchecked. */
-  const requireShellcheck = (context: Mocha.Context) => {
-    if (available) return;
-    if (process.env.CI) assert.fail("shellcheck not installed (apt-get install shellcheck)");
-    // Visible in the mocha report as pending.
-    context.test!.title += " (skipped: shellcheck not installed; apt-get install shellcheck)";
-    context.skip();
-  };
-
   // Each script as the runner starts it: `bash -e {0}` without a shell setting, `bash --noprofile --norc -e -o
   // pipefail {0}` under `shell: bash` (actions/runner, vendored), so shellcheck sees the options really in force.
   const blocks = allSteps()
@@ -138,7 +128,7 @@ describe("workflows: shellcheck of every run: block", () => {
 
   for (const { label, script, prologue } of blocks) {
     it(`${label} passes shellcheck`, function () {
-      requireShellcheck(this);
+      requireTool(this, "shellcheck");
       // Expressions are substituted before bash sees the script; a plain word stands in for each.
       const source = `#!/usr/bin/env bash\n${prologue}\n${script.replace(/\$\{\{[\s\S]*?\}\}/g, "GITHUB_EXPRESSION")}`;
       const result = spawnSync("shellcheck", ["--shell=bash", "--severity=style", "-"], {
@@ -150,7 +140,7 @@ describe("workflows: shellcheck of every run: block", () => {
   }
 
   it("the test stand-ins for helm and trivy pass shellcheck too", function () {
-    requireShellcheck(this);
+    requireTool(this, "shellcheck");
     const bin = join(fixtures, "repo", "bin");
     const result = spawnSync(
       "shellcheck",
