@@ -1,7 +1,7 @@
 /**
  * EKS facts the pack judges against. The pack is published and run on other programs too, so it keeps its own
  * copy instead of importing the program's; test/policies/self-contained.test.ts asserts the copies agree with
- * infra/config/kubernetes-versions.ts and infra/cluster/policies.ts.
+ * infra/config/kubernetes-versions.ts and infra/cluster/contract.ts.
  */
 
 /** Kubernetes minor versions EKS offers (standard or extended support), oldest first. */

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { controlPlaneLogTypes as programLogTypes } from "../../infra/cluster/policies";
+import { controlPlaneLogTypes as programLogTypes } from "../../infra/cluster/contract";
 import { kubernetesVersions, minorOf as programMinorOf } from "../../infra/config/kubernetes-versions";
 import { controlPlaneLogTypes, eksKubernetesVersions, minorOf } from "../../policies/lib/eks-facts";
 
@@ -54,7 +54,7 @@ describe("policies: a pack that stands on its own", () => {
     }
   });
 
-  it("keeps its copy of the control-plane log types in agreement with infra/cluster/policies.ts", () => {
+  it("keeps its copy of the control-plane log types in agreement with infra/cluster/contract.ts", () => {
     assert.deepEqual([...controlPlaneLogTypes], [...programLogTypes]);
   });
 });
