@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { foundationStackReference } from "../foundation/contract";
 import { valueAt } from "../objects";
 import { awsRegionPattern } from "./patterns";
 import { clusterNamePattern, clusterNameRule, platformSchema, RawPlatformConfig } from "./schema";
@@ -10,7 +11,10 @@ export type Environment = RawPlatformConfig["environment"];
 export type ComputeMode = RawPlatformConfig["compute"]["mode"];
 
 /** The validated stack configuration with every environment-dependent default resolved. */
-export interface PlatformConfig extends Omit<RawPlatformConfig, "network" | "cluster" | "gitops"> {
+export interface PlatformConfig extends Omit<
+  RawPlatformConfig,
+  "network" | "cluster" | "gitops" | "foundation"
+> {
   readonly project: string;
   readonly stack: string;
   readonly region: string;
@@ -24,6 +28,8 @@ export interface PlatformConfig extends Omit<RawPlatformConfig, "network" | "clu
     readonly deletionProtection: boolean;
   };
   readonly gitops: RawPlatformConfig["gitops"] & { readonly highAvailability: boolean };
+  /** The foundation stack reference, defaulted to `<this stack's organization>/eks-gitops-foundation/<region>`. */
+  readonly foundation: { readonly stack: string };
 }
 
 /** One rejected config value: which key, what was given, and what to write instead. */
@@ -63,7 +69,7 @@ const environmentDefaults = {
  */
 export function resolvePlatformConfig(
   raw: Record<string, unknown>,
-  context: { project: string; stack: string; region: string | undefined },
+  context: { project: string; stack: string; region: string | undefined; organization?: string },
 ): PlatformConfig {
   const problems: ConfigProblem[] = [];
   if (context.region === undefined || !awsRegionPattern.test(context.region)) {
@@ -131,6 +137,11 @@ export function resolvePlatformConfig(
       ...config.gitops,
       highAvailability,
     },
+    foundation: {
+      stack:
+        config.foundation.stack ??
+        foundationStackReference(context.organization ?? "organization", context.region as string),
+    },
   };
 }
 
@@ -176,6 +187,7 @@ export function loadPlatformConfig(): PlatformConfig {
     project,
     stack: pulumi.getStack(),
     region: new pulumi.Config("aws").get("region"),
+    organization: pulumi.getOrganization(),
   });
 }
 
