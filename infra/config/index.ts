@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { foundationStackReference } from "../foundation/contract";
 import { isRecord, valueAt } from "../objects";
 import { partitionOf, regionProblem } from "./regions";
 import { clusterNamePattern, clusterNameRule, platformSchema, RawPlatformConfig } from "./schema";
@@ -11,7 +12,10 @@ export type Environment = RawPlatformConfig["environment"];
 export type ComputeMode = RawPlatformConfig["compute"]["mode"];
 
 /** The validated stack configuration with every environment-dependent default resolved. */
-export interface PlatformConfig extends Omit<RawPlatformConfig, "network" | "cluster" | "gitops"> {
+export interface PlatformConfig extends Omit<
+  RawPlatformConfig,
+  "network" | "cluster" | "gitops" | "foundation"
+> {
   readonly project: string;
   readonly stack: string;
   readonly region: string;
@@ -25,6 +29,8 @@ export interface PlatformConfig extends Omit<RawPlatformConfig, "network" | "clu
     readonly deletionProtection: boolean;
   };
   readonly gitops: RawPlatformConfig["gitops"] & { readonly highAvailability: boolean };
+  /** The foundation stack reference, defaulted to `<this stack's organization>/eks-gitops-foundation/<region>`. */
+  readonly foundation: { readonly stack: string };
 }
 
 /** One rejected config value: which key, what was given, and what to write instead. */
@@ -68,6 +74,7 @@ export function resolvePlatformConfig(
     project: string;
     stack: string;
     region: unknown;
+    organization?: string;
     /** The stack's config outside this project's namespace (`aws:region`, …), whose namespaces are checked. */
     otherConfig?: Readonly<Record<string, unknown>>;
   },
@@ -143,6 +150,11 @@ export function resolvePlatformConfig(
     gitops: {
       ...config.gitops,
       highAvailability,
+    },
+    foundation: {
+      stack:
+        config.foundation.stack ??
+        foundationStackReference(context.organization ?? "organization", context.region as string),
     },
   };
 }
@@ -327,7 +339,7 @@ export function projectConfigValues(
  */
 export function resolveStackConfig(
   all: Readonly<Record<string, unknown>>,
-  context: { project: string; stack: string },
+  context: { project: string; stack: string; organization?: string },
 ): PlatformConfig {
   const prefix = `${context.project}:`;
   return resolvePlatformConfig(projectConfigValues(all, context.project), {
@@ -347,7 +359,11 @@ export function loadPlatformConfig(): PlatformConfig {
       key.startsWith(prefix) ? parseConfigValue(key.slice(prefix.length), String(value)) : value,
     ]),
   );
-  return resolveStackConfig(all, { project, stack: pulumi.getStack() });
+  return resolveStackConfig(all, {
+    project,
+    stack: pulumi.getStack(),
+    organization: pulumi.getOrganization(),
+  });
 }
 
 /**

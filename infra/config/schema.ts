@@ -4,6 +4,7 @@ import { fargateProfilesSchema } from "./fargate";
 import { addonsSchema, gitopsSchema } from "./gitops";
 import { dayNumber } from "./patterns";
 import { findKubernetesVersion, kubernetesVersions, newestKubernetesVersion } from "./kubernetes-versions";
+import { stackReferencePattern } from "../foundation/contract";
 
 /**
  * The typed stack configuration. Every knob has a default here (documented in the README's config reference);
@@ -202,6 +203,17 @@ export const computeSchema = z.strictObject({
   fargateProfiles: fargateProfilesSchema,
 });
 
+/** Which foundation stack (VPC, runner, CI roles) this cluster is built on: see infra/foundation/contract.ts. */
+export const foundationRefSchema = z.strictObject({
+  stack: z
+    .string()
+    .regex(
+      stackReferencePattern,
+      "must be a fully qualified stack name <organization>/eks-gitops-foundation/<stack>, e.g. acme/eks-gitops-foundation/eu-west-1 (self-managed backends: organization/eks-gitops-foundation/eu-west-1)",
+    )
+    .optional(),
+});
+
 export const platformSchema = z
   .strictObject({
     environment: z.enum(["dev", "staging", "prod"], { message: 'must be "dev", "staging" or "prod"' }),
@@ -240,6 +252,7 @@ export const platformSchema = z
       .default({}),
     network: networkSchema.default(networkSchema.parse({})),
     cluster: clusterSchema.default(clusterSchema.parse({})),
+    foundation: foundationRefSchema.default({}),
     access: accessSchema.default(accessSchema.parse({})),
     compute: computeSchema.default(computeSchema.parse({})),
     gitops: gitopsSchema.default(gitopsSchema.parse({})),
