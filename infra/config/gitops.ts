@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { everydayAddonsShape } from "./addons";
 import { awsRegionPattern } from "./patterns";
 
 const identityCenterInstanceArn = /^arn:aws[a-z-]*:sso:::instance\/(sso)?ins-[a-zA-Z0-9-.]{16}$/;
@@ -71,4 +72,5 @@ export const addonsSchema = z.strictObject({
   falco: z.boolean().default(true),
   kubecost: z.boolean().default(true),
   corednsAutoscaler: z.boolean().default(false),
+  ...everydayAddonsShape,
 });

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { valueAt } from "../objects";
+import { everydayAddonIssues } from "./addons";
 import { awsRegionPattern } from "./patterns";
 import { clusterNamePattern, clusterNameRule, platformSchema, RawPlatformConfig } from "./schema";
 
@@ -99,6 +100,13 @@ export function resolvePlatformConfig(
       value: config.compute.systemNodeGroup.minSize,
       message:
         "HA Argo CD (gitops.highAvailability) needs 3 nodes for redis-ha before Karpenter exists; set minSize: 3 (and maxSize ≥ 3), or gitops.highAvailability: false",
+    });
+  }
+  for (const issue of everydayAddonIssues(config, highAvailability)) {
+    problems.push({
+      key: `${context.project}:${issue.path.join(".")}`,
+      value: valueAt(raw, issue.path) ?? null,
+      message: issue.message,
     });
   }
   if (problems.length > 0) throw new ConfigError(problems);

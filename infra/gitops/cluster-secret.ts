@@ -1,4 +1,5 @@
 import type { PlatformConfig } from "../config";
+import { everydayAddons } from "../config/addons";
 
 /**
  * The gitops-bridge contract: the Argo CD cluster Secret's labels are the add-on switches of this stack (the
@@ -14,6 +15,7 @@ export function clusterServer(config: PlatformConfig, clusterArn: string): strin
 /** Which add-ons run on this stack, after the compute-mode rules (config validation already rejects the impossible). */
 export function enabledAddons(config: PlatformConfig): Record<string, boolean> {
   const karpenterMode = config.compute.mode === "karpenter";
+  const everyday = everydayAddons(config);
   return {
     // Argo CD manages its own chart only when it is installed from the chart; AWS runs the capability.
     argocd: config.gitops.argocd.install === "helm",
@@ -23,6 +25,10 @@ export function enabledAddons(config: PlatformConfig): Record<string, boolean> {
     falco: config.addons.falco,
     kubecost: config.addons.kubecost,
     coredns_autoscaler: karpenterMode && config.addons.corednsAutoscaler,
+    metrics_server: everyday.metricsServer,
+    aws_load_balancer_controller: everyday.awsLoadBalancerController,
+    external_dns: everyday.externalDns.enabled,
+    external_secrets: everyday.externalSecrets.enabled,
   };
 }
 
@@ -56,6 +62,10 @@ export interface InfrastructureValues {
   readonly karpenterInterruptionQueueName?: string;
   /** karpenter mode with Cilium only. */
   readonly ciliumOperatorRoleArn?: string;
+  /** Present when the add-on is on. */
+  readonly awsLoadBalancerControllerRoleArn?: string;
+  readonly externalDnsRoleArn?: string;
+  readonly externalSecretsRoleArn?: string;
 }
 
 /** The API server host without scheme or path, as Cilium's k8sServiceHost wants it. */
@@ -72,10 +82,11 @@ export const cascadeFinalizer = "resources-finalizer.argocd.argoproj.io";
 
 /**
  * ApplicationSets and their generated Applications that a teardown drain must leave alone: Argo CD has to outlive
- * the drain, and so does the CNI its pods need (their ApplicationSets preserve resources on deletion).
+ * the drain, and so does the CNI its pods need; the AWS Load Balancer Controller must keep running to delete the load
+ * balancers of the Services and Ingresses being drained (their ApplicationSets preserve resources on deletion).
  */
 export function applicationsKeptOnTeardown(clusterName: string): string[] {
-  return ["argo-cd", "cilium"].flatMap((addon) => [addon, `${addon}-${clusterName}`]);
+  return ["argo-cd", "cilium", "aws-load-balancer-controller"].flatMap((addon) => [addon, `${addon}-${clusterName}`]);
 }
 
 export const ciliumStartupTaint = {
@@ -127,6 +138,32 @@ export function clusterSecretAnnotations(
   }
   if (addons.cilium) {
     annotations.cilium_operator_role_arn = required(infra.ciliumOperatorRoleArn, "ciliumOperatorRoleArn");
+  }
+  Object.assign(annotations, everydayAddonAnnotations(config, infra));
+  return annotations;
+}
+
+/** Values of the everyday add-ons: the role ARNs are informational (Pod Identity binds them), the rest configures. */
+function everydayAddonAnnotations(config: PlatformConfig, infra: InfrastructureValues): Record<string, string> {
+  const everyday = everydayAddons(config);
+  const annotations: Record<string, string> = {};
+  if (everyday.awsLoadBalancerController) {
+    annotations.aws_load_balancer_controller_role_arn = required(
+      infra.awsLoadBalancerControllerRoleArn,
+      "awsLoadBalancerControllerRoleArn",
+    );
+  }
+  if (everyday.externalDns.enabled) {
+    annotations.external_dns_role_arn = required(infra.externalDnsRoleArn, "externalDnsRoleArn");
+    // A JSON list: the ApplicationSet inserts it as a YAML flow sequence (one --zone-id-filter per zone).
+    annotations.external_dns_zone_ids = JSON.stringify(everyday.externalDns.hostedZoneIds);
+    annotations.external_dns_policy = everyday.externalDns.policy;
+    // One owner per cluster: ExternalDNS only changes records whose TXT registry entry carries its own owner id.
+    annotations.external_dns_txt_owner_id = infra.clusterName;
+  }
+  if (everyday.externalSecrets.enabled) {
+    annotations.external_secrets_role_arn = required(infra.externalSecretsRoleArn, "externalSecretsRoleArn");
+    annotations.external_secrets_name_prefix = everyday.externalSecrets.namePrefix;
   }
   return annotations;
 }
