@@ -25,20 +25,46 @@ export interface KarpenterPolicyArgs {
 }
 
 /**
- * Karpenter 1.x controller permissions, condensed from the upstream CloudFormation policy: launches and terminates
- * only instances tagged for this cluster, passes only its own node role, reads pricing and SSM AMI parameters,
- * and consumes only its own interruption queue.
+ * Karpenter 1.14 controller permissions, statement for statement as the upstream CloudFormation template
+ * (website/content/en/docs/getting-started/getting-started-with-karpenter/cloudformation.yaml; vendored as
+ * test/fixtures/upstream/karpenter-1.14.1.controller-policy.json): launches, tags and terminates only what carries
+ * this cluster's tags, passes only its own node role, consumes only its own interruption queue. Upstream splits this
+ * into five managed policies; one inline document is the same grant. The opt-in zonal-shift policy is left out: the
+ * platform does not enable ENABLE_ZONAL_SHIFT.
  */
 export function karpenterControllerPolicy(args: KarpenterPolicyArgs): string {
   const { partition, region, accountId, clusterName } = args;
   const ec2 = (type: string) => `arn:${partition}:ec2:${region}:*:${type}/*`;
-  const ownedTag = `aws:RequestTag/kubernetes.io/cluster/${clusterName}`;
-  const ownedResource = `aws:ResourceTag/kubernetes.io/cluster/${clusterName}`;
+  const instanceProfiles = `arn:${partition}:iam::${accountId}:instance-profile/*`;
+  const owned = (kind: "RequestTag" | "ResourceTag") => `aws:${kind}/kubernetes.io/cluster/${clusterName}`;
+  const clusterNameTag = "aws:RequestTag/eks:eks-cluster-name";
+  // What Karpenter launches: instances and everything created with them.
+  const launched = [
+    "fleet",
+    "instance",
+    "volume",
+    "network-interface",
+    "launch-template",
+    "spot-instances-request",
+  ].map(ec2);
+  const nodePoolOwned = {
+    StringEquals: { [owned("ResourceTag")]: "owned" },
+    StringLike: { "aws:ResourceTag/karpenter.sh/nodepool": "*" },
+  };
+  const profileOwned = {
+    [owned("ResourceTag")]: "owned",
+    "aws:ResourceTag/topology.kubernetes.io/region": region,
+  };
+  const profileRequest = {
+    [owned("RequestTag")]: "owned",
+    [clusterNameTag]: clusterName,
+    "aws:RequestTag/topology.kubernetes.io/region": region,
+  };
   return document([
+    // NodeLifecyclePolicy
     {
       Sid: "AllowScopedEC2InstanceAccessActions",
       Effect: "Allow",
-      Action: ["ec2:RunInstances", "ec2:CreateFleet"],
       Resource: [
         `arn:${partition}:ec2:${region}::image/*`,
         `arn:${partition}:ec2:${region}::snapshot/*`,
@@ -47,82 +73,131 @@ export function karpenterControllerPolicy(args: KarpenterPolicyArgs): string {
         ec2("capacity-reservation"),
         ec2("placement-group"),
       ],
+      Action: ["ec2:RunInstances", "ec2:CreateFleet"],
     },
     {
       Sid: "AllowScopedEC2LaunchTemplateAccessActions",
       Effect: "Allow",
-      Action: ["ec2:RunInstances", "ec2:CreateFleet"],
       Resource: ec2("launch-template"),
-      Condition: {
-        StringEquals: { [ownedResource]: "owned" },
-        StringLike: { "aws:ResourceTag/karpenter.sh/nodepool": "*" },
-      },
+      Action: ["ec2:RunInstances", "ec2:CreateFleet"],
+      Condition: nodePoolOwned,
     },
     {
       Sid: "AllowScopedEC2InstanceActionsWithTags",
       Effect: "Allow",
+      Resource: launched,
       Action: ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"],
-      Resource: [
-        ec2("fleet"),
-        ec2("instance"),
-        ec2("volume"),
-        ec2("network-interface"),
-        ec2("launch-template"),
-        ec2("spot-instances-request"),
-      ],
       Condition: {
-        StringEquals: { [ownedTag]: "owned" },
+        StringEquals: { [owned("RequestTag")]: "owned", [clusterNameTag]: clusterName },
         StringLike: { "aws:RequestTag/karpenter.sh/nodepool": "*" },
       },
     },
     {
       Sid: "AllowScopedResourceCreationTagging",
       Effect: "Allow",
+      Resource: launched,
       Action: "ec2:CreateTags",
-      Resource: [
-        ec2("fleet"),
-        ec2("instance"),
-        ec2("volume"),
-        ec2("network-interface"),
-        ec2("launch-template"),
-        ec2("spot-instances-request"),
-      ],
       Condition: {
         StringEquals: {
-          [ownedTag]: "owned",
+          [owned("RequestTag")]: "owned",
+          [clusterNameTag]: clusterName,
           "ec2:CreateAction": ["RunInstances", "CreateFleet", "CreateLaunchTemplate"],
         },
         StringLike: { "aws:RequestTag/karpenter.sh/nodepool": "*" },
       },
     },
     {
+      // Existing instances: only the tags Karpenter itself maintains, never the ownership tags.
       Sid: "AllowScopedResourceTagging",
       Effect: "Allow",
-      Action: "ec2:CreateTags",
       Resource: ec2("instance"),
+      Action: "ec2:CreateTags",
       Condition: {
-        StringEquals: { [ownedResource]: "owned" },
-        StringLike: { "aws:ResourceTag/karpenter.sh/nodepool": "*" },
+        ...nodePoolOwned,
+        StringEqualsIfExists: { [clusterNameTag]: clusterName },
+        "ForAllValues:StringEquals": {
+          "aws:TagKeys": ["eks:eks-cluster-name", "karpenter.sh/nodeclaim", "Name"],
+        },
       },
     },
     {
       Sid: "AllowScopedDeletion",
       Effect: "Allow",
-      Action: ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
       Resource: [ec2("instance"), ec2("launch-template")],
+      Action: ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
+      Condition: nodePoolOwned,
+    },
+    // IAMIntegrationPolicy
+    {
+      Sid: "AllowPassingInstanceRole",
+      Effect: "Allow",
+      Resource: args.nodeRoleArn,
+      Action: "iam:PassRole",
+      Condition: { StringEquals: { "iam:PassedToService": ["ec2.amazonaws.com", "ec2.amazonaws.com.cn"] } },
+    },
+    {
+      Sid: "AllowScopedInstanceProfileCreationActions",
+      Effect: "Allow",
+      Resource: instanceProfiles,
+      Action: ["iam:CreateInstanceProfile"],
       Condition: {
-        StringEquals: { [ownedResource]: "owned" },
-        StringLike: { "aws:ResourceTag/karpenter.sh/nodepool": "*" },
+        StringEquals: profileRequest,
+        StringLike: { "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*" },
       },
     },
     {
+      // Re-tagging a profile needs both: it is already this cluster's, and stays this cluster's.
+      Sid: "AllowScopedInstanceProfileTagActions",
+      Effect: "Allow",
+      Resource: instanceProfiles,
+      Action: ["iam:TagInstanceProfile"],
+      Condition: {
+        StringEquals: { ...profileOwned, ...profileRequest },
+        StringLike: {
+          "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*",
+          "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*",
+        },
+      },
+    },
+    {
+      Sid: "AllowScopedInstanceProfileActions",
+      Effect: "Allow",
+      Resource: instanceProfiles,
+      Action: [
+        "iam:AddRoleToInstanceProfile",
+        "iam:RemoveRoleFromInstanceProfile",
+        "iam:DeleteInstanceProfile",
+      ],
+      Condition: {
+        StringEquals: profileOwned,
+        StringLike: { "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*" },
+      },
+    },
+    // EKSIntegrationPolicy
+    {
+      Sid: "AllowAPIServerEndpointDiscovery",
+      Effect: "Allow",
+      Resource: args.clusterArn,
+      Action: "eks:DescribeCluster",
+    },
+    // InterruptionPolicy
+    {
+      Sid: "AllowInterruptionQueueActions",
+      Effect: "Allow",
+      Resource: args.interruptionQueueArn,
+      Action: ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
+    },
+    // ResourceDiscoveryPolicy
+    {
       Sid: "AllowRegionalReadActions",
       Effect: "Allow",
+      Resource: "*",
       Action: [
-        "ec2:DescribeAvailabilityZones",
         "ec2:DescribeCapacityReservations",
         "ec2:DescribeImages",
         "ec2:DescribeInstances",
+        // Without it Karpenter switches its instance-status health checks off.
+        "ec2:DescribeInstanceStatus",
         "ec2:DescribeInstanceTypeOfferings",
         "ec2:DescribeInstanceTypes",
         "ec2:DescribeLaunchTemplates",
@@ -131,66 +206,26 @@ export function karpenterControllerPolicy(args: KarpenterPolicyArgs): string {
         "ec2:DescribeSpotPriceHistory",
         "ec2:DescribeSubnets",
       ],
-      Resource: "*",
       Condition: { StringEquals: { "aws:RequestedRegion": region } },
     },
     {
       Sid: "AllowSSMReadActions",
       Effect: "Allow",
-      Action: "ssm:GetParameter",
       Resource: `arn:${partition}:ssm:${region}::parameter/aws/service/*`,
+      Action: "ssm:GetParameter",
     },
-    { Sid: "AllowPricingReadActions", Effect: "Allow", Action: "pricing:GetProducts", Resource: "*" },
+    { Sid: "AllowPricingReadActions", Effect: "Allow", Resource: "*", Action: "pricing:GetProducts" },
     {
-      Sid: "AllowInterruptionQueueActions",
+      Sid: "AllowUnscopedInstanceProfileListAction",
       Effect: "Allow",
-      Action: ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
-      Resource: args.interruptionQueueArn,
-    },
-    {
-      Sid: "AllowPassingInstanceRole",
-      Effect: "Allow",
-      Action: "iam:PassRole",
-      Resource: args.nodeRoleArn,
-      Condition: { StringEquals: { "iam:PassedToService": ["ec2.amazonaws.com"] } },
-    },
-    {
-      Sid: "AllowScopedInstanceProfileActions",
-      Effect: "Allow",
-      Action: [
-        "iam:CreateInstanceProfile",
-        "iam:TagInstanceProfile",
-        "iam:AddRoleToInstanceProfile",
-        "iam:RemoveRoleFromInstanceProfile",
-        "iam:DeleteInstanceProfile",
-      ],
-      Resource: `arn:${partition}:iam::${accountId}:instance-profile/*`,
-      Condition: {
-        StringEquals: { [ownedResource]: "owned", "aws:ResourceTag/topology.kubernetes.io/region": region },
-        StringLike: { "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*" },
-      },
-    },
-    {
-      Sid: "AllowScopedInstanceProfileCreation",
-      Effect: "Allow",
-      Action: ["iam:CreateInstanceProfile", "iam:TagInstanceProfile"],
-      Resource: `arn:${partition}:iam::${accountId}:instance-profile/*`,
-      Condition: {
-        StringEquals: { [ownedTag]: "owned", "aws:RequestTag/topology.kubernetes.io/region": region },
-        StringLike: { "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*" },
-      },
+      Resource: "*",
+      Action: "iam:ListInstanceProfiles",
     },
     {
       Sid: "AllowInstanceProfileReadActions",
       Effect: "Allow",
-      Action: ["iam:GetInstanceProfile", "iam:ListInstanceProfiles"],
-      Resource: "*",
-    },
-    {
-      Sid: "AllowAPIServerEndpointDiscovery",
-      Effect: "Allow",
-      Action: "eks:DescribeCluster",
-      Resource: args.clusterArn,
+      Resource: instanceProfiles,
+      Action: "iam:GetInstanceProfile",
     },
   ]);
 }
@@ -245,12 +280,17 @@ export function interruptionQueuePolicy(queueArn: string): string {
   ]);
 }
 
-/** The four EventBridge events Karpenter handles (upstream getting-started template). */
+/** The five EventBridge events Karpenter 1.14 handles (upstream getting-started template). */
 export const interruptionEvents = [
   { name: "scheduled-change", source: "aws.health", detailType: "AWS Health Event" },
   { name: "spot-interruption", source: "aws.ec2", detailType: "EC2 Spot Instance Interruption Warning" },
   { name: "rebalance", source: "aws.ec2", detailType: "EC2 Instance Rebalance Recommendation" },
   { name: "instance-state-change", source: "aws.ec2", detailType: "EC2 Instance State-change Notification" },
+  {
+    name: "capacity-reservation",
+    source: "aws.ec2",
+    detailType: "EC2 Capacity Reservation Instance Interruption Warning",
+  },
 ] as const;
 
 export function eventPattern(event: { source: string; detailType: string }): string {

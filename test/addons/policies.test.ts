@@ -8,6 +8,8 @@ import {
   karpenterControllerPolicy,
 } from "../../infra/addons/policies";
 import { resolvePlatformConfig } from "../../infra/config";
+import { upstreamFact } from "../upstream";
+import { chartPin } from "./support";
 
 interface Statement {
   Sid: string;
@@ -20,6 +22,33 @@ const statements = (document: string) =>
   (JSON.parse(document) as { Version: string; Statement: Statement[] }).Statement;
 const actions = (statement: Statement) => ([] as string[]).concat(statement.Action);
 
+interface KarpenterUpstream {
+  controllerPolicies: Record<string, Statement[]>;
+  optIn: Record<string, string>;
+  interruptionQueue: { messageRetentionPeriod: number; sqsManagedSseEnabled: boolean };
+  interruptionRules: { name: string; source: string[]; detailType: string[] }[];
+}
+const karpenterUpstream = upstreamFact<KarpenterUpstream>("karpenter-1.14.1.controller-policy.json");
+
+/** One statement in a comparable form: list-valued fields sorted, a single string and a one-element list alike. */
+function normalize(statement: Statement): unknown {
+  const list = (value: unknown) =>
+    Array.isArray(value) ? [...(value as string[])].sort() : typeof value === "string" ? [value] : value;
+  const condition = Object.fromEntries(
+    Object.entries(statement.Condition ?? {}).map(([operator, keys]) => [
+      operator,
+      Object.fromEntries(Object.entries(keys).map(([key, value]) => [key, list(value)])),
+    ]),
+  );
+  return {
+    Sid: statement.Sid,
+    Effect: statement.Effect,
+    Action: list(statement.Action),
+    Resource: list(statement.Resource),
+    Condition: condition,
+  };
+}
+
 const karpenterArgs = {
   partition: "aws",
   region: "eu-west-1",
@@ -31,6 +60,43 @@ const karpenterArgs = {
 };
 
 describe("add-ons' AWS side", () => {
+  it("the Karpenter controller policy is upstream's, statement for statement, at the pinned version", () => {
+    const placeholders: Record<string, string> = {
+      Partition: karpenterArgs.partition,
+      Region: karpenterArgs.region,
+      AccountId: karpenterArgs.accountId,
+      ClusterName: karpenterArgs.clusterName,
+      NodeRoleArn: karpenterArgs.nodeRoleArn,
+      InterruptionQueueArn: karpenterArgs.interruptionQueueArn,
+    };
+    const substituted = JSON.stringify(
+      Object.entries(karpenterUpstream.facts.controllerPolicies)
+        .filter(([policy]) => !(policy in karpenterUpstream.facts.optIn))
+        .flatMap(([, policyStatements]) => policyStatements),
+    ).replace(/\$\{(\w+)\}/g, (_, name: string) => {
+      assert.ok(name in placeholders, `unknown placeholder \${${name}} in the fact file`);
+      return placeholders[name];
+    });
+    const expected = (JSON.parse(substituted) as Statement[]).map(normalize);
+    const actual = statements(karpenterControllerPolicy(karpenterArgs)).map(normalize);
+    const bySid = (list: unknown[]) =>
+      new Map(list.map((statement) => [(statement as Statement).Sid, statement]));
+    const want = bySid(expected);
+    const got = bySid(actual);
+    assert.equal(got.size, actual.length, "Sids are unique");
+    assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort());
+    for (const [sid, statement] of want) assert.deepEqual(got.get(sid), statement, sid);
+  });
+
+  it("the Karpenter chart pin and the vendored policy's ref agree (a Renovate bump must re-read the policy)", () => {
+    assert.equal(`v${chartPin("karpenter").version}`, karpenterUpstream.source.ref);
+  });
+
+  it("the controller policy fits the 10,240-character limit of a role's inline policies", () => {
+    // Upstream uses five managed policies; one inline policy must stay under IAM's aggregate inline quota.
+    assert.ok(karpenterControllerPolicy(karpenterArgs).length < 10240);
+  });
+
   it("Karpenter may pass only its node role, to EC2 only", () => {
     const passRole = statements(karpenterControllerPolicy(karpenterArgs)).filter((statement) =>
       actions(statement).includes("iam:PassRole"),
@@ -38,7 +104,7 @@ describe("add-ons' AWS side", () => {
     assert.equal(passRole.length, 1);
     assert.equal(passRole[0].Resource, karpenterArgs.nodeRoleArn);
     assert.deepEqual(passRole[0].Condition, {
-      StringEquals: { "iam:PassedToService": ["ec2.amazonaws.com"] },
+      StringEquals: { "iam:PassedToService": ["ec2.amazonaws.com", "ec2.amazonaws.com.cn"] },
     });
   });
 
@@ -87,16 +153,15 @@ describe("add-ons' AWS side", () => {
     assert.deepEqual(deny.Condition, { Bool: { "aws:SecureTransport": false } });
   });
 
-  it("routes the four interruption events Karpenter handles", () => {
-    const patterns = interruptionEvents.map(
-      (event) => JSON.parse(eventPattern(event)) as Record<string, string[]>,
-    );
-    assert.deepEqual(patterns.map((pattern) => pattern["detail-type"][0]).sort(), [
-      "AWS Health Event",
-      "EC2 Instance Rebalance Recommendation",
-      "EC2 Instance State-change Notification",
-      "EC2 Spot Instance Interruption Warning",
-    ]);
+  it("routes every interruption event upstream's template routes (five since 1.14)", () => {
+    const patterns = interruptionEvents.map((event) => JSON.parse(eventPattern(event)) as unknown);
+    const upstream = karpenterUpstream.facts.interruptionRules.map((rule) => ({
+      source: rule.source,
+      "detail-type": rule.detailType,
+    }));
+    assert.equal(upstream.length, 5);
+    const key = (pattern: unknown) => JSON.stringify(pattern);
+    assert.deepEqual(patterns.map(key).sort(), upstream.map(key).sort());
   });
 
   it("Cilium's operator gets the ENI IPAM permissions, limited to the cluster's region", () => {

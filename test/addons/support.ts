@@ -361,3 +361,35 @@ export function unknownFieldProblems(objects: readonly { label: string; object: 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** A Helm chart an ApplicationSet pins: the chart name, its repository and the version (targetRevision). */
+export interface ChartPin {
+  readonly applicationSet: string;
+  readonly chart: string;
+  readonly repoURL: string;
+  readonly version: string;
+}
+
+/** Every chart source pinned in addons/ (the versions Renovate bumps). */
+export function chartPins(): ChartPin[] {
+  return applicationSets().flatMap(({ name, set }) => {
+    const spec = (set.spec as Tree).template as Tree;
+    const app = spec.spec as Tree;
+    const sources = ((app.sources as Tree[] | undefined) ?? [app.source as Tree]).filter(Boolean);
+    return sources
+      .filter((source) => typeof source.chart === "string")
+      .map((source) => ({
+        applicationSet: name,
+        chart: source.chart as string,
+        repoURL: source.repoURL as string,
+        version: String(source.targetRevision),
+      }));
+  });
+}
+
+/** The one pin of a chart; a chart pinned twice (two versions) is an error here. */
+export function chartPin(chart: string): ChartPin {
+  const pins = chartPins().filter((pin) => pin.chart === chart);
+  if (pins.length !== 1) throw new Error(`chart ${chart} is pinned ${pins.length} times in addons/`);
+  return pins[0];
+}

@@ -334,8 +334,8 @@ describe("addons/ rendered against each synthesized stack's cluster Secret", () 
       assert.ok(associations.some((association) => association.inputs.serviceAccount === "cilium-operator"));
       const queue = single(result, "aws:sqs/queue:Queue");
       assert.equal(clusterSecretOf(result).annotations.karpenter_interruption_queue, queue.inputs.name);
-      assert.equal(ofType(result, "aws:cloudwatch/eventRule:EventRule").length, 4);
-      assert.equal(ofType(result, "aws:cloudwatch/eventTarget:EventTarget").length, 4);
+      assert.equal(ofType(result, "aws:cloudwatch/eventRule:EventRule").length, 5);
+      assert.equal(ofType(result, "aws:cloudwatch/eventTarget:EventTarget").length, 5);
       const entry = ofType(result, "aws:eks/accessEntry:AccessEntry").find(
         (candidate) => candidate.inputs.type === "EC2_LINUX",
       );
