@@ -86,7 +86,10 @@ export const cascadeFinalizer = "resources-finalizer.argocd.argoproj.io";
  * balancers of the Services and Ingresses being drained (their ApplicationSets preserve resources on deletion).
  */
 export function applicationsKeptOnTeardown(clusterName: string): string[] {
-  return ["argo-cd", "cilium", "aws-load-balancer-controller"].flatMap((addon) => [addon, `${addon}-${clusterName}`]);
+  return ["argo-cd", "cilium", "aws-load-balancer-controller"].flatMap((addon) => [
+    addon,
+    `${addon}-${clusterName}`,
+  ]);
 }
 
 export const ciliumStartupTaint = {
@@ -144,7 +147,10 @@ export function clusterSecretAnnotations(
 }
 
 /** Values of the everyday add-ons: the role ARNs are informational (Pod Identity binds them), the rest configures. */
-function everydayAddonAnnotations(config: PlatformConfig, infra: InfrastructureValues): Record<string, string> {
+function everydayAddonAnnotations(
+  config: PlatformConfig,
+  infra: InfrastructureValues,
+): Record<string, string> {
   const everyday = everydayAddons(config);
   const annotations: Record<string, string> = {};
   if (everyday.awsLoadBalancerController) {

@@ -104,16 +104,23 @@ export class GitOps extends pulumi.ComponentResource {
           optional(this.addons.karpenterInterruptionQueueName),
           optional(this.addons.ciliumOperatorRoleArn),
         ]),
-      ])
-      .apply(([base, privateSubnetIds, [nodeRoleName, controllerRoleArn, queueName, ciliumRoleArn]]) =>
-        clusterSecretAnnotations(config, {
-          ...base,
-          privateSubnetIds,
-          karpenterNodeRoleName: nodeRoleName,
-          karpenterControllerRoleArn: controllerRoleArn,
-          karpenterInterruptionQueueName: queueName,
-          ciliumOperatorRoleArn: ciliumRoleArn,
+        pulumi.all({
+          awsLoadBalancerControllerRoleArn: optional(this.addons.awsLoadBalancerControllerRoleArn),
+          externalDnsRoleArn: optional(this.addons.externalDnsRoleArn),
+          externalSecretsRoleArn: optional(this.addons.externalSecretsRoleArn),
         }),
+      ])
+      .apply(
+        ([base, privateSubnetIds, [nodeRoleName, controllerRoleArn, queueName, ciliumRoleArn], everyday]) =>
+          clusterSecretAnnotations(config, {
+            ...base,
+            privateSubnetIds,
+            karpenterNodeRoleName: nodeRoleName,
+            karpenterControllerRoleArn: controllerRoleArn,
+            karpenterInterruptionQueueName: queueName,
+            ciliumOperatorRoleArn: ciliumRoleArn,
+            ...everyday,
+          }),
       );
     const server = facts.clusterArn.apply((arn) => clusterServer(config, arn));
     // What the ApplicationSets will see for this cluster: the bootstrap installs render the same templates.

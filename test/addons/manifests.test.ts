@@ -242,11 +242,15 @@ describe("addons/: manifests", () => {
     );
     assert.deepEqual(pins.map((pin) => pin.chart).sort(), [
       "argo-cd",
+      "aws-load-balancer-controller",
       "cilium",
       "cluster-proportional-autoscaler",
       "cost-analyzer",
+      "external-dns",
+      "external-secrets",
       "falco",
       "karpenter",
+      "metrics-server",
     ]);
     for (const pin of pins)
       assert.match(pin.version, /^\d+\.\d+\.\d+$/, `${pin.name}: ${pin.chart} ${pin.version}`);
@@ -270,6 +274,14 @@ describe("addons/: manifests", () => {
     for (const workload of ["falco", "kubecost"]) {
       assert.ok(at("karpenter-nodepools") < at(workload), `node pools before ${workload}`);
     }
+    assert.ok(
+      at("external-secrets") < at("external-secrets-stores"),
+      "the operator (and its CRDs) before the store",
+    );
+    assert.ok(
+      at("cilium") < at("aws-load-balancer-controller"),
+      "the CNI before the LB controller's webhook",
+    );
   });
 
   it("tears down workloads with their Application, but never Argo CD, the CNI or the Karpenter controller", () => {
@@ -280,7 +292,7 @@ describe("addons/: manifests", () => {
       ]),
     );
     // Removing these mid-teardown would strand everything else (no controller, no pod network, no node cleanup).
-    for (const name of ["argo-cd", "cilium", "karpenter"])
+    for (const name of ["argo-cd", "cilium", "karpenter", "aws-load-balancer-controller"])
       assert.equal(finalizers.get(name), undefined, name);
     // These own volumes, nodes and DaemonSets that must be gone before the VPC is deleted.
     for (const name of ["kubecost", "falco", "karpenter-nodepools", "coredns-autoscaler", "cluster-base"]) {

@@ -1,0 +1,386 @@
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { ConfigError, resolvePlatformConfig } from "../../infra/config";
+import { everydayAddons } from "../../infra/config/addons";
+import { everydayServiceAccounts } from "../../infra/addons/everyday";
+import { externalDnsPolicy } from "../../infra/addons/external-dns";
+import { externalSecretsPolicy } from "../../infra/addons/external-secrets";
+import {
+  IamStatement,
+  loadBalancerControllerPolicy,
+  loadBalancerControllerStatements,
+} from "../../infra/addons/load-balancer-controller";
+import { readYamlDocuments } from "../../infra/gitops/addon-files";
+import { upstreamFact } from "../upstream";
+import { addonsDir, applicationSets, chartPin, parseDocuments, Tree } from "./support";
+
+/**
+ * The everyday add-ons (metrics-server, AWS Load Balancer Controller, ExternalDNS, External Secrets) against the
+ * upstream facts vendored at the pinned versions: IAM statements, chart values keys, and the config rules.
+ */
+
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+const statementsOf = (document: string) => (JSON.parse(document) as { Statement: Statement[] }).Statement;
+const list = (value: string | readonly string[]) => (typeof value === "string" ? [value] : [...value]);
+
+/** One statement in a comparable form: Sid dropped, lists sorted, a string and a one-element list alike. */
+function normalize(statement: Statement | IamStatement): unknown {
+  const condition = Object.fromEntries(
+    Object.entries(statement.Condition ?? {}).map(([operator, keys]) => [
+      operator,
+      Object.fromEntries(Object.entries(keys).map(([key, value]) => [key, list(value).sort()])),
+    ]),
+  );
+  return {
+    Effect: statement.Effect,
+    Action: list(statement.Action).sort(),
+    Resource: list(statement.Resource).sort(),
+    Condition: condition,
+  };
+}
+
+interface ValuesKeys {
+  chart: string;
+  appVersion: string;
+  /** Key path → kind of the upstream default: map, open ({}), unset (null), list or scalar. */
+  keys: Record<string, "map" | "open" | "unset" | "list" | "scalar">;
+}
+
+const chartFacts = {
+  "metrics-server": "metrics-server-3.13.1.values-keys.json",
+  "aws-load-balancer-controller": "aws-load-balancer-controller-3.5.0.values-keys.json",
+  "external-dns": "external-dns-1.21.1.values-keys.json",
+  "external-secrets": "external-secrets-2.9.0.values-keys.json",
+  "argo-cd": "argo-cd-10.1.1.values-keys.json",
+} as const;
+
+/** Leaf key paths of a values tree (lists and scalars are leaves). */
+function leafPaths(tree: unknown, prefix: string[] = []): string[][] {
+  if (tree !== null && typeof tree === "object" && !Array.isArray(tree) && Object.keys(tree).length > 0) {
+    return Object.entries(tree).flatMap(([key, value]) => leafPaths(value, [...prefix, key]));
+  }
+  return prefix.length > 0 ? [prefix] : [];
+}
+
+/**
+ * Every values key path this project sets for an add-on: its value files and the ApplicationSet's valuesObject or
+ * values string (template actions replaced by a placeholder, as the keys are what matters).
+ */
+function keysSet(folder: string): { where: string; path: string[] }[] {
+  const found: { where: string; path: string[] }[] = [];
+  const valuesDir = path.join(addonsDir, folder, "values");
+  for (const file of listYaml(valuesDir)) {
+    for (const document of parseDocuments(file))
+      for (const keyPath of leafPaths(document))
+        found.push({ where: path.relative(addonsDir, file), path: keyPath });
+  }
+  for (const { name, set } of applicationSets().filter((entry) => entry.folder === folder)) {
+    const spec = ((set.spec as Tree).template as Tree).spec as Tree;
+    const sources = (spec.sources as Tree[] | undefined) ?? [spec.source as Tree];
+    for (const source of sources) {
+      const helm = (source.helm ?? {}) as Tree;
+      const trees = [helm.valuesObject];
+      if (typeof helm.values === "string") {
+        const text = helm.values.replace(/\{\{[^}]*\}\}/g, "placeholder");
+        trees.push(parse(text));
+      }
+      for (const tree of trees)
+        for (const keyPath of leafPaths(tree)) found.push({ where: `${name} ApplicationSet`, path: keyPath });
+    }
+  }
+  return found;
+}
+
+function listYaml(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) =>
+      entry.isDirectory()
+        ? listYaml(path.join(dir, entry.name))
+        : /\.ya?ml$/.test(entry.name)
+          ? [path.join(dir, entry.name)]
+          : [],
+    );
+}
+
+/** Key paths not in the chart's values: walk the path, stopping at a free-form ({} or null) default. */
+function unknownKeys(keys: ValuesKeys["keys"], paths: readonly { where: string; path: string[] }[]) {
+  const problems: string[] = [];
+  for (const { where, path: keyPath } of paths) {
+    for (let depth = 1; depth <= keyPath.length; depth++) {
+      const prefix = keyPath.slice(0, depth).join(".");
+      const kind = keys[prefix];
+      if (kind === undefined) {
+        problems.push(`${where}: ${keyPath.join(".")} (${prefix} is not a key of the chart)`);
+        break;
+      }
+      if (kind === "open" || kind === "unset") break;
+      if (depth < keyPath.length && kind !== "map") {
+        problems.push(`${where}: ${keyPath.join(".")} (${prefix} is a ${kind}, not a map)`);
+        break;
+      }
+    }
+  }
+  return problems;
+}
+
+describe("everyday add-ons: chart values against the vendored keys at the pinned versions", () => {
+  for (const [folder, file] of Object.entries(chartFacts)) {
+    it(`${folder}: every values key the project sets exists in the chart, and the pin is the fact's version`, () => {
+      const fact = upstreamFact<ValuesKeys>(file);
+      const pin = chartPin(fact.facts.chart);
+      assert.equal(pin.version, fact.source.ref, `${folder}: re-read ${fact.source.path} at ${pin.version}`);
+      const paths = keysSet(folder);
+      assert.ok(paths.length > 0, `${folder} sets values`);
+      assert.deepEqual(unknownKeys(fact.facts.keys, paths), []);
+    });
+  }
+
+  it("the key check reports a misspelt key and a key below a scalar", () => {
+    const fact = upstreamFact<ValuesKeys>(chartFacts["metrics-server"]);
+    assert.deepEqual(
+      unknownKeys(fact.facts.keys, [
+        { where: "t", path: ["replica"] },
+        { where: "t", path: ["replicas", "count"] },
+        { where: "t", path: ["podDisruptionBudget", "minAvailable"] },
+      ]),
+      [
+        "t: replica (replica is not a key of the chart)",
+        "t: replicas.count (replicas is a scalar, not a map)",
+      ],
+    );
+  });
+
+  it("the service accounts Pod Identity binds are the ones the charts run as, in the Application's namespace", () => {
+    const folders = {
+      awsLoadBalancerController: "aws-load-balancer-controller",
+      externalDns: "external-dns",
+      externalSecrets: "external-secrets",
+    } as const;
+    for (const [addon, folder] of Object.entries(folders)) {
+      const binding = everydayServiceAccounts[addon as keyof typeof folders];
+      const defaults = parseDocuments(path.join(addonsDir, folder, "values/defaults.yaml"))[0] as Tree;
+      assert.equal((defaults.serviceAccount as Tree).name, binding.serviceAccount, folder);
+      const set = applicationSets().find((entry) => entry.name === folder)?.set as Tree;
+      const destination = ((((set.spec as Tree).template as Tree).spec as Tree).destination ?? {}) as Tree;
+      assert.equal(destination.namespace, binding.namespace, folder);
+    }
+  });
+});
+
+describe("everyday add-ons: IAM against the upstream documents", () => {
+  const lbc = upstreamFact<{ version: string; statements: Statement[] }>(
+    "aws-load-balancer-controller-v3.5.0.iam-policy.json",
+  );
+  const lbcChart = upstreamFact<ValuesKeys>(chartFacts["aws-load-balancer-controller"]);
+
+  it("the Load Balancer Controller policy is upstream's iam_policy.json, statement for statement", () => {
+    const expected = lbc.facts.statements.map(normalize);
+    const actual = statementsOf(loadBalancerControllerPolicy("aws")).map(normalize);
+    assert.equal(actual.length, expected.length, "same number of statements");
+    actual.forEach((statement, index) => assert.deepEqual(statement, expected[index], `statement ${index}`));
+  });
+
+  it("only the partition changes in other partitions", () => {
+    const china = JSON.stringify(loadBalancerControllerStatements("aws-cn"));
+    assert.equal(
+      china.replace(/arn:aws-cn:/g, "arn:aws:"),
+      JSON.stringify(loadBalancerControllerStatements("aws")),
+    );
+    assert.ok(!china.includes("arn:aws:"));
+  });
+
+  it("the policy was read at the controller version of the pinned chart (a chart bump must re-read it)", () => {
+    assert.equal(lbcChart.source.ref, chartPin("aws-load-balancer-controller").version);
+    assert.equal(lbc.source.ref, lbcChart.facts.appVersion);
+    assert.equal(lbc.source.repo, "kubernetes-sigs/aws-load-balancer-controller");
+    assert.equal(lbc.source.path, "docs/install/iam_policy.json");
+  });
+
+  it("fits the 10,240-character limit of a role's inline policies", () => {
+    assert.ok(loadBalancerControllerPolicy("aws").length < 10240);
+  });
+
+  const dns = upstreamFact<{ statements: Statement[] }>("external-dns-1.21.1.iam-policy.json");
+  const zones = ["Z0123456789ABCDEFGHIJ", "Z2EXAMPLE"];
+
+  it("ExternalDNS gets upstream's actions, with the record actions on exactly the configured zones", () => {
+    assert.equal(dns.source.ref, chartPin("external-dns").version);
+    const ours = statementsOf(externalDnsPolicy("aws", zones));
+    const upstreamActions = dns.facts.statements.flatMap((statement) => list(statement.Action)).sort();
+    assert.deepEqual(ours.flatMap((statement) => list(statement.Action)).sort(), upstreamActions);
+    for (const statement of ours) {
+      for (const action of list(statement.Action)) {
+        const upstream = dns.facts.statements.find((candidate) => list(candidate.Action).includes(action));
+        assert.ok(upstream);
+        if (list(upstream.Resource).includes("*")) {
+          // Listing zones cannot be scoped; upstream grants it on "*" too.
+          assert.deepEqual(list(statement.Resource), ["*"], action);
+        } else {
+          assert.deepEqual(
+            list(statement.Resource).sort(),
+            zones.map((zone) => `arn:aws:route53:::hostedzone/${zone}`).sort(),
+            `${action} only on the configured zones`,
+          );
+        }
+      }
+    }
+    assert.throws(() => externalDnsPolicy("aws", []), /at least one hosted zone/);
+  });
+
+  const secrets = upstreamFact<{ statements: Statement[]; serviceAccount: string }>(
+    "external-secrets-2.9.0.iam-policy.json",
+  );
+
+  it("External Secrets gets upstream's Pod Identity actions, on the secrets under the name prefix only", () => {
+    assert.equal(secrets.source.ref, chartPin("external-secrets").version);
+    assert.equal(secrets.facts.serviceAccount, everydayServiceAccounts.externalSecrets.serviceAccount);
+    const ours = statementsOf(
+      externalSecretsPolicy({
+        partition: "aws",
+        region: "eu-west-1",
+        accountId: "111122223333",
+        namePrefix: "demo/",
+      }),
+    );
+    assert.deepEqual(
+      ours.flatMap((statement) => list(statement.Action)).sort(),
+      secrets.facts.statements.flatMap((statement) => list(statement.Action)).sort(),
+    );
+    assert.deepEqual(
+      ours.flatMap((statement) => list(statement.Resource)),
+      ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:demo/*"],
+    );
+    for (const prefix of ["", "*", "team/*"]) {
+      assert.throws(
+        () =>
+          externalSecretsPolicy({
+            partition: "aws",
+            region: "eu-west-1",
+            accountId: "1",
+            namePrefix: prefix,
+          }),
+        /literal and non-empty/,
+      );
+    }
+  });
+});
+
+describe("everyday add-ons: config", () => {
+  const context = { project: "eks-gitops-platform", stack: "test", region: "eu-west-1" };
+  const base = {
+    environment: "staging",
+    access: { admins: ["arn:aws:iam::111122223333:role/platform-admins"] },
+  };
+  const resolve = (raw: Record<string, unknown>) => resolvePlatformConfig({ ...base, ...raw }, context);
+  function problems(raw: Record<string, unknown>): string[] {
+    try {
+      resolve(raw);
+    } catch (error) {
+      assert.ok(error instanceof ConfigError, String(error));
+      return error.problems.map((problem) => `${problem.key}: ${problem.message}`);
+    }
+    return [];
+  }
+
+  it("defaults: metrics-server everywhere, the LB controller in karpenter mode, External Secrets outside dev", () => {
+    const staging = everydayAddons(resolve({}));
+    assert.equal(staging.metricsServer, true);
+    assert.equal(staging.awsLoadBalancerController, false, "auto mode: Auto Mode balances itself");
+    assert.deepEqual(staging.externalSecrets, { enabled: true, namePrefix: "gitops-platform-test/" });
+    assert.equal(staging.externalDns.enabled, false);
+    const karpenter = everydayAddons(resolve({ compute: { mode: "karpenter" } }));
+    assert.equal(karpenter.awsLoadBalancerController, true);
+    const dev = everydayAddons(resolve({ environment: "dev", expiresOn: "2026-12-31" }));
+    assert.equal(dev.externalSecrets.enabled, false, "dev clusters are short-lived; opt in");
+    const prod = everydayAddons(resolve({ environment: "prod" }));
+    assert.equal(prod.externalSecrets.enabled, true);
+    const dns = everydayAddons(
+      resolve({ addons: { externalDns: { enabled: true, hostedZoneIds: ["Z1ABC"] } } }),
+    );
+    assert.equal(dns.externalDns.policy, "upsert-only");
+    const prefixed = everydayAddons(resolve({ addons: { externalSecrets: { namePrefix: "acme/prod/" } } }));
+    assert.equal(prefixed.externalSecrets.namePrefix, "acme/prod/");
+  });
+
+  it("refuses the LB controller on Auto Mode, explaining Auto Mode's own load balancing", () => {
+    const found = problems({ addons: { awsLoadBalancerController: true } });
+    assert.equal(found.length, 1, found.join("\n"));
+    assert.match(
+      found[0],
+      /^eks-gitops-platform:addons\.awsLoadBalancerController: EKS Auto Mode runs its own/,
+    );
+    assert.match(found[0], /eks\.amazonaws\.com\/nlb/);
+    assert.match(found[0], /eks\.amazonaws\.com\/alb/);
+    assert.match(found[0], /compute\.mode: karpenter/);
+    assert.deepEqual(problems({ addons: { awsLoadBalancerController: false } }), []);
+  });
+
+  it("refuses ExternalDNS without zones, malformed or repeated zone ids, and an unknown policy", () => {
+    assert.match(
+      problems({ addons: { externalDns: { enabled: true } } }).join("\n"),
+      /addons\.externalDns\.hostedZoneIds: ExternalDNS manages only the Route 53 zones listed here/,
+    );
+    assert.match(
+      problems({ addons: { externalDns: { enabled: true, hostedZoneIds: ["/hostedzone/Z1ABC"] } } }).join(
+        "\n",
+      ),
+      /addons\.externalDns\.hostedZoneIds\.0: must be a Route 53 hosted zone id .*without the \/hostedzone\/ prefix/,
+    );
+    assert.match(
+      problems({ addons: { externalDns: { enabled: true, hostedZoneIds: ["Z1ABC", "Z1ABC"] } } }).join("\n"),
+      /lists Z1ABC more than once/,
+    );
+    assert.match(
+      problems({
+        addons: { externalDns: { enabled: true, hostedZoneIds: ["Z1ABC"], policy: "create-all" } },
+      }).join("\n"),
+      /addons\.externalDns\.policy: must be "upsert-only"/,
+    );
+  });
+
+  it("refuses a wildcard or empty External Secrets prefix", () => {
+    for (const namePrefix of ["", "*", "team/*"]) {
+      assert.match(
+        problems({ addons: { externalSecrets: { namePrefix } } }).join("\n"),
+        /addons\.externalSecrets\.namePrefix: must be the start of the Secrets Manager names/,
+        JSON.stringify(namePrefix),
+      );
+    }
+  });
+
+  it("refuses HA Argo CD (HPAs) without metrics-server, naming both ways out", () => {
+    const found = problems({ gitops: { highAvailability: true }, addons: { metricsServer: false } });
+    assert.equal(found.length, 1, found.join("\n"));
+    assert.match(
+      found[0],
+      /addons\.metricsServer: HA Argo CD .* set addons\.metricsServer: true, or gitops\.highAvailability: false/,
+    );
+    assert.deepEqual(problems({ addons: { metricsServer: false } }), [], "single Argo CD has fixed replicas");
+  });
+
+  it("the HA Argo CD values autoscale the API and repo servers with requests set, the single values do not", () => {
+    const ha = readYamlDocuments(path.join(addonsDir, "argo-cd/values/availability/ha.yaml"))[0] as Tree;
+    for (const component of ["server", "repoServer"]) {
+      const values = ha[component] as Tree;
+      assert.equal((values.autoscaling as Tree).enabled, true, component);
+      assert.ok(((values.autoscaling as Tree).minReplicas as number) >= 2, `${component}: HA floor`);
+      // Utilization targets are relative to requests: without them the HPA reports "missing request".
+      const requests = ((values.resources as Tree).requests ?? {}) as Tree;
+      assert.ok(requests.cpu && requests.memory, `${component}: requests for the HPA's targets`);
+    }
+    const single = readYamlDocuments(
+      path.join(addonsDir, "argo-cd/values/availability/single.yaml"),
+    )[0] as Tree;
+    assert.equal(((single.server as Tree).autoscaling as Tree | undefined)?.enabled, undefined);
+  });
+});
