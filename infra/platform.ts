@@ -5,7 +5,7 @@ import { Cluster } from "./cluster";
 import { PlatformKey } from "./cluster/encryption";
 import { ClusterFacts } from "./facts";
 import { GitOps } from "./gitops";
-import { applicationsKeptOnTeardown } from "./gitops/cluster-secret";
+import { applicationsKeptOnTeardown } from "./gitops/argocd";
 import { ClusterAccess } from "./identity";
 import { renderKubeconfig, updateKubeconfigCommand } from "./kubeconfig";
 import { Network } from "./network";
@@ -74,6 +74,9 @@ export async function definePlatform(
     deletionProtection: config.cluster.deletionProtection,
     systemNodeGroup: config.compute.systemNodeGroup,
     ciliumReplacesVpcCni: config.addons.cilium,
+    fargateProfiles: config.compute.fargateProfiles,
+    region: config.region,
+    accountId: caller.accountId,
     tags: config.tags,
   });
 

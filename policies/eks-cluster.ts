@@ -1,7 +1,7 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import type * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
-import { controlPlaneLogTypes } from "../infra/cluster/policies";
+import { controlPlaneLogTypes } from "../infra/cluster/contract";
 import { minorOf, newestKubernetesVersion } from "../infra/config/kubernetes-versions";
 import {
   at,

@@ -23,7 +23,16 @@ export interface FargateConfig {
   forbiddenNamespaces: string[];
 }
 
-export const defaultFargateForbiddenNamespaces = ["falco", "cilium", "monitoring", "kubecost"];
+/** The platform's own namespaces that must stay on nodes (the program's `compute.fargateProfiles` check agrees). */
+export const defaultFargateForbiddenNamespaces = [
+  "kube-system",
+  "argocd",
+  "karpenter",
+  "falco",
+  "cilium",
+  "kubecost",
+  "monitoring",
+];
 
 const fargateConfigSchema = {
   properties: {
@@ -38,7 +47,7 @@ const fargateConfigSchema = {
 export const eksFargateNamespaces: ResourceValidationPolicy = {
   name: "eks-fargate-namespaces",
   description:
-    "Fargate cannot run DaemonSets, EBS-backed volumes or privileged pods: do not select namespaces such as falco, cilium, monitoring or kubecost (or wildcards matching them) in a Fargate profile.",
+    "Fargate cannot run DaemonSets, EBS-backed volumes or privileged pods, and its pods get no Pod Identity: do not select namespaces such as kube-system, argocd, karpenter, falco, cilium, kubecost or monitoring (or wildcards matching them) in a Fargate profile.",
   enforcementLevel: "mandatory",
   configSchema: fargateConfigSchema,
   validateResource: forType<FargateProfileProps>(fargateProfileType, (profile, args, reportViolation) => {

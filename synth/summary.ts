@@ -57,6 +57,31 @@ export function securitySummary(result: SynthResult): [string, string][] {
   ];
 }
 
+/**
+ * What a reviewer must know about a stack that routes namespaces to Fargate: which ones, and what the platform's
+ * node agents cannot see there. Empty for a stack without profiles.
+ */
+export function fargateSummary(result: SynthResult): string[] {
+  const profiles = result.resources.filter(
+    (resource) => resource.type === "aws:eks/fargateProfile:FargateProfile",
+  );
+  if (profiles.length === 0) return [];
+  const namespacesOf = (profile: SynthResource) =>
+    ((profile.inputs.selectors as { namespace?: string }[] | undefined) ?? []).map((selector) =>
+      String(selector.namespace),
+    );
+  const all = [...new Set(profiles.flatMap(namespacesOf))];
+  return [
+    "Fargate:",
+    ...profiles.map(
+      (profile) =>
+        `  profile ${String(profile.inputs.fargateProfileName)}: namespaces ${namespacesOf(profile).join(", ")}; ${((profile.inputs.subnetIds as unknown[] | undefined) ?? []).length} subnets`,
+    ),
+    "  Falco and Cilium run as DaemonSets on nodes and cannot observe Fargate pods: no runtime detection, no Cilium",
+    `  network policy and no Hubble flows for pods in ${all.join(", ")}; those pods get no EKS Pod Identity either.`,
+  ];
+}
+
 export function formatSummary(result: SynthResult): string {
   const counts = countByType(result.resources);
   const total = [...counts.values()].reduce((sum, count) => sum + count, 0);
@@ -66,6 +91,7 @@ export function formatSummary(result: SynthResult): string {
     ...[...counts.entries()].map(([type, count]) => `  ${type.padEnd(width)}  ${count}`),
     "Security settings:",
     ...securitySummary(result).map(([label, value]) => `  ${label.padEnd(20)} ${value}`),
+    ...fargateSummary(result),
   ];
   return lines.join("\n");
 }

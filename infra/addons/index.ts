@@ -1,12 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { nodeRolePolicyNames, serviceTrustPolicy } from "../cluster/policies";
-import { associateClusterPolicy } from "../identity";
-import { attachManagedPolicies } from "../identity/managed-policies";
 import type { ClusterFacts } from "../facts";
-import { enabledAddons } from "../gitops/cluster-secret";
+import { associateClusterPolicy } from "../identity";
+import { attachManagedPolicies, nodeRolePolicyNames } from "../identity/managed-policies";
 import { PodIdentityRole } from "../identity/pod-identity";
 import { everydayAddonRoles } from "./everyday";
+import { serviceTrustPolicy } from "../identity/trust-policy";
+import { enabledAddons } from "./enabled";
 import {
   ciliumOperatorPolicy,
   eventPattern,

@@ -1,16 +1,16 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { ComputeMode } from "../config";
+import type { FargateProfileConfig } from "../config/fargate";
 import { withName } from "../tags";
 import {
-  autoModeNodePools,
+  attachManagedPolicies,
   clusterRolePolicyNames,
-  controlPlaneLogGroupName,
-  controlPlaneLogTypes,
   nodeRolePolicyNames,
-  serviceTrustPolicy,
-} from "./policies";
-import { attachManagedPolicies } from "../identity/managed-policies";
+} from "../identity/managed-policies";
+import { serviceTrustPolicy } from "../identity/trust-policy";
+import { autoModeNodePools, controlPlaneLogGroupName, controlPlaneLogTypes } from "./contract";
+import { FargateProfiles } from "./fargate";
 import { SystemNodes } from "./system-nodes";
 
 export interface ClusterArgs {
@@ -32,6 +32,10 @@ export interface ClusterArgs {
   readonly systemNodeGroup: { instanceTypes: string[]; minSize: number; maxSize: number };
   /** karpenter mode: Cilium replaces the VPC CNI and kube-proxy, so those add-ons are not installed. */
   readonly ciliumReplacesVpcCni: boolean;
+  /** Namespaces routed to Fargate, in the cluster's (private) subnets; none by default. */
+  readonly fargateProfiles: readonly FargateProfileConfig[];
+  readonly region: string;
+  readonly accountId: pulumi.Input<string>;
   readonly tags: Readonly<Record<string, string>>;
 }
 
@@ -45,6 +49,8 @@ export class Cluster extends pulumi.ComponentResource {
   readonly nodeRole: aws.iam.Role;
   /** Node groups and EKS add-ons that must exist before workloads are scheduled. */
   readonly readiness: pulumi.Resource[];
+  /** Present when the stack routes namespaces to Fargate. */
+  readonly fargate?: FargateProfiles;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:index:Cluster", name, {}, opts);
@@ -155,7 +161,23 @@ export class Cluster extends pulumi.ComponentResource {
         ),
     );
 
-    this.readiness = auto
+    if (args.fargateProfiles.length > 0) {
+      this.fargate = new FargateProfiles(
+        `${name}-fargate`,
+        {
+          clusterName: this.cluster.name,
+          region: args.region,
+          accountId: args.accountId,
+          partition: args.partition,
+          subnetIds: args.subnetIds,
+          profiles: args.fargateProfiles,
+          tags: args.tags,
+        },
+        parent,
+      );
+    }
+
+    const nodes = auto
       ? []
       : new SystemNodes(
           `${name}-system`,
@@ -173,6 +195,7 @@ export class Cluster extends pulumi.ComponentResource {
           },
           { parent: this, dependsOn: nodeRoleAttachments },
         ).readiness;
+    this.readiness = [...nodes, ...(this.fargate?.profiles ?? [])];
 
     this.registerOutputs({ clusterName: this.cluster.name, endpoint: this.cluster.endpoint });
   }

@@ -1,8 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ciliumStartupTaint } from "../gitops/cluster-secret";
 import { PodIdentityRole } from "../identity/pod-identity";
-import { bottlerocketAmiType } from "./policies";
+import { ciliumStartupTaint } from "./contract";
 
 export interface SystemNodesArgs {
   readonly clusterName: pulumi.Output<string>;
@@ -137,4 +136,18 @@ export function eksAddon(
     },
     { parent, dependsOn },
   );
+}
+
+/** Bottlerocket AMI type for the system node group: Graviton families (m7g, c8g, t4g…) run arm64. */
+export function bottlerocketAmiType(
+  instanceTypes: readonly string[],
+): "BOTTLEROCKET_ARM_64" | "BOTTLEROCKET_x86_64" {
+  const isArm = (instanceType: string) => /^[a-z]+\d+[a-z]*g[a-z]*\./.test(instanceType);
+  const arm = instanceTypes.filter(isArm);
+  if (arm.length > 0 && arm.length < instanceTypes.length) {
+    throw new Error(
+      `compute.systemNodeGroup.instanceTypes mixes arm64 (${arm.join(", ")}) and x86_64 types; one node group runs one AMI, pick one architecture`,
+    );
+  }
+  return arm.length > 0 ? "BOTTLEROCKET_ARM_64" : "BOTTLEROCKET_x86_64";
 }

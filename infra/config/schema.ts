@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { addressesNeeded, parseCidr } from "../network/plan";
+import { fargateProfilesSchema } from "./fargate";
 import { addonsSchema, gitopsSchema } from "./gitops";
 import { dayNumber } from "./patterns";
 import { findKubernetesVersion, kubernetesVersions, newestKubernetesVersion } from "./kubernetes-versions";
@@ -135,6 +136,7 @@ export const computeSchema = z.strictObject({
       maxSize: z.number().int().min(2).default(3),
     })
     .default({ instanceTypes: ["m7g.large"], minSize: 2, maxSize: 3 }),
+  fargateProfiles: fargateProfilesSchema,
 });
 
 export const platformSchema = z

@@ -1,3 +1,5 @@
+import { enabledAddons } from "../addons/enabled";
+import { ciliumStartupTaint } from "../cluster/contract";
 import type { PlatformConfig } from "../config";
 import { everydayAddons } from "../config/addons";
 
@@ -10,26 +12,6 @@ import { everydayAddons } from "../config/addons";
 /** Where Argo CD reaches the cluster: itself when it runs inside it; the cluster ARN for the EKS capability. */
 export function clusterServer(config: PlatformConfig, clusterArn: string): string {
   return config.gitops.argocd.install === "capability" ? clusterArn : "https://kubernetes.default.svc";
-}
-
-/** Which add-ons run on this stack, after the compute-mode rules (config validation already rejects the impossible). */
-export function enabledAddons(config: PlatformConfig): Record<string, boolean> {
-  const karpenterMode = config.compute.mode === "karpenter";
-  const everyday = everydayAddons(config);
-  return {
-    // Argo CD manages its own chart only when it is installed from the chart; AWS runs the capability.
-    argocd: config.gitops.argocd.install === "helm",
-    cluster_base: true,
-    karpenter: config.addons.karpenter,
-    cilium: karpenterMode && config.addons.cilium,
-    falco: config.addons.falco,
-    kubecost: config.addons.kubecost,
-    coredns_autoscaler: karpenterMode && config.addons.corednsAutoscaler,
-    metrics_server: everyday.metricsServer,
-    aws_load_balancer_controller: everyday.awsLoadBalancerController,
-    external_dns: everyday.externalDns.enabled,
-    external_secrets: everyday.externalSecrets.enabled,
-  };
 }
 
 export function clusterSecretLabels(config: PlatformConfig): Record<string, string> {
@@ -72,31 +54,6 @@ export interface InfrastructureValues {
 export function endpointHost(endpoint: string): string {
   return endpoint.replace(/^https?:\/\//, "").replace(/[/:].*$/, "");
 }
-
-/** Cilium keeps pods off a node until its agent runs there; Karpenter must add the same startup taint. */
-/** Namespace of Argo CD and its Applications (the addons/ manifests name it too). */
-export const argocdNamespace = "argocd";
-
-/** Argo CD's cascading-delete finalizer: the Application's resources are deleted before the Application. */
-export const cascadeFinalizer = "resources-finalizer.argocd.argoproj.io";
-
-/**
- * ApplicationSets and their generated Applications that a teardown drain must leave alone: Argo CD has to outlive
- * the drain, and so does the CNI its pods need; the AWS Load Balancer Controller must keep running to delete the load
- * balancers of the Services and Ingresses being drained (their ApplicationSets preserve resources on deletion).
- */
-export function applicationsKeptOnTeardown(clusterName: string): string[] {
-  return ["argo-cd", "cilium", "aws-load-balancer-controller"].flatMap((addon) => [
-    addon,
-    `${addon}-${clusterName}`,
-  ]);
-}
-
-export const ciliumStartupTaint = {
-  key: "node.cilium.io/agent-not-ready",
-  value: "true",
-  effect: "NoExecute",
-} as const;
 
 export function clusterSecretAnnotations(
   config: PlatformConfig,

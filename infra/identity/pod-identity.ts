@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { serviceTrustPolicy } from "../cluster/policies";
 import { attachManagedPolicies } from "./managed-policies";
+import { serviceTrustPolicy } from "./trust-policy";
 
 export interface PodIdentityRoleArgs {
   readonly roleName: pulumi.Input<string>;

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { serviceTrustPolicy } from "../cluster/policies";
+import { serviceTrustPolicy } from "../identity/trust-policy";
 import { withName } from "../tags";
 import { planSubnets, SubnetPlan } from "./plan";
 

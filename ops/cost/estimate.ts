@@ -1,5 +1,6 @@
 import { findKubernetesVersion } from "../../infra/config/kubernetes-versions";
 import type { SynthResource, SynthResult } from "../../synth/types";
+import { describeFargateAssumption, fargateLines, fargateProfileType } from "./fargate";
 import { CostAssumptions, priceTable, PriceTable, RegionPrices } from "./prices";
 
 /** One priced item of a stack, summed over the resources it covers. */
@@ -103,6 +104,7 @@ const lineOrder = [
   "EKS control plane",
   "Auto Mode",
   "Node group",
+  "Fargate",
   "NAT gateways",
   "Public IPv4",
   "VPC interface",
@@ -228,6 +230,9 @@ export function estimateMonthlyCost(result: SynthResult, options: EstimateOption
             instanceType,
           );
         }
+        break;
+      case fargateProfileType:
+        price("Fargate pods", resources, (p) => fargateLines(resources, p, table.assumptions));
         break;
       default: {
         const reason =
@@ -400,6 +405,7 @@ function describeAssumptions(table: PriceTable): string[] {
     `${table.hoursPerMonth} hours a month; on-demand Linux prices; data transfer and per-request charges not included`,
     `log volume: control plane ${a.controlPlaneLogGbPerDay} GB/day, VPC flow logs ${a.flowLogGbPerDay} GB/day, other groups ${a.otherLogGbPerDay} GB/day; stored size ${a.logStorageCompression} of ingested`,
     `Auto Mode keeps ${a.autoModeBaseline.count} × ${a.autoModeBaseline.instanceType} running for Argo CD and the add-ons`,
+    describeFargateAssumption(a),
     "load balancers and volumes created from inside the cluster are workload costs and not included",
   ];
 }

@@ -30,6 +30,9 @@ export interface RegionPrices {
   readonly autoModeFeeFraction: number;
   /** EC2 on-demand Linux instance-hour by instance type. */
   readonly instanceHour: Readonly<Record<string, number>>;
+  /** Fargate (EKS pods, Linux x86) per vCPU-hour and per GB-hour of the pod's Fargate size. */
+  readonly fargateVcpuHour: number;
+  readonly fargateGbHour: number;
 }
 
 export interface PriceTable {
@@ -59,6 +62,16 @@ export interface CostAssumptions {
    * general-purpose pool (amd64, C/M/R families) is assumed to hold this many instances of this type.
    */
   readonly autoModeBaseline: { readonly instanceType: string; readonly count: number };
+  /**
+   * Fargate bills pods, not profiles: what we assume each profile runs in a month, in vCPU-hours and GB-hours of
+   * Fargate size (the pod's requests plus Fargate's 256 MB for kubelet, kube-proxy and containerd, rounded up to the
+   * next Fargate size), with the workload that yields them.
+   */
+  readonly fargatePerProfile: {
+    readonly vcpuHours: number;
+    readonly gbHours: number;
+    readonly workload: string;
+  };
 }
 
 export const priceTable: PriceTable = {
@@ -83,6 +96,8 @@ export const priceTable: PriceTable = {
         "m7i.large": 0.1008,
         "t3.medium": 0.0416,
       },
+      fargateVcpuHour: 0.04048,
+      fargateGbHour: 0.004445,
     },
     "eu-west-1": {
       eksClusterHourStandard: 0.1,
@@ -99,6 +114,8 @@ export const priceTable: PriceTable = {
         "m6g.large": 0.086,
         "t3.medium": 0.0456,
       },
+      fargateVcpuHour: 0.04456,
+      fargateGbHour: 0.004865,
     },
   },
   sources: {
@@ -113,9 +130,17 @@ export const priceTable: PriceTable = {
     logs: "aws.amazon.com/cloudwatch/pricing (Logs): standard ingestion $0.50/GB and storage $0.03/GB-month in us-east-1 (June 2026 transcriptions); eu-west-1 ingestion $0.57/GB recalled",
     autoMode:
       "aws.amazon.com/eks/pricing (EKS Auto Mode): a per-instance-hour fee listed per instance type, about 12% of the on-demand price (factualminds.com EKS pricing, 2026-06-13); we apply 12% to the instance spend",
+    fargate:
+      "aws.amazon.com/fargate/pricing (Linux/x86): us-east-1 $0.04048 per vCPU-hour and $0.004445 per GB-hour (vantage.sh and wring.co transcriptions, March 2026; factualminds.com June 2026); eu-west-1 $0.04456 and $0.004865 recalled",
     ec2: "aws.amazon.com/ec2/pricing/on-demand: us-east-1 m7g.large $0.0816 (June 2026), m5.large $0.096, m6g.large $0.077, m7i.large $0.1008, t3.medium $0.0416; eu-west-1 m5.large $0.107, m6g.large $0.086, t3.medium $0.0456 recalled",
   },
   assumptions: {
+    fargatePerProfile: {
+      vcpuHours: 240,
+      gbHours: 480,
+      workload:
+        "one pod requesting 1 vCPU / 1.5 GiB (Fargate size 1 vCPU / 2 GB once its 256 MB is added) 8 hours a day for 30 days, a nightly batch window",
+    },
     controlPlaneLogGbPerDay: 1,
     flowLogGbPerDay: 0.5,
     otherLogGbPerDay: 0.1,

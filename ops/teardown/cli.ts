@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { renderKubeconfig } from "../../infra/kubeconfig";
-import { retainedNodePools } from "../../infra/cluster/policies";
-import { applicationsKeptOnTeardown } from "../../infra/gitops/cluster-secret";
+import { retainedNodePools } from "../../infra/cluster/contract";
+import { applicationsKeptOnTeardown } from "../../infra/gitops/argocd";
 import { readStackConfig, SdkInventory } from "../verify";
 import {
   defaultDrainOptions,

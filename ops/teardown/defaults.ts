@@ -1,4 +1,4 @@
-import { argocdNamespace } from "../../infra/gitops/cluster-secret";
+import { argocdNamespace } from "../../infra/gitops/argocd";
 
 /**
  * Drain defaults, in a module of their own so the Pulumi program can read them without loading the AWS SDK

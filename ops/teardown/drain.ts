@@ -1,6 +1,6 @@
 import { countLeftovers, describeLeftovers, Leftovers } from "../verify/inventory";
 
-import { cascadeFinalizer } from "../../infra/gitops/cluster-secret";
+import { cascadeFinalizer } from "../../infra/gitops/argocd";
 
 export { cascadeFinalizer };
 

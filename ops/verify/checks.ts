@@ -1,7 +1,7 @@
 import type { PlatformConfig } from "../../infra/config";
 import { parseCidr } from "../../infra/network/plan";
 import { accessGrants } from "../../infra/identity/access";
-import { controlPlaneLogGroupName, controlPlaneLogTypes } from "../../infra/cluster/policies";
+import { controlPlaneLogGroupName, controlPlaneLogTypes } from "../../infra/cluster/contract";
 import type {
   LeftoverInterface,
   Leftovers,

@@ -1,4 +1,4 @@
-import { autoModeNodePools, controlPlaneLogGroupName } from "../../infra/cluster/policies";
+import { autoModeNodePools, controlPlaneLogGroupName } from "../../infra/cluster/contract";
 import type { PlatformConfig } from "../../infra/config";
 import { checkStack, exitCodeFor, Finding, Observation } from "./checks";
 import type { AccessEntryReader, AwsInventory, Leftovers } from "./inventory";

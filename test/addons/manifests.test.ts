@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -20,6 +20,7 @@ import {
   Validators,
   yamlFiles,
 } from "./support";
+import { requireTool } from "../support/tools";
 
 function templateSpec(set: Tree): Tree {
   return ((set.spec as Tree).template as Tree).spec as Tree;
@@ -369,12 +370,7 @@ describe("addons/: manifests", () => {
   });
 
   it("is yamllint clean", function () {
-    const probe = spawnSync("yamllint", ["--version"]);
-    if (probe.error) {
-      // CI installs yamllint (apt); a developer machine without it skips rather than fails.
-      if (process.env.CI) assert.fail("yamllint is not installed (apt-get install yamllint)");
-      this.skip();
-    }
+    requireTool(this, "yamllint");
     try {
       const config = path.join(addonsDir, ".yamllint.yaml");
       execFileSync("yamllint", ["-s", "-f", "parsable", "-c", config, addonsDir], { encoding: "utf8" });

@@ -438,6 +438,7 @@ export function unknownFieldProblems(objects: readonly { label: string; object: 
 
 /** A Helm chart an ApplicationSet pins: the chart name, its repository and the version (targetRevision). */
 export interface ChartPin {
+  readonly folder: string;
   readonly applicationSet: string;
   readonly chart: string;
   readonly repoURL: string;
@@ -446,13 +447,14 @@ export interface ChartPin {
 
 /** Every chart source pinned in addons/ (the versions Renovate bumps). */
 export function chartPins(): ChartPin[] {
-  return applicationSets().flatMap(({ name, set }) => {
+  return applicationSets().flatMap(({ folder, name, set }) => {
     const spec = (set.spec as Tree).template as Tree;
     const app = spec.spec as Tree;
     const sources = ((app.sources as Tree[] | undefined) ?? [app.source as Tree]).filter(Boolean);
     return sources
       .filter((source) => typeof source.chart === "string")
       .map((source) => ({
+        folder,
         applicationSet: name,
         chart: source.chart as string,
         repoURL: source.repoURL as string,

@@ -3,12 +3,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ConfigError, resolvePlatformConfig } from "../../infra/config";
+import { enabledAddons } from "../../infra/addons/enabled";
 import { mergeValues, renderHelmRelease } from "../../infra/gitops/addon-files";
 import {
   clusterSecretAnnotations,
   clusterSecretLabels,
   endpointHost,
-  enabledAddons,
   InfrastructureValues,
 } from "../../infra/gitops/cluster-secret";
 import { clusterGeneratorParams, renderTemplate, TemplateError } from "../../infra/gitops/template";

@@ -16,6 +16,7 @@ import {
 import { parseInvocation } from "../../ops/teardown/cli";
 import { Leftovers, ObservedCluster, SdkInventory } from "../../ops/verify";
 import { startMoto, useFakeCredentials } from "./moto";
+import { requireTool } from "../support/tools";
 
 const none: Leftovers = { loadBalancers: [], volumes: [], instances: [] };
 
@@ -430,6 +431,7 @@ describe("ops/teardown runTeardown", () => {
 
   it("uses the live check's AWS queries for what is left (moto_server)", async function () {
     this.timeout(60_000);
+    requireTool(this, "moto_server");
     const restore = useFakeCredentials();
     const moto = await startMoto();
     try {

@@ -34,6 +34,7 @@ import {
   verifyStack,
 } from "../../ops/verify";
 import { Moto, startMoto, useFakeCredentials } from "./moto";
+import { requireTool } from "../support/tools";
 
 const region = "us-east-1";
 const deployRole = "arn:aws:iam::123456789012:role/github-deploy";
@@ -156,7 +157,8 @@ describe("ops/verify against moto_server", function () {
   let restoreEnv: () => void;
   let inventory: SdkInventory;
 
-  before(async () => {
+  before(async function () {
+    requireTool(this, "moto_server");
     restoreEnv = useFakeCredentials();
     moto = await startMoto();
     inventory = new SdkInventory({ region, endpoint: moto.endpoint });

@@ -4,6 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { requireTool } from "../support/tools";
 
 /**
  * When `pulumi preview` fails, pulumi/actions throws before it comments, so the PR would keep showing the stack's
@@ -117,13 +118,6 @@ function runFailureStep(comments: unknown[], stack = "acme/dev"): Call[] {
 }
 
 describe("workflows: preview marks a failed stack's comment as FAILED", () => {
-  const jq = spawnSync("jq", ["--version"], { encoding: "utf8" }).status === 0;
-  /** Without jq the stand-in gh cannot run: a developer machine skips, CI (which installs jq) fails. */
-  const requireJq = (context: Mocha.Context) => {
-    if (jq) return;
-    if (process.env.CI) assert.fail("jq not installed (apt-get install jq)");
-    context.skip();
-  };
   const heading = pulumiActionsHeading("preview", "eks-gitops-platform", "acme/dev");
   const runUrl = "https://github.com/acme/eks-gitops-platform/actions/runs/4242/attempts/2";
   const bot = { login: "github-actions[bot]" };
@@ -145,8 +139,8 @@ describe("workflows: preview marks a failed stack's comment as FAILED", () => {
     );
   });
 
-  it("edits the stack's existing pulumi/actions comment, not another stack's, a human's or the cost comment", function () {
-    requireJq(this);
+  it("edits the stack's existing pulumi/actions comment, not another stack's, a human's or the cost comment (gh stand-in on jq)", function () {
+    requireTool(this, "jq");
     const calls = runFailureStep([
       { id: 1, user: { login: "alice" }, body: pulumiActionsBody(heading, "mine") },
       { id: 2, user: bot, body: "<!-- eks-gitops-platform:cost-estimate -->\ncosts" },
@@ -173,8 +167,8 @@ describe("workflows: preview marks a failed stack's comment as FAILED", () => {
     assert.ok(pulumiActionsFinds(body, heading), "the next successful preview must edit this comment back");
   });
 
-  it("posts a new FAILED comment when the stack has none yet", function () {
-    requireJq(this);
+  it("posts a new FAILED comment when the stack has none yet (gh stand-in on jq)", function () {
+    requireTool(this, "jq");
     const calls = runFailureStep([{ id: 9, user: bot, body: "unrelated" }], "staging");
     assert.deepEqual(
       calls.map((call) => `${call.method} ${call.path}`),

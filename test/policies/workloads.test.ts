@@ -17,14 +17,14 @@ describe("policies: workloads", () => {
         ],
       );
       assert.deepEqual(validateResource(eksFargateNamespaces, fargate, { selectors: [{ namespace: "*" }] }), [
-        'Selector namespace "*" puts falco, cilium, monitoring, kubecost on Fargate, where DaemonSets never run and EBS volumes and privileged pods are refused; leave those namespaces to EC2/Auto Mode nodes.',
+        'Selector namespace "*" puts kube-system, argocd, karpenter, falco, cilium, kubecost, monitoring on Fargate, where DaemonSets never run and EBS volumes and privileged pods are refused; leave those namespaces to EC2/Auto Mode nodes.',
       ]);
     });
 
     it("passes other namespaces and uses the configured list", () => {
       assert.deepEqual(
         validateResource(eksFargateNamespaces, fargate, {
-          selectors: [{ namespace: "karpenter" }, { namespace: "team-?" }],
+          selectors: [{ namespace: "batch" }, { namespace: "team-?" }],
         }),
         [],
       );
@@ -32,8 +32,8 @@ describe("policies: workloads", () => {
         validateResource(
           eksFargateNamespaces,
           fargate,
-          { selectors: [{ namespace: "karpenter" }] },
-          { forbiddenNamespaces: ["karpenter"] },
+          { selectors: [{ namespace: "batch" }] },
+          { forbiddenNamespaces: ["batch"] },
         ).length,
         1,
       );
