@@ -24,6 +24,9 @@ export interface PlatformOutputs {
   readonly privateSubnetIds: pulumi.Output<string>[];
   readonly publicSubnetIds: pulumi.Output<string>[];
   readonly kmsKeyArn: pulumi.Output<string>;
+  /** Read back from state by the expire workflow: a stack whose live environment is not dev is never expired. */
+  readonly environment: string;
+  readonly expiresOn: string | undefined;
 }
 
 /**
@@ -141,6 +144,8 @@ export async function definePlatform(
     privateSubnetIds: network.privateSubnetIds,
     publicSubnetIds: network.publicSubnetIds,
     kmsKeyArn: key.keyArn,
+    environment: config.environment,
+    expiresOn: config.expiresOn,
   };
 }
 

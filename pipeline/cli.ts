@@ -4,7 +4,14 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { renderJobsForStacks } from "./addons";
 import { RenderJob } from "./render";
-import { planExpiry, shouldDeploy, utcToday, DEFAULT_WARN_DAYS } from "./expiry";
+import {
+  decideLiveExpiry,
+  ExpiryDecision,
+  planExpiry,
+  shouldDeploy,
+  utcToday,
+  DEFAULT_WARN_DAYS,
+} from "./expiry";
 import { gateMarkdown, renderImages, runGate, writeGateSarif } from "./gate";
 import { extractImages, uniqueImages } from "./images";
 import { discoverStacks, missingPolicyConfigs, readProjectName, StackInfo } from "./stacks";
@@ -21,6 +28,9 @@ const usage = `usage: pipeline/cli.ts <command> [options]
                                                       "project"; fails if a stack has no policies/config/<stack>.json
   expiry          [--root .] [--today D] [--warn-days N]  expiry plan; outputs "destroy", "warn"
   assert-expired  --stack S [--root .] [--today D]    exit 0 (output proceed=true) only for an expired dev stack
+  assert-live-expired --stack S --live-environment E --live-expires-on D [--root .] [--today D]
+                                                      the same, and the live stack's outputs (pulumi stack output
+                                                      environment / expiresOn) must say an expired dev stack too
   should-deploy   --stack S [--root .] [--today D]    output "proceed" (false for an expired dev stack)
   extract         [--file F]                          images in rendered manifests (stdin by default)
   images          --repo R --chart C --version V [--values F]... [--namespace N] [--release N]
@@ -36,6 +46,8 @@ const options = {
   today: { type: "string" },
   "warn-days": { type: "string" },
   stack: { type: "string" },
+  "live-environment": { type: "string" },
+  "live-expires-on": { type: "string" },
   file: { type: "string" },
   repo: { type: "string" },
   chart: { type: "string" },
@@ -61,6 +73,17 @@ function findStack(root: string, name: string | undefined): StackInfo {
   const stack = discoverStacks(root).find((candidate) => candidate.name === name);
   if (!stack) throw new Error(`no Pulumi.${name}.yaml in ${root}`);
   return stack;
+}
+
+/** Exit 0 with the step output proceed=true only for a destroy decision; otherwise say why and exit 1. */
+function confirmDestroy(stack: StackInfo, decision: ExpiryDecision): number {
+  if (decision.action !== "destroy") {
+    console.error(`refusing to destroy ${stack.name}: ${decision.reason}`);
+    return 1;
+  }
+  console.log(`${stack.name}: ${decision.reason}`);
+  setOutput("proceed", "true");
+  return 0;
 }
 
 /** Prints image references (stdout) and render problems (stderr); a problem makes the command fail. */
@@ -115,15 +138,17 @@ export function main(argv: string[]): number {
     }
     case "assert-expired": {
       const stack = findStack(root, flags.stack);
-      const decision = planExpiry([stack], today).decisions[0];
       // decideExpiry only ever answers "destroy" for an environment: dev stack past its expiresOn.
-      if (decision.action !== "destroy") {
-        console.error(`refusing to destroy ${stack.name}: ${decision.reason}`);
-        return 1;
-      }
-      console.log(`${stack.name}: ${decision.reason}`);
-      setOutput("proceed", "true");
-      return 0;
+      return confirmDestroy(stack, planExpiry([stack], today).decisions[0]);
+    }
+    case "assert-live-expired": {
+      const stack = findStack(root, flags.stack);
+      const environment = flags["live-environment"];
+      const expiresOn = flags["live-expires-on"];
+      // Both flags must be passed, even empty: a workflow that forgets the live read must not reach destroy.
+      if (environment === undefined || expiresOn === undefined)
+        throw new Error("--live-environment and --live-expires-on are required (pass them even when empty)");
+      return confirmDestroy(stack, decideLiveExpiry(stack, { environment, expiresOn }, today));
     }
     case "should-deploy": {
       const verdict = shouldDeploy(findStack(root, flags.stack), today);

@@ -118,3 +118,48 @@ export function shouldDeploy(stack: StackInfo, today: string): { deploy: boolean
   if (decision.action === "invalid") return { deploy: false, reason: `${stack.name}: ${decision.reason}` };
   return { deploy: true, reason: decision.reason };
 }
+
+/**
+ * What the live stack itself says, read from its state (`pulumi stack output`: the program exports its
+ * `environment` and `expiresOn`, the same values it tags every resource with). Empty when the stack has no such
+ * output (never deployed, or deployed before the program exported them).
+ */
+export interface LiveStack {
+  readonly environment?: string;
+  readonly expiresOn?: string;
+}
+
+/** The stack outputs the expire workflow reads (infra/platform.ts exports them under these names). */
+export const LIVE_OUTPUTS = { environment: "environment", expiresOn: "expiresOn" } as const;
+
+/**
+ * The destroy decision of the expire workflow, taken right before `pulumi destroy`: the stack file (of the default
+ * branch) must say expired dev stack, AND the live stack must agree: its environment output is `dev` and its own
+ * expiry date has passed too. A file can be edited on any branch; the live environment only changes through a
+ * deploy of that stack (behind its GitHub environment's reviewers), so a relabelled prod is never destroyed.
+ */
+export function decideLiveExpiry(stack: StackInfo, live: LiveStack, today: string): ExpiryDecision {
+  const fromFile = decideExpiry(stack, today, 0);
+  if (fromFile.action !== "destroy") return fromFile;
+  const keep = (reason: string): ExpiryDecision => ({ ...fromFile, action: "keep", reason });
+  const environment = live.environment || undefined;
+  if (environment === undefined)
+    return keep(
+      `the live stack has no "${LIVE_OUTPUTS.environment}" output (never deployed, or deployed before the program exported it): not destroyed by expiry`,
+    );
+  if (environment !== EXPIRABLE_ENVIRONMENT)
+    return keep(
+      `the live stack's environment is ${environment}: only live ${EXPIRABLE_ENVIRONMENT} stacks expire, whatever ${stack.file} says`,
+    );
+  const liveExpiry = live.expiresOn || undefined;
+  const liveDay = liveExpiry === undefined ? undefined : dayNumber(liveExpiry);
+  if (liveDay === undefined)
+    return keep(
+      `the live stack's "${LIVE_OUTPUTS.expiresOn}" output is ${JSON.stringify(liveExpiry ?? "")}, not a YYYY-MM-DD date: not destroyed`,
+    );
+  if (liveDay >= (dayNumber(today) as number))
+    return keep(
+      `${stack.file} says ${stack.expiresOn}, but the live stack was deployed with expiresOn ${liveExpiry}: not destroyed before both have passed`,
+    );
+  return { ...fromFile, reason: `${fromFile.reason}; the live dev stack agrees (expiresOn ${liveExpiry})` };
+}

