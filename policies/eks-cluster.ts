@@ -1,16 +1,19 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import type * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
-import { controlPlaneLogTypes } from "../infra/cluster/contract";
-import { minorOf, newestKubernetesVersion } from "../infra/config/kubernetes-versions";
+import {
+  controlPlaneLogTypes,
+  eksKubernetesVersions,
+  minorOf,
+  newestEksKubernetesVersion,
+} from "./lib/eks-facts";
+import { describeOpenSpace, parseCidr, publicAddresses } from "./lib/cidr";
 import {
   at,
-  cidrPrefix,
   configWithDefaults,
   type ConfigSchemaWithDefaults,
   elements,
   forType,
-  isAnywhere,
   isUnknown,
   show,
   UNKNOWN,
@@ -77,14 +80,13 @@ export function endpointProblems(cluster: ClusterProps, config: EndpointConfig):
     );
     return problems;
   }
-  const tooWide = cidrs.filter(
-    (cidr) =>
-      !isUnknown(cidr) &&
-      (typeof cidr !== "string" || isAnywhere(cidr) || (cidrPrefix(cidr) ?? 0) < config.minPublicCidrPrefix),
-  );
-  if (tooWide.length > 0) {
+  // The ranges are judged together: 0.0.0.0/1 + 128.0.0.0/1 is the internet, like 0.0.0.0/0.
+  const known = cidrs.filter((cidr): cidr is string => typeof cidr === "string");
+  const limit = 1n << BigInt(32 - config.minPublicCidrPrefix);
+  const invalid = known.filter((cidr) => parseCidr(cidr) === undefined);
+  if (publicAddresses(known, 4) > limit || publicAddresses(known, 6) > 0n || invalid.length > 0) {
     problems.push(
-      `publicAccessCidrs ${tooWide.map(show).join(", ")} open the API to the internet or a range wider than /${config.minPublicCidrPrefix}; list only your pipeline's egress addresses, e.g. 203.0.113.10/32.`,
+      `publicAccessCidrs ${known.join(", ")} together open the API to ${invalid.length > 0 ? `unparseable ranges (${invalid.join(", ")})` : describeOpenSpace(known, publicAddresses(known, 6) > 0n ? 6 : 4)}, more than a /${config.minPublicCidrPrefix}; list only your pipeline's egress addresses, e.g. 203.0.113.10/32.`,
     );
   }
   return problems;
@@ -214,12 +216,15 @@ export interface VersionConfig {
   advisoryLag: number;
   /** Minors behind newest from which a mandatory violation is raised. */
   mandatoryLag: number;
+  /** The minor versions EKS offers; anything else cannot be created (the pack's copy of the EKS table). */
+  offeredVersions: string[];
 }
 
 export type VersionVerdict =
   | { kind: "ok" }
   | { kind: "unpinned" }
   | { kind: "invalid"; version: string }
+  | { kind: "not-offered"; version: string }
   | { kind: "behind"; version: string; lag: number; level: "advisory" | "mandatory" };
 
 /** lag = minor(newest) − minor(version); lag ≥ mandatoryLag is mandatory, ≥ advisoryLag advisory. */
@@ -228,6 +233,7 @@ export function classifyVersion(version: string | undefined, config: VersionConf
   const cluster = minorOf(version);
   const newest = minorOf(config.newestVersion);
   if (cluster === undefined) return { kind: "invalid", version };
+  if (!config.offeredVersions.includes(version)) return { kind: "not-offered", version };
   if (newest === undefined)
     throw new Error(`policy config newestVersion "${config.newestVersion}" is not like 1.36`);
   const lag = newest - cluster;
@@ -238,9 +244,14 @@ export function classifyVersion(version: string | undefined, config: VersionConf
 
 const versionConfigSchema = {
   properties: {
-    newestVersion: { type: "string", pattern: "^1\\.\\d+$", default: newestKubernetesVersion },
+    newestVersion: { type: "string", pattern: "^1\\.\\d+$", default: newestEksKubernetesVersion },
     advisoryLag: { type: "integer", minimum: 0, default: 1 },
     mandatoryLag: { type: "integer", minimum: 1, default: 2 },
+    offeredVersions: {
+      type: "array",
+      items: { type: "string", pattern: "^1\\.\\d+$" },
+      default: [...eksKubernetesVersions],
+    },
   },
 } satisfies ConfigSchemaWithDefaults<VersionConfig>;
 
@@ -259,13 +270,18 @@ function clusterVersionVerdict(
 export const eksVersionSupported: ResourceValidationPolicy = {
   name: "eks-version-supported",
   description:
-    "The cluster's Kubernetes version must not fall too far behind the newest EKS version (pack config newestVersion / mandatoryLag): upgrade one minor at a time via cluster.kubernetesVersion.",
+    "The cluster's Kubernetes version must be one EKS offers and not fall too far behind the newest (pack config offeredVersions / newestVersion / mandatoryLag): upgrade one minor at a time via cluster.kubernetesVersion.",
   enforcementLevel: "mandatory",
   configSchema: versionConfigSchema,
   validateResource: forType<ClusterProps>(clusterType, (cluster, args, reportViolation) => {
     const verdict = clusterVersionVerdict(cluster, args.getConfig);
     if (verdict?.kind === "invalid") {
       reportViolation(`version "${verdict.version}" is not a Kubernetes minor version such as 1.36.`);
+    } else if (verdict?.kind === "not-offered") {
+      const offered = configWithDefaults<VersionConfig>(versionConfigSchema, args.getConfig).offeredVersions;
+      reportViolation(
+        `Kubernetes ${verdict.version} is not a version EKS offers (${offered.join(", ")}); EKS refuses to create it: set cluster.kubernetesVersion to one of these (a new EKS release goes into the pack's offeredVersions).`,
+      );
     } else if (verdict?.kind === "behind" && verdict.level === "mandatory") {
       reportViolation(
         `Kubernetes ${verdict.version} is ${verdict.lag} minor versions behind the newest (${verdict.newestVersion}); it is at or near the end of standard support (extended support costs 6x): upgrade one minor at a time.`,

@@ -13,8 +13,30 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import type { SynthResource, SynthResult } from "../synth/types";
+import { resetPackSettings } from "./lib/settings";
 import { policies as packPolicies } from "./pack";
+
+/**
+ * One resource as the offline synth records it (synth/types.ts `SynthResource` has this shape); declared here
+ * because the pack imports nothing from outside policies/.
+ */
+export interface SynthResource {
+  readonly urn: string;
+  readonly type: string;
+  readonly name: string;
+  readonly parent: string;
+  readonly custom: boolean;
+  readonly inputs: Record<string, unknown>;
+  readonly dependencies: readonly string[];
+  readonly propertyDependencies: Record<string, readonly string[]>;
+  readonly protect: boolean;
+}
+
+/** A synthesized stack: its name and every resource in registration order. */
+export interface SynthResult {
+  readonly stack: string;
+  readonly resources: readonly SynthResource[];
+}
 
 /**
  * Runs the policy pack over an offline synth result the way the Pulumi CLI's analyzer would: every resource
@@ -140,6 +162,8 @@ export function runPolicyPack(
 ): PolicyReport {
   const violations: PolicyViolation[] = [];
   const ran: string[] = [];
+  // A fresh analyzer has recorded no pack settings; pack-settings (first in the pack) records this run's.
+  resetPackSettings();
   const stackTags: ReadonlyMap<string, string> = new Map();
   const notApplicable = (reason?: string): never => {
     throw new NotApplicable(reason);
@@ -171,9 +195,8 @@ export function runPolicyPack(
         notApplicable,
       };
       runGuarded(policy.name, () => settle(policy.validateStack(args, report()), policy.name), onUnknown());
-      continue;
     }
-    const validations = (policy as ResourceValidationPolicy).validateResource;
+    const validations = (policy as Partial<ResourceValidationPolicy>).validateResource;
     if (!validations) continue;
     for (const { resource, props } of resources) {
       if (!resource.custom) continue;

@@ -16,6 +16,7 @@ import {
   tag,
   UNKNOWN,
 } from "./lib/values";
+import { describeOpenSpace, parseCidr, publicAddresses } from "./lib/cidr";
 
 export type SubnetProps = pulumi.Unwrap<aws.ec2.SubnetArgs>;
 export const subnetType = "aws:ec2/subnet:Subnet";
@@ -23,6 +24,7 @@ export const securityGroupType = "aws:ec2/securityGroup:SecurityGroup";
 export const ingressRuleType = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
 export const egressRuleType = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
 export const securityGroupRuleType = "aws:ec2/securityGroupRule:SecurityGroupRule";
+export const nodeGroupType = "aws:eks/nodeGroup:NodeGroup";
 
 /** The tag the AWS Load Balancer Controller / Auto Mode use to find internal subnets: our node and pod subnets. */
 export const privateSubnetTag = "kubernetes.io/role/internal-elb";
@@ -36,37 +38,55 @@ const subnetSizeConfigSchema = {
   properties: { maxPrefix: { type: "integer", minimum: 16, maximum: 28, default: 20 } },
 } satisfies ConfigSchemaWithDefaults<SubnetSizeConfig>;
 
-export const vpcPodSubnetSize: ResourceValidationPolicy = {
+/**
+ * Node and pod subnets: those tagged for internal load balancers, and — tag or not — every subnet the cluster's
+ * vpcConfig or a node group takes its subnet ids from. Removing the tag does not take a subnet out of the check.
+ */
+export function nodeSubnets(resources: readonly PolicyResource[]): PolicyResource[] {
+  const found = new Set<PolicyResource>();
+  for (const resource of resources) {
+    if (resource.type === subnetType && tag(resource.props, privateSubnetTag) !== undefined)
+      found.add(resource);
+    const key =
+      resource.type === clusterType ? "vpcConfig" : resource.type === nodeGroupType ? "subnetIds" : "";
+    for (const source of resource.propertyDependencies[key] ?? [])
+      if (source.type === subnetType) found.add(source);
+  }
+  return resources.filter((resource) => found.has(resource));
+}
+
+export const vpcPodSubnetSize: StackValidationPolicy = {
   name: "vpc-pod-subnet-size",
   description:
-    "Node and pod subnets (tagged kubernetes.io/role/internal-elb) must be /20 or larger, because every pod takes a VPC IP: use network.privateSubnetPrefix 19 or 20.",
+    "Node and pod subnets (the cluster's and node groups' subnets, and any tagged kubernetes.io/role/internal-elb) must be /20 or larger, because every pod takes a VPC IP: use network.privateSubnetPrefix 19 or 20.",
   enforcementLevel: "mandatory",
   configSchema: subnetSizeConfigSchema,
-  validateResource: forType<SubnetProps>(subnetType, (subnet, args, reportViolation) => {
+  validateStack: (args, reportViolation) => {
     const config = configWithDefaults<SubnetSizeConfig>(subnetSizeConfigSchema, args.getConfig);
-    if (tag(subnet, privateSubnetTag) === undefined) return;
-    const cidr = at(subnet, "cidrBlock");
-    if (typeof cidr !== "string") return;
-    const prefix = cidrPrefix(cidr);
-    if (prefix !== undefined && prefix > config.maxPrefix) {
-      const addresses = 2 ** (32 - prefix) - 5;
-      reportViolation(
-        `Pod subnet ${cidr} holds only ${addresses} usable IPs, and every pod takes one; use a /${config.maxPrefix} or larger (network.privateSubnetPrefix 19 gives 8,187 per AZ).`,
-      );
+    for (const subnet of nodeSubnets(args.resources)) {
+      const cidr = at(subnet.props as SubnetProps, "cidrBlock");
+      if (typeof cidr !== "string") continue;
+      const prefix = cidrPrefix(cidr);
+      if (prefix !== undefined && prefix > config.maxPrefix) {
+        const addresses = 2 ** (32 - prefix) - 5;
+        reportViolation(
+          `Pod subnet ${subnet.name} (${cidr}) holds only ${addresses} usable IPs, and every pod takes one; use a /${config.maxPrefix} or larger (network.privateSubnetPrefix 19 gives 8,187 per AZ).`,
+          subnet.urn,
+        );
+      }
     }
-  }),
+  },
 };
 
 export const vpcPrivateSubnetNoPublicIp: ResourceValidationPolicy = {
   name: "vpc-private-subnet-no-public-ip",
   description:
-    "Private (node/pod) subnets must not give instances public IPs: set mapPublicIpOnLaunch: false on subnets tagged kubernetes.io/role/internal-elb.",
+    "Subnets must not give instances public IPs: set mapPublicIpOnLaunch: false on every subnet (NAT gateways and load balancers in public subnets get their own addresses).",
   enforcementLevel: "mandatory",
-  validateResource: forType<SubnetProps>(subnetType, (subnet, _args, reportViolation) => {
-    if (tag(subnet, privateSubnetTag) === undefined) return;
+  validateResource: forType<SubnetProps>(subnetType, (subnet, args, reportViolation) => {
     if (at(subnet, "mapPublicIpOnLaunch") !== true) return;
     reportViolation(
-      "This private subnet sets mapPublicIpOnLaunch: true, so every node launched in it gets a public address; set it to false (egress goes through the NAT gateway).",
+      `Subnet ${args.name} sets mapPublicIpOnLaunch: true, so every instance or node launched in it gets a public address; set it to false (nodes reach the internet through the NAT gateway, load balancers get their own addresses).`,
     );
   }),
 };
@@ -125,10 +145,10 @@ export function clusterZones(
 }
 
 export interface PublicIngressConfig {
-  /** Tag (key=true) that marks a security group or rule as belonging to an internet-facing load balancer. */
-  publicLoadBalancerTag: string;
-  /** Ports such a load balancer may open to the internet. */
-  publicLoadBalancerPorts: number[];
+  /** Most public IPv4 addresses the ingress rules of one security group may open together (65,536 = a /16). */
+  maxPublicIpv4Addresses: number;
+  /** Longest IPv6 prefix-equivalent the rules of one group may open together (48: at most a /48's worth). */
+  minPublicIpv6Prefix: number;
 }
 
 interface Rule {
@@ -190,13 +210,6 @@ function isAllTraffic(protocol: unknown): boolean {
   return protocol === "-1" || protocol === "all" || protocol === -1;
 }
 
-function portsWithin(rule: Rule, allowed: readonly number[]): boolean {
-  if (isAllTraffic(rule.protocol) || typeof rule.fromPort !== "number" || typeof rule.toPort !== "number")
-    return false;
-  for (let port = rule.fromPort; port <= rule.toPort; port++) if (!allowed.includes(port)) return false;
-  return true;
-}
-
 function describePorts(rule: Rule): string {
   if (isAllTraffic(rule.protocol)) return "all traffic";
   return rule.fromPort === rule.toPort
@@ -206,34 +219,76 @@ function describePorts(rule: Rule): string {
 
 const publicIngressConfigSchema = {
   properties: {
-    publicLoadBalancerTag: { type: "string", default: "public-load-balancer" },
-    publicLoadBalancerPorts: { type: "array", items: { type: "integer" }, default: [80, 443] },
+    maxPublicIpv4Addresses: { type: "integer", minimum: 0, default: 65536 },
+    minPublicIpv6Prefix: { type: "integer", minimum: 0, maximum: 128, default: 48 },
   },
 } satisfies ConfigSchemaWithDefaults<PublicIngressConfig>;
 
-export const sgNoPublicIngress: ResourceValidationPolicy = {
+/** The security group a rule belongs to: the group resource, else its known id, else the rule itself. */
+function groupKeyOf(resource: PolicyResource): { key: string; urn: string; name: string } {
+  if (resource.type === securityGroupType)
+    return { key: resource.urn, urn: resource.urn, name: resource.name };
+  const group = (resource.propertyDependencies["securityGroupId"] ?? [])[0];
+  if (group && group.type === securityGroupType) return { key: group.urn, urn: group.urn, name: group.name };
+  const id = atPath(resource.props, "securityGroupId");
+  if (typeof id === "string") return { key: `id:${id}`, urn: resource.urn, name: id };
+  if (group) return { key: group.urn, urn: resource.urn, name: `the security group of ${group.name}` };
+  return { key: resource.urn, urn: resource.urn, name: resource.name };
+}
+
+/**
+ * A stack policy because a group's ingress is often spread over several rule resources: the union of every
+ * source range opened to one group is judged, so two halves of the internet are the internet.
+ */
+export const sgNoPublicIngress: StackValidationPolicy = {
   name: "sg-no-public-ingress",
   description:
-    "Security groups must not accept traffic from 0.0.0.0/0 or ::/0, except an internet-facing load balancer's group (tagged public-load-balancer=true) on ports 80/443.",
+    "Security groups must not accept traffic from the internet: the ingress rules of one group together (inline, aws.vpc.SecurityGroupIngressRule, aws.ec2.SecurityGroupRule) may open at most a /16 of public IPv4 (a /48 of IPv6); a public load balancer's group needs an exemption in the stack's pack config.",
   enforcementLevel: "mandatory",
   configSchema: publicIngressConfigSchema,
-  validateResource: forType(
-    [securityGroupType, ingressRuleType, securityGroupRuleType],
-    (props, args, reportViolation) => {
-      const config = configWithDefaults<PublicIngressConfig>(publicIngressConfigSchema, args.getConfig);
-      const rules = rulesOf(args.type, props, "ingress");
-      if (rules === UNKNOWN) return;
-      const isPublicLoadBalancer = tag(props, config.publicLoadBalancerTag) === "true";
-      for (const rule of rules) {
-        const open = rule.cidrs.filter((cidr) => typeof cidr === "string" && isAnywhere(cidr));
-        if (open.length === 0) continue;
-        if (isPublicLoadBalancer && portsWithin(rule, config.publicLoadBalancerPorts)) continue;
+  validateStack: (args, reportViolation) => {
+    const config = configWithDefaults<PublicIngressConfig>(publicIngressConfigSchema, args.getConfig);
+    const groups = new Map<string, { urn: string; name: string; rules: (Rule & { resource: string })[] }>();
+    for (const resource of args.resources) {
+      const rules = rulesOf(resource.type, resource.props, "ingress");
+      if (rules === UNKNOWN || rules.length === 0) continue;
+      const { key, urn, name } = groupKeyOf(resource);
+      const group = groups.get(key) ?? { urn, name, rules: [] };
+      group.rules.push(...rules.map((rule) => ({ ...rule, resource: resource.name })));
+      groups.set(key, group);
+    }
+    for (const group of groups.values()) {
+      const cidrs = group.rules.flatMap((rule) =>
+        rule.cidrs.filter((cidr): cidr is string => typeof cidr === "string"),
+      );
+      for (const family of [4, 6] as const) {
+        const open = publicAddresses(cidrs, family);
+        const limit =
+          family === 4
+            ? BigInt(config.maxPublicIpv4Addresses)
+            : 1n << BigInt(128 - config.minPublicIpv6Prefix);
+        if (open <= limit) continue;
+        const contributing = group.rules.filter((rule) =>
+          rule.cidrs.some(
+            (cidr) =>
+              typeof cidr === "string" &&
+              parseCidr(cidr)?.family === family &&
+              publicAddresses([cidr], family) > 0n,
+          ),
+        );
+        const listed = contributing
+          .map(
+            (rule) =>
+              `${rule.resource}${rule.where === "rule" ? "" : ` ${rule.where}`} (${rule.cidrs.filter((cidr) => typeof cidr === "string" && parseCidr(cidr)?.family === family).join(", ")}, ${describePorts(rule)})`,
+          )
+          .join("; ");
         reportViolation(
-          `${rule.where} allows ${describePorts(rule)} from ${open.join(", ")}; restrict the source to known CIDRs or security groups${isPublicLoadBalancer ? ` (public load balancers may open only ports ${config.publicLoadBalancerPorts.join("/")})` : ""}.`,
+          `Security group ${group.name} accepts ${describeOpenSpace(cidrs, family)} through its ingress rules together: ${listed}; allow only known CIDRs (at most ${family === 4 ? `${config.maxPublicIpv4Addresses.toLocaleString("en-US")} public addresses` : `a /${config.minPublicIpv6Prefix}`}) or source security groups. A public load balancer's group needs an exemption (resource, policy, reason, expiry) in the stack's pack config.`,
+          group.urn,
         );
       }
-    },
-  ),
+    }
+  },
 };
 
 export const sgOpenEgress: ResourceValidationPolicy = {

@@ -1,5 +1,5 @@
 import type { Policies } from "@pulumi/policy";
-import { devExpiryTag, devSingleNat, prodDeletionProtection } from "./cost";
+import { devExpiryTag, devSingleNat, prodDeletionProtection, prodNatPerAz } from "./cost";
 import {
   eksAccessEntriesOnly,
   eksAutoModeConsistent,
@@ -21,16 +21,17 @@ import {
   vpcPodSubnetSize,
   vpcPrivateSubnetNoPublicIp,
 } from "./network";
+import { packSettingsPolicy, withExemptions } from "./lib/settings";
 import { argocdSourcePinned, eksFargateNamespaces, helmReleasePinned } from "./workloads";
 
 /** Name of the pack as the CLI and the Pulumi Cloud show it. */
 export const policyPackName = "eks-gitops-platform-guardrails";
 
 /**
- * Every policy of the pack, importable without starting the analyzer (only index.ts constructs the PolicyPack).
- * Order is the order of the report table.
+ * The rules of the pack. To add one: write it in the module for its area and append it here; pack-settings and
+ * exemptions are applied to every rule below, nothing else to register. Order is the order of the report table.
  */
-export const policies: Policies = [
+export const rules: Policies = [
   eksEndpointPrivate,
   eksSecretsEncryption,
   kmsKeyRotation,
@@ -59,4 +60,15 @@ export const policies: Policies = [
   devExpiryTag,
   devSingleNat,
   prodDeletionProtection,
+  prodNatPerAz,
+];
+
+/**
+ * Every policy of the pack, importable without starting the analyzer (only index.ts constructs the PolicyPack):
+ * pack-settings first (it records the environment and exemptions the rules read), then each rule with the
+ * stack's exemptions applied to its violations.
+ */
+export const policies: Policies = [
+  packSettingsPolicy(() => rules.map((rule) => rule.name)),
+  ...rules.map(withExemptions),
 ];

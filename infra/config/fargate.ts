@@ -100,7 +100,7 @@ export const fargateProfilesSchema = z
   .array(profileSchema)
   .max(
     fargateProfilesPerCluster,
-    `EKS allows ${fargateProfilesPerCluster} Fargate profiles per cluster (service quota); merge profiles (up to ${fargateSelectorsPerProfile} selectors each) or raise the quota with AWS first`,
+    `EKS allows ${fargateProfilesPerCluster} Fargate profiles per cluster (the default service quota, which this platform keeps to); merge profiles, up to ${fargateSelectorsPerProfile} selectors each, or select several namespaces with one wildcard such as team-*`,
   )
   .default([])
   .superRefine((profiles, ctx) => {

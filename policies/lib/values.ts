@@ -1,7 +1,6 @@
 import { UnknownValueError } from "@pulumi/policy";
 import type {
   PolicyConfigSchema,
-  PolicyResource,
   ResourceValidation,
   ResourceValidationArgs,
   ReportViolation,
@@ -106,33 +105,6 @@ export function tag(props: unknown, key: string): Known<string> | undefined {
   const value = atPath(props, "tags", key);
   if (isUnknown(value)) return UNKNOWN;
   return typeof value === "string" ? value : undefined;
-}
-
-/**
- * The environment (dev | staging | prod) a resource belongs to. Source of truth is the `environment` tag the
- * core program puts on every taggable resource (from the validated stack config); the policy config key
- * `environment` is the fallback for resources that carry no tags (or when the tag is unknown).
- */
-export function environmentOf(props: unknown, config: { environment?: string }): string | undefined {
-  return environmentTag(props) ?? config.environment;
-}
-
-/** Environment of a whole stack: the first `environment` tag found, else the policy config. */
-export function stackEnvironment(
-  resources: readonly PolicyResource[],
-  config: { environment?: string },
-): string | undefined {
-  for (const resource of resources) {
-    const fromTag = environmentTag(resource.props);
-    if (fromTag !== undefined) return fromTag;
-  }
-  return config.environment;
-}
-
-/** A resource's non-empty, known `environment` tag. */
-function environmentTag(props: unknown): string | undefined {
-  const fromTag = tag(props, "environment");
-  return typeof fromTag === "string" && fromTag !== "" ? fromTag : undefined;
 }
 
 /**

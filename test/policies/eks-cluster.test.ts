@@ -74,8 +74,30 @@ describe("policies: EKS cluster", () => {
           allow,
         ),
         [
-          "publicAccessCidrs 0.0.0.0/0, 10.0.0.0/8 open the API to the internet or a range wider than /16; list only your pipeline's egress addresses, e.g. 203.0.113.10/32.",
+          "publicAccessCidrs 203.0.113.10/32, 0.0.0.0/0, 10.0.0.0/8 together open the API to the whole IPv4 internet, more than a /16; list only your pipeline's egress addresses, e.g. 203.0.113.10/32.",
         ],
+      );
+      // Judged together: two halves of the internet are the internet; two /17s exceed a /16.
+      assert.deepEqual(
+        validateResource(eksEndpointPrivate, cluster, withCidrs(["0.0.0.0/1", "128.0.0.0/1"]), allow),
+        [
+          "publicAccessCidrs 0.0.0.0/1, 128.0.0.0/1 together open the API to the whole IPv4 internet, more than a /16; list only your pipeline's egress addresses, e.g. 203.0.113.10/32.",
+        ],
+      );
+      assert.deepEqual(
+        validateResource(
+          eksEndpointPrivate,
+          cluster,
+          withCidrs(["52.0.0.0/17", "52.0.128.0/17", "52.1.0.0/17"]),
+          allow,
+        ),
+        [
+          "publicAccessCidrs 52.0.0.0/17, 52.0.128.0/17, 52.1.0.0/17 together open the API to 98,304 public IPv4 addresses, more than a /16; list only your pipeline's egress addresses, e.g. 203.0.113.10/32.",
+        ],
+      );
+      assert.deepEqual(
+        validateResource(eksEndpointPrivate, cluster, withCidrs(["52.0.0.0/17", "52.0.128.0/17"]), allow),
+        [],
       );
       assert.deepEqual(validateResource(eksEndpointPrivate, cluster, withCidrs(undefined), allow), [
         "The API endpoint is public with no publicAccessCidrs, which AWS treats as 0.0.0.0/0; list only your pipeline's egress addresses, e.g. 203.0.113.10/32.",
@@ -228,7 +250,12 @@ describe("policies: EKS cluster", () => {
   });
 
   describe("Kubernetes version (eks-version-supported, eks-version-upgrade-due)", () => {
-    const config = { newestVersion: "1.36", advisoryLag: 1, mandatoryLag: 2 };
+    const config = {
+      newestVersion: "1.36",
+      advisoryLag: 1,
+      mandatoryLag: 2,
+      offeredVersions: ["1.33", "1.34", "1.35", "1.36"],
+    };
 
     it("classifies lag: 0 ok, 1 advisory, 2+ mandatory", () => {
       assert.deepEqual(classifyVersion("1.36", config), { kind: "ok" });
@@ -246,6 +273,23 @@ describe("policies: EKS cluster", () => {
       });
       assert.deepEqual(classifyVersion(undefined, config), { kind: "unpinned" });
       assert.deepEqual(classifyVersion("latest", config), { kind: "invalid", version: "latest" });
+      assert.deepEqual(classifyVersion("1.99", config), { kind: "not-offered", version: "1.99" });
+      assert.deepEqual(classifyVersion("1.20", config), { kind: "not-offered", version: "1.20" });
+    });
+
+    it("rejects a version EKS does not offer, newer or older, listing the ones it does", () => {
+      for (const version of ["1.99", "1.37", "1.29"]) {
+        assert.deepEqual(validateResource(eksVersionSupported, cluster, goodCluster({ version })), [
+          `Kubernetes ${version} is not a version EKS offers (1.33, 1.34, 1.35, 1.36); EKS refuses to create it: set cluster.kubernetesVersion to one of these (a new EKS release goes into the pack's offeredVersions).`,
+        ]);
+      }
+      assert.deepEqual(
+        validateResource(eksVersionSupported, cluster, goodCluster({ version: "1.37" }), {
+          newestVersion: "1.37",
+          offeredVersions: ["1.35", "1.36", "1.37"],
+        }),
+        [],
+      );
     });
 
     it("defaults newestVersion to the newest entry of infra/config/kubernetes-versions.ts", () => {
@@ -281,7 +325,10 @@ describe("policies: EKS cluster", () => {
     it("thresholds and newest version come from pack config", () => {
       const props = goodCluster({ version: "1.36" });
       assert.equal(
-        validateResource(eksVersionSupported, cluster, props, { newestVersion: "1.38" }).length,
+        validateResource(eksVersionSupported, cluster, props, {
+          newestVersion: "1.38",
+          offeredVersions: ["1.36", "1.37", "1.38"],
+        }).length,
         1,
       );
       assert.deepEqual(

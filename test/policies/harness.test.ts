@@ -23,14 +23,29 @@ const resource = (result: SynthResult, name: string) => {
   if (!found) throw new Error(`no resource ${name} in fixture`);
   return found;
 };
-const summary = (result: SynthResult, config: Record<string, unknown> = {}) =>
+/** The fixture stacks' pack config: compliant is a prod stack whose internet-facing ALB group is exempt. */
+const prod = {
+  "pack-settings": {
+    environment: "prod",
+    exemptions: [
+      {
+        resource: "public-alb",
+        policy: "sg-no-public-ingress",
+        reason: "internet-facing ALB, HTTPS only",
+        expires: "2999-12-31",
+      },
+    ],
+  },
+};
+const dev = { "pack-settings": { environment: "dev" } };
+const summary = (result: SynthResult, config: Record<string, unknown> = dev) =>
   runPolicyPack(result, config).violations.map(
     (violation) => `${violation.policy} ${violation.enforcementLevel} ${describeUrn(violation.urn)}`,
   );
 
 describe("policies: harness over whole stacks", () => {
   it("passes the hardened fixture stack, unknown ARNs and subnet ids included, with every policy passing", () => {
-    const report = runPolicyPack(load("compliant"));
+    const report = runPolicyPack(load("compliant"), prod);
     assert.deepEqual(report.violations, []);
     assert.equal(report.mandatoryCount, 0);
     assert.deepEqual(
@@ -40,7 +55,7 @@ describe("policies: harness over whole stacks", () => {
   });
 
   it("fails the misconfigured fixture with one violation per mistake (per offending resource)", () => {
-    const report = runPolicyPack(load("misconfigured"));
+    const report = runPolicyPack(load("misconfigured"), dev);
     assert.deepEqual(summary(load("misconfigured")), [
       "eks-endpoint-private mandatory platform-misconfigured (aws:eks/cluster:Cluster)",
       "eks-secrets-encryption mandatory platform-misconfigured (aws:eks/cluster:Cluster)",
@@ -71,10 +86,12 @@ describe("policies: harness over whole stacks", () => {
     assert.equal(report.mandatoryCount, 22);
     assert.equal(report.advisoryCount, 3);
     assert.deepEqual(report.passed, [
+      "pack-settings",
       "eks-cluster-log-group",
       "eks-version-upgrade-due",
       "eks-auto-mode-no-redundant-addons",
       "prod-deletion-protection",
+      "prod-nat-per-az",
     ]);
   });
 
@@ -165,6 +182,7 @@ describe("policies: harness over whole stacks", () => {
       const stack = load("compliant");
       mutate(stack);
       const report = runPolicyPack(stack, {
+        ...prod,
         "eks-version-upgrade-due": { newestVersion: "1.36" },
         "eks-version-supported": { newestVersion: "1.36" },
       });
@@ -175,38 +193,38 @@ describe("policies: harness over whole stacks", () => {
   describe("pack config, as policyPackConfigs passes it", () => {
     it("disables a policy, overrides a level, and sets a default level with `all`", () => {
       const stack = load("misconfigured");
-      const disabled = runPolicyPack(stack, { "eks-endpoint-private": "disabled" });
+      const disabled = runPolicyPack(stack, { ...dev, "eks-endpoint-private": "disabled" });
       assert.equal(
         disabled.violations.some((violation) => violation.policy === "eks-endpoint-private"),
         false,
       );
       assert.equal(disabled.passed.includes("eks-endpoint-private"), false);
-      const raised = runPolicyPack(stack, { "dev-single-nat": { enforcementLevel: "mandatory" } });
+      const raised = runPolicyPack(stack, { ...dev, "dev-single-nat": { enforcementLevel: "mandatory" } });
       assert.equal(
         raised.violations.find((violation) => violation.policy === "dev-single-nat")?.enforcementLevel,
         "mandatory",
       );
-      const allAdvisory = runPolicyPack(stack, { all: "advisory" });
+      const allAdvisory = runPolicyPack(stack, { ...dev, all: "advisory" });
       assert.equal(allAdvisory.mandatoryCount, 0);
       assert.equal(allAdvisory.advisoryCount, 25);
     });
 
     it("passes policy properties through, with schema defaults for the rest", () => {
       const stack = load("misconfigured");
-      const report = runPolicyPack(stack, { "eks-endpoint-private": { allowPublicAccess: true } });
+      const report = runPolicyPack(stack, { ...dev, "eks-endpoint-private": { allowPublicAccess: true } });
       assert.deepEqual(
         report.violations
           .filter((violation) => violation.policy === "eks-endpoint-private")
           .map((violation) => violation.message),
         [
-          "publicAccessCidrs 0.0.0.0/0 open the API to the internet or a range wider than /16; list only your pipeline's egress addresses, e.g. 203.0.113.10/32.",
+          "publicAccessCidrs 0.0.0.0/0 together open the API to the whole IPv4 internet, more than a /16; list only your pipeline's egress addresses, e.g. 203.0.113.10/32.",
         ],
       );
     });
 
     it("reads policies/config/<stack>.json and refuses a stack without one, as the CLI does", () => {
       const dev = loadPackConfig("dev");
-      assert.deepEqual(dev["dev-expiry-tag"], { environment: "dev" });
+      assert.deepEqual(dev["pack-settings"], { environment: "dev", exemptions: [] });
       assert.throws(() => loadPackConfig("no-such-stack"), /create policies\/config\/no-such-stack\.json/);
       assert.throws(() => loadPackConfig("../../etc/passwd"), /is not a stack name/);
     });
@@ -222,7 +240,7 @@ describe("policies: harness over whole stacks", () => {
         if ((args.props.roleArn as string).length === 0) reportViolation("empty");
       },
     };
-    const report = runPolicyPack(load("compliant"), {}, [careless]);
+    const report = runPolicyPack(load("compliant"), prod, [careless]);
     assert.deepEqual(report.violations, [
       {
         policy: "careless",
@@ -236,11 +254,11 @@ describe("policies: harness over whole stacks", () => {
 
   describe("formatPolicyReport", () => {
     it("prints a header and one table row per violation with policy, level, resource and message", () => {
-      const text = formatPolicyReport(runPolicyPack(load("misconfigured")));
+      const text = formatPolicyReport(runPolicyPack(load("misconfigured"), dev));
       const lines = text.trimEnd().split("\n");
       assert.equal(
         lines[0],
-        "Policy report for stack misconfigured: 22 mandatory, 3 advisory violation(s); 4 policies passed.",
+        "Policy report for stack misconfigured: 22 mandatory, 3 advisory violation(s); 6 policies passed.",
       );
       assert.match(lines[2], /^POLICY\s+LEVEL\s+RESOURCE\s+MESSAGE$/);
       assert.equal(lines.length, 3 + 25);
@@ -256,7 +274,7 @@ describe("policies: harness over whole stacks", () => {
 
     it("prints just the header when there is nothing to report", () => {
       assert.equal(
-        formatPolicyReport(runPolicyPack(load("compliant"))),
+        formatPolicyReport(runPolicyPack(load("compliant"), prod)),
         `Policy report for stack fixture-prod: 0 mandatory, 0 advisory violation(s); ${policies.length} policies passed.\n`,
       );
     });

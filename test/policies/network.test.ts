@@ -17,72 +17,94 @@ const privateTags = { environment: "prod", "kubernetes.io/role/internal-elb": "1
 
 describe("policies: network", () => {
   describe("vpc-pod-subnet-size", () => {
+    const clusterOn = (...subnets: string[]) => ({
+      type: clusterType,
+      name: "cluster",
+      props: goodCluster(),
+      propertyDependencies: { vpcConfig: subnets },
+    });
+
     it("passes /19 and /20 pod subnets and ignores small public subnets", () => {
       assert.deepEqual(
-        validateResource(vpcPodSubnetSize, subnet, { cidrBlock: "10.0.0.0/19", tags: privateTags }),
-        [],
-      );
-      assert.deepEqual(
-        validateResource(vpcPodSubnetSize, subnet, { cidrBlock: "10.0.16.0/20", tags: privateTags }),
-        [],
-      );
-      assert.deepEqual(
-        validateResource(vpcPodSubnetSize, subnet, {
-          cidrBlock: "10.0.96.0/24",
-          tags: { "kubernetes.io/role/elb": "1" },
-        }),
+        validateStack(vpcPodSubnetSize, [
+          { type: subnet, name: "a", props: { cidrBlock: "10.0.0.0/19", tags: privateTags } },
+          { type: subnet, name: "b", props: { cidrBlock: "10.0.32.0/20" } },
+          {
+            type: subnet,
+            name: "public",
+            props: { cidrBlock: "10.0.96.0/24", tags: { "kubernetes.io/role/elb": "1" } },
+          },
+          clusterOn("a", "b"),
+        ]),
         [],
       );
     });
 
-    it("rejects a /24 pod subnet with its usable IP count", () => {
+    it("rejects a /24 pod subnet with its usable IP count, tagged or not (the cluster's and node groups' subnets count)", () => {
+      const expected = (name: string) => ({
+        message: `Pod subnet ${name} (10.0.1.0/24) holds only 251 usable IPs, and every pod takes one; use a /20 or larger (network.privateSubnetPrefix 19 gives 8,187 per AZ).`,
+        urn: `urn:pulumi:test::eks-gitops-platform::aws:ec2/subnet:Subnet::${name}`,
+      });
       assert.deepEqual(
-        validateResource(vpcPodSubnetSize, subnet, { cidrBlock: "10.0.1.0/24", tags: privateTags }),
-        [
-          "Pod subnet 10.0.1.0/24 holds only 251 usable IPs, and every pod takes one; use a /20 or larger (network.privateSubnetPrefix 19 gives 8,187 per AZ).",
-        ],
+        validateStack(vpcPodSubnetSize, [
+          { type: subnet, name: "tagged", props: { cidrBlock: "10.0.1.0/24", tags: privateTags } },
+        ]),
+        [expected("tagged")],
       );
       assert.deepEqual(
-        validateResource(
+        validateStack(vpcPodSubnetSize, [
+          { type: subnet, name: "untagged", props: { cidrBlock: "10.0.1.0/24" } },
+          clusterOn("untagged"),
+        ]),
+        [expected("untagged")],
+      );
+      assert.deepEqual(
+        validateStack(vpcPodSubnetSize, [
+          { type: subnet, name: "nodes", props: { cidrBlock: "10.0.1.0/24" } },
+          {
+            type: "aws:eks/nodeGroup:NodeGroup",
+            name: "system",
+            props: {},
+            propertyDependencies: { subnetIds: ["nodes"] },
+          },
+        ]),
+        [expected("nodes")],
+      );
+      assert.deepEqual(
+        validateStack(
           vpcPodSubnetSize,
-          subnet,
-          { cidrBlock: "10.0.0.0/21", tags: privateTags },
+          [{ type: subnet, name: "a", props: { cidrBlock: "10.0.0.0/21", tags: privateTags } }],
           { maxPrefix: 21 },
         ),
         [],
       );
       assert.deepEqual(
-        validateResource(vpcPodSubnetSize, subnet, { cidrBlock: UNKNOWN_VALUE, tags: privateTags }),
+        validateStack(vpcPodSubnetSize, [
+          { type: subnet, name: "a", props: { cidrBlock: UNKNOWN_VALUE, tags: privateTags } },
+        ]),
         [],
       );
     });
   });
 
   describe("vpc-private-subnet-no-public-ip", () => {
-    it("rejects public IPs on private subnets only", () => {
-      assert.deepEqual(
-        validateResource(vpcPrivateSubnetNoPublicIp, subnet, {
-          cidrBlock: "10.0.0.0/19",
-          mapPublicIpOnLaunch: true,
-          tags: privateTags,
-        }),
-        [
-          "This private subnet sets mapPublicIpOnLaunch: true, so every node launched in it gets a public address; set it to false (egress goes through the NAT gateway).",
-        ],
-      );
+    it("rejects public IPs on any subnet, whatever its tags", () => {
+      const message =
+        "Subnet subject sets mapPublicIpOnLaunch: true, so every instance or node launched in it gets a public address; set it to false (nodes reach the internet through the NAT gateway, load balancers get their own addresses).";
+      for (const tags of [privateTags, undefined, { "kubernetes.io/role/elb": "1" }]) {
+        assert.deepEqual(
+          validateResource(vpcPrivateSubnetNoPublicIp, subnet, {
+            cidrBlock: "10.0.0.0/19",
+            mapPublicIpOnLaunch: true,
+            tags,
+          }),
+          [message],
+        );
+      }
       assert.deepEqual(
         validateResource(vpcPrivateSubnetNoPublicIp, subnet, {
           cidrBlock: "10.0.0.0/19",
           mapPublicIpOnLaunch: false,
-          tags: privateTags,
-        }),
-        [],
-      );
-      assert.deepEqual(
-        validateResource(vpcPrivateSubnetNoPublicIp, subnet, {
-          cidrBlock: "10.0.96.0/24",
-          mapPublicIpOnLaunch: true,
-          tags: { "kubernetes.io/role/elb": "1" },
         }),
         [],
       );
@@ -167,64 +189,121 @@ describe("policies: network", () => {
   });
 
   describe("sg-no-public-ingress", () => {
-    it("rejects ingress from anywhere in every rule style", () => {
+    const sg = (name: string, props: Record<string, unknown>) => ({ type: securityGroup, name, props });
+    const rule = (name: string, group: string, props: Record<string, unknown>) => ({
+      type: ingressRule,
+      name,
+      props: { securityGroupId: UNKNOWN_VALUE, ...props },
+      propertyDependencies: { securityGroupId: [group] },
+    });
+    const groupUrn = (name: string) => `urn:pulumi:test::eks-gitops-platform::${securityGroup}::${name}`;
+
+    it("rejects ingress from anywhere in every rule style, naming the group, the rules and the fix", () => {
       assert.deepEqual(
-        validateResource(sgNoPublicIngress, securityGroup, {
-          ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }],
-        }),
-        ["ingress[0] allows port 22 from 0.0.0.0/0; restrict the source to known CIDRs or security groups."],
+        validateStack(sgNoPublicIngress, [
+          sg("bastion", {
+            ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }],
+          }),
+        ]),
+        [
+          {
+            message:
+              "Security group bastion accepts the whole IPv4 internet through its ingress rules together: bastion ingress[0] (0.0.0.0/0, port 22); allow only known CIDRs (at most 65,536 public addresses) or source security groups. A public load balancer's group needs an exemption (resource, policy, reason, expiry) in the stack's pack config.",
+            urn: groupUrn("bastion"),
+          },
+        ],
       );
-      assert.deepEqual(
-        validateResource(sgNoPublicIngress, ingressRule, { ipProtocol: "-1", cidrIpv6: "::/0" }),
-        ["rule allows all traffic from ::/0; restrict the source to known CIDRs or security groups."],
+      const ipv6 = validateStack(sgNoPublicIngress, [
+        sg("web", {}),
+        rule("v6", "web", { ipProtocol: "-1", cidrIpv6: "::/0" }),
+      ]);
+      assert.equal(ipv6.length, 1);
+      assert.match(
+        ipv6[0].message,
+        /^Security group web accepts the whole IPv6 internet through its ingress rules together: v6 \(::\/0, all traffic\)/,
       );
-      assert.deepEqual(
-        validateResource(sgNoPublicIngress, legacyRule, {
-          type: "ingress",
-          protocol: "tcp",
-          fromPort: 0,
-          toPort: 65535,
-          cidrBlocks: ["0.0.0.0/0"],
-        }),
-        ["rule allows ports 0-65535 from 0.0.0.0/0; restrict the source to known CIDRs or security groups."],
+      const legacy = validateStack(sgNoPublicIngress, [
+        {
+          type: legacyRule,
+          name: "legacy",
+          props: {
+            type: "ingress",
+            protocol: "tcp",
+            fromPort: 0,
+            toPort: 65535,
+            cidrBlocks: ["0.0.0.0/0"],
+            securityGroupId: "sg-1",
+          },
+        },
+      ]);
+      assert.equal(legacy.length, 1);
+      assert.match(
+        legacy[0].message,
+        /^Security group sg-1 accepts the whole IPv4 internet .*legacy \(0\.0\.0\.0\/0, ports 0-65535\)/,
       );
     });
 
-    it("passes VPC-internal sources and a public load balancer's 80/443", () => {
+    it("judges the union of a group's rules: 0.0.0.0/1 + 128.0.0.0/1 is the whole internet, and so are many small ranges", () => {
+      const halves = validateStack(sgNoPublicIngress, [
+        sg("api", {}),
+        rule("low", "api", { ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/1" }),
+        rule("high", "api", { ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "128.0.0.0/1" }),
+      ]);
       assert.deepEqual(
-        validateResource(sgNoPublicIngress, ingressRule, {
-          ipProtocol: "tcp",
-          fromPort: 443,
-          toPort: 443,
-          cidrIpv4: "10.40.0.0/16",
+        halves.map((violation) => violation.urn),
+        [groupUrn("api")],
+      );
+      assert.match(
+        halves[0].message,
+        /accepts the whole IPv4 internet through its ingress rules together: low \(0\.0\.0\.0\/1, port 443\); high \(128\.0\.0\.0\/1, port 443\)/,
+      );
+      // Two /17s are each within a /16 budget but together exceed it.
+      const split = validateStack(sgNoPublicIngress, [
+        sg("api", {
+          ingress: [
+            { protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["52.0.0.0/17", "52.1.0.0/16"] },
+          ],
         }),
+      ]);
+      assert.match(split[0].message, /^Security group api accepts 98,304 public IPv4 addresses/);
+      // The same ranges on two different groups are judged apart.
+      assert.deepEqual(
+        validateStack(sgNoPublicIngress, [
+          sg("a", {}),
+          sg("b", {}),
+          rule("to-a", "a", { ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "52.0.0.0/17" }),
+          rule("to-b", "b", { ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "52.1.0.0/17" }),
+        ]),
         [],
       );
-      const alb = {
+    });
+
+    it("passes VPC-internal and narrow public sources, egress, and unknown sources", () => {
+      assert.deepEqual(
+        validateStack(sgNoPublicIngress, [
+          sg("api", {
+            ingress: [
+              { protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["10.0.0.0/8", "203.0.113.0/24"] },
+            ],
+          }),
+          rule("vpc", "api", { ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "172.16.0.0/12" }),
+          rule("unknown", "api", { ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: UNKNOWN_VALUE }),
+          {
+            type: legacyRule,
+            name: "out",
+            props: { type: "egress", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] },
+          },
+        ]),
+        [],
+      );
+    });
+
+    it("no longer honours a public-load-balancer tag: only an exemption in the pack config lets a group face the internet", () => {
+      const alb = sg("public-alb", {
         ingress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }],
         tags: { "public-load-balancer": "true" },
-      };
-      assert.deepEqual(validateResource(sgNoPublicIngress, securityGroup, alb), []);
-      assert.deepEqual(
-        validateResource(sgNoPublicIngress, legacyRule, {
-          type: "egress",
-          protocol: "-1",
-          fromPort: 0,
-          toPort: 0,
-          cidrBlocks: ["0.0.0.0/0"],
-        }),
-        [],
-      );
-    });
-
-    it("still rejects other ports on a public load balancer's group", () => {
-      const alb = {
-        ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }],
-        tags: { "public-load-balancer": "true" },
-      };
-      assert.deepEqual(validateResource(sgNoPublicIngress, securityGroup, alb), [
-        "ingress[0] allows port 22 from 0.0.0.0/0; restrict the source to known CIDRs or security groups (public load balancers may open only ports 80/443).",
-      ]);
+      });
+      assert.equal(validateStack(sgNoPublicIngress, [alb]).length, 1);
     });
   });
 

@@ -23,6 +23,7 @@ describe("policies: the pack", () => {
   it("covers every mistake the issue lists", () => {
     const names = new Set(policies.map((policy) => policy.name));
     for (const required of [
+      "pack-settings",
       "eks-endpoint-private",
       "eks-secrets-encryption",
       "kms-key-rotation",
@@ -50,6 +51,7 @@ describe("policies: the pack", () => {
       "dev-expiry-tag",
       "dev-single-nat",
       "prod-deletion-protection",
+      "prod-nat-per-az",
     ]) {
       assert.ok(names.has(required), required);
     }
@@ -57,13 +59,23 @@ describe("policies: the pack", () => {
 
   it("ships per-stack config files the CLI accepts: known policies, schema properties of the right type", () => {
     const files = fs.readdirSync(path.join(policiesDir, "config")).filter((file) => file.endsWith(".json"));
-    assert.deepEqual(files.sort(), ["dev.json", "prod.json", "staging.json"]);
+    // Every sample stack (Pulumi.<stack>.yaml) has its pack config, which names its environment.
+    const stacks = fs
+      .readdirSync(root)
+      .map((file) => /^Pulumi\.([A-Za-z0-9_.-]+)\.yaml$/.exec(file)?.[1])
+      .filter((stack): stack is string => stack !== undefined);
+    for (const stack of stacks) assert.ok(files.includes(`${stack}.json`), `policies/config/${stack}.json`);
     const byName = new Map(policies.map((policy) => [policy.name, policy]));
     for (const file of files) {
       const config = JSON.parse(fs.readFileSync(path.join(policiesDir, "config", file), "utf8")) as Record<
         string,
         unknown
       >;
+      const settings = config["pack-settings"] as { environment?: string } | undefined;
+      assert.ok(
+        ["dev", "staging", "prod"].includes(settings?.environment ?? ""),
+        `${file}: pack-settings.environment`,
+      );
       for (const [name, value] of Object.entries(config)) {
         if (name === "all") {
           assert.ok(levels.includes(value as string), `${file}: all`);

@@ -7,6 +7,7 @@ import type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import { optionsOf } from "../../policies/harness";
+import { type PackSettings, recordPackSettings, resetPackSettings } from "../../policies/lib/settings";
 
 /** Pulumi's wire value for "unknown during preview" (a string-typed unknown, as the CLI sends it). */
 export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -124,4 +125,14 @@ export function goodCluster(overrides: Record<string, unknown> = {}): Record<str
     tags: { environment: "prod", project: "eks-gitops-platform" },
     ...overrides,
   };
+}
+
+/** Runs `body` with the pack settings a stack's pack config would record (environment, exemptions), then forgets them. */
+export function withSettings<T>(settings: Partial<PackSettings>, body: () => T): T {
+  recordPackSettings(settings);
+  try {
+    return body();
+  } finally {
+    resetPackSettings();
+  }
 }

@@ -1,14 +1,6 @@
 import { strict as assert } from "assert";
 import { unknownCheckingProxy } from "@pulumi/policy";
-import {
-  at,
-  atPath,
-  elements,
-  environmentOf,
-  globMatches,
-  isExactVersion,
-  UNKNOWN,
-} from "../../policies/lib/values";
+import { at, atPath, elements, globMatches, isExactVersion, UNKNOWN } from "../../policies/lib/values";
 import { UNKNOWN_VALUE } from "./support";
 
 describe("policies: reading inputs that may be unknown", () => {
@@ -33,12 +25,6 @@ describe("policies: reading inputs that may be unknown", () => {
     assert.deepEqual(elements(atPath(props, "list")), ["a", UNKNOWN]);
     assert.equal(atPath(props, "missing", "deeper"), undefined);
     assert.equal(elements(undefined), undefined);
-  });
-
-  it("reads the environment from the resource's tag first, then from policy config", () => {
-    assert.equal(environmentOf({ tags: { environment: "prod" } }, { environment: "dev" }), "prod");
-    assert.equal(environmentOf({ tags: {} }, { environment: "dev" }), "dev");
-    assert.equal(environmentOf(unknownCheckingProxy({ tags: UNKNOWN_VALUE }), {}), undefined);
   });
 
   it("accepts only exact versions as pinned", () => {

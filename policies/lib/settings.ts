@@ -1,0 +1,210 @@
+import type {
+  Policy,
+  ReportViolation,
+  ResourceValidation,
+  ResourceValidationPolicy,
+  StackValidation,
+  StackValidationPolicy,
+} from "@pulumi/policy";
+import { globMatches } from "./values";
+
+/**
+ * Stack-wide settings of the pack: the environment and the exemptions. They come from the stack's pack config
+ * (`"pack-settings": {...}` in policies/config/<stack>.json, reviewed like code), never from the tags of the
+ * resource being checked: a resource cannot talk its way out of a rule.
+ *
+ * CrossGuard hands each policy only its own config, so the `pack-settings` policy — registered first in
+ * pack.ts — records its config here every time the analyzer runs it (once per resource analysed and once per
+ * stack analysis, always before the other policies), and every other policy reads it from here. If
+ * `pack-settings` is disabled nothing is recorded: there are then no exemptions and the environment counts as
+ * prod, so switching the settings off can only make the pack stricter.
+ */
+
+export const environments = ["dev", "staging", "prod"] as const;
+export type Environment = (typeof environments)[number];
+
+export interface Exemption {
+  /** A Pulumi URN (exact), or a glob (`*`, `?`) matched against the resource's logical name. */
+  readonly resource: string;
+  /** The policy the resource is exempt from. */
+  readonly policy: string;
+  /** Why the exception is safe, for the reviewer. */
+  readonly reason: string;
+  /** Last day (UTC, YYYY-MM-DD) the exemption applies; after it the violation is back and the exemption is one. */
+  readonly expires: string;
+}
+
+export interface PackSettings {
+  readonly environment?: Environment;
+  readonly exemptions: readonly Exemption[];
+}
+
+export const packSettingsName = "pack-settings";
+
+let recorded: PackSettings | undefined;
+
+/** Forgets recorded settings (the offline harness calls it before each run, as a fresh analyzer would start). */
+export function resetPackSettings(): void {
+  recorded = undefined;
+}
+
+/** Records settings directly; for unit tests that call a single policy without the pack. */
+export function recordPackSettings(settings: Partial<PackSettings> | undefined): void {
+  recorded = settings === undefined ? undefined : readSettings(settings);
+}
+
+export function packSettings(): PackSettings {
+  return recorded ?? { exemptions: [] };
+}
+
+/** The stack's environment; a stack without one is judged as prod (the strictest). */
+export function stackEnvironment(): Environment {
+  return packSettings().environment ?? "prod";
+}
+
+function readSettings(config: object): PackSettings {
+  const { environment, exemptions } = config as { environment?: unknown; exemptions?: unknown };
+  return {
+    environment: environments.includes(environment as Environment) ? (environment as Environment) : undefined,
+    exemptions: Array.isArray(exemptions) ? (exemptions as Exemption[]) : [],
+  };
+}
+
+/** Today as YYYY-MM-DD in UTC, the format exemption expiry dates use. */
+export function today(): string {
+  return new Date().toISOString().slice(0, 10);
+}
+
+const datePattern = /^\d{4}-\d{2}-\d{2}$/;
+
+/** The logical name at the end of a URN. */
+export function nameOfUrn(urn: string): string {
+  const parts = urn.split("::");
+  return parts[parts.length - 1];
+}
+
+/** Whether a still-valid exemption covers this policy on this resource. */
+export function isExempt(policy: string, urn: string | undefined, on: string = today()): boolean {
+  if (urn === undefined) return false;
+  return packSettings().exemptions.some(
+    (exemption) =>
+      exemption.policy === policy &&
+      typeof exemption.expires === "string" &&
+      datePattern.test(exemption.expires) &&
+      exemption.expires >= on &&
+      typeof exemption.reason === "string" &&
+      exemption.reason.trim() !== "" &&
+      typeof exemption.resource === "string" &&
+      (exemption.resource.startsWith("urn:")
+        ? exemption.resource === urn
+        : globMatches(exemption.resource, nameOfUrn(urn))),
+  );
+}
+
+/** What is wrong with the settings: no environment, incomplete, unknown-policy or expired exemptions. */
+export function settingsProblems(
+  settings: PackSettings,
+  policyNames: readonly string[],
+  on: string = today(),
+): string[] {
+  const problems: string[] = [];
+  if (settings.environment === undefined) {
+    problems.push(
+      `${packSettingsName}.environment is not set in this stack's pack config, so the pack judges the stack as prod; set "${packSettingsName}": { "environment": "dev" | "staging" | "prod" } in policies/config/<stack>.json.`,
+    );
+  }
+  settings.exemptions.forEach((exemption, index) => {
+    const where = `${packSettingsName}.exemptions[${index}]`;
+    const missing = (["resource", "policy", "reason", "expires"] as const).filter(
+      (key) => typeof exemption[key] !== "string" || exemption[key].trim() === "",
+    );
+    if (missing.length > 0) {
+      problems.push(
+        `${where} has no ${missing.join(", ")}; every exemption names the resource (URN or name pattern), the policy, the reason and an expiry date (YYYY-MM-DD), and it does not apply until it does.`,
+      );
+      return;
+    }
+    if (!policyNames.includes(exemption.policy) || exemption.policy === packSettingsName) {
+      problems.push(
+        `${where} exempts ${exemption.resource} from "${exemption.policy}", which is not a policy of this pack; use one of the policy names in docs/policies.md.`,
+      );
+    }
+    if (!datePattern.test(exemption.expires)) {
+      problems.push(
+        `${where} (${exemption.policy} for ${exemption.resource}) has expires "${exemption.expires}", not a date; write YYYY-MM-DD. It does not apply until it does.`,
+      );
+    } else if (exemption.expires < on) {
+      problems.push(
+        `${where}: the exemption of ${exemption.resource} from ${exemption.policy} expired on ${exemption.expires} (reason given: ${exemption.reason}); fix the resource, or renew the exemption with a new expiry date if the reason still holds.`,
+      );
+    }
+  });
+  return problems;
+}
+
+const settingsSchema = {
+  properties: {
+    environment: { type: "string", enum: [...environments] },
+    exemptions: {
+      type: "array",
+      default: [],
+      items: {
+        type: "object",
+        properties: {
+          resource: { type: "string", minLength: 1 },
+          policy: { type: "string", minLength: 1 },
+          reason: { type: "string", minLength: 1 },
+          expires: { type: "string", pattern: "^\\d{4}-\\d{2}-\\d{2}$" },
+        },
+        required: ["resource", "policy", "reason", "expires"],
+        additionalProperties: false,
+      },
+    },
+  },
+} as const;
+
+/** The settings carrier: records the config for the other policies and reports problems with it. */
+export function packSettingsPolicy(
+  policyNames: () => readonly string[],
+): ResourceValidationPolicy & StackValidationPolicy {
+  return {
+    name: packSettingsName,
+    description:
+      'Stack-wide pack settings: set "pack-settings": { "environment": ..., "exemptions": [{ resource, policy, reason, expires }] } in policies/config/<stack>.json; expired or incomplete exemptions are violations.',
+    enforcementLevel: "mandatory",
+    configSchema: settingsSchema as unknown as ResourceValidationPolicy["configSchema"],
+    validateResource: (args) => {
+      recorded = readSettings(args.getConfig());
+    },
+    validateStack: (args, reportViolation) => {
+      recorded = readSettings(args.getConfig());
+      for (const problem of settingsProblems(recorded, policyNames())) reportViolation(problem);
+    },
+  };
+}
+
+/** A policy whose violations are dropped where a valid exemption from the stack's pack config covers them. */
+export function withExemptions<P extends Policy>(policy: P): P {
+  const filtered =
+    (reportViolation: ReportViolation, defaultUrn?: string): ReportViolation =>
+    (message, urn) => {
+      if (!isExempt(policy.name, urn ?? defaultUrn)) reportViolation(message, urn);
+    };
+  const resource = (policy as Partial<ResourceValidationPolicy>).validateResource;
+  if (resource !== undefined) {
+    const wrap =
+      (validate: ResourceValidation): ResourceValidation =>
+      (args, reportViolation) =>
+        validate(args, filtered(reportViolation, args.urn));
+    return {
+      ...policy,
+      validateResource: Array.isArray(resource) ? resource.map(wrap) : wrap(resource as ResourceValidation),
+    };
+  }
+  const stack = (policy as Partial<StackValidationPolicy>).validateStack;
+  if (stack !== undefined) {
+    const validateStack: StackValidation = (args, reportViolation) => stack(args, filtered(reportViolation));
+    return { ...policy, validateStack };
+  }
+  return policy;
+}
