@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { everydayAddonsShape } from "./addons";
-import { awsRegionPattern } from "./patterns";
+import { regionProblem } from "./regions";
 
 const identityCenterInstanceArn = /^arn:aws[a-z-]*:sso:::instance\/(sso)?ins-[a-zA-Z0-9-.]{16}$/;
 
@@ -25,9 +25,11 @@ export const argocdSchema = z
             identityCenterInstanceArn,
             "must be the IAM Identity Center instance ARN, e.g. arn:aws:sso:::instance/ssoins-1234567890abcdef",
           ),
-        region: z
-          .string()
-          .regex(awsRegionPattern, "must be the region of the Identity Center instance, e.g. eu-west-1"),
+        region: z.string().superRefine((region, ctx) => {
+          const problem = regionProblem(region);
+          if (problem)
+            ctx.addIssue({ code: "custom", message: `${problem} (the Identity Center instance's region)` });
+        }),
         /** Identity Center group ids that become Argo CD admins (capability mode). */
         adminGroupIds: z.array(z.string().min(1)).default([]),
         viewerGroupIds: z.array(z.string().min(1)).default([]),
