@@ -109,7 +109,10 @@ describe("synth CLI: --all with broken stacks among good ones", function () {
   });
 
   it("reports each broken stack with its file and its problems, without a stack trace", () => {
-    assert.match(run.err, /Stack a-yaml \(Pulumi\.a-yaml\.yaml\) failed: Nested mappings are not allowed in compact mappings at line 2, column 15/);
+    assert.match(
+      run.err,
+      /Stack a-yaml \(Pulumi\.a-yaml\.yaml\) failed: Nested mappings are not allowed in compact mappings at line 2, column 15/,
+    );
     assert.match(
       run.err,
       new RegExp(
