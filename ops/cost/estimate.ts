@@ -1,5 +1,7 @@
+import type { PlatformConfig } from "../../infra/config";
 import { findKubernetesVersion } from "../../infra/config/kubernetes-versions";
 import type { SynthResource, SynthResult } from "../../synth/types";
+import { addonUsageAssumptions } from "./addons";
 import { describeFargateAssumption, fargateLines, fargateProfileType } from "./fargate";
 import { CostAssumptions, priceTable, PriceTable, RegionPrices } from "./prices";
 
@@ -259,7 +261,7 @@ export function estimateMonthlyCost(result: SynthResult, options: EstimateOption
     notEstimated,
     noFixedCharge: [...free.values()],
     total: round(merged.reduce((sum, line) => sum + line.monthly, 0)),
-    assumptions: describeAssumptions(table),
+    assumptions: [...describeAssumptions(table), ...addonUsageAssumptions(result.config as PlatformConfig)],
   };
 }
 
