@@ -272,7 +272,9 @@ describe("GitOps component (mocks, fabricated ClusterFacts)", () => {
     assert.equal(annotations.karpenter_startup_taints, "[]");
     assert.equal(annotations.karpenter_interruption_queue, "demo-karpenter");
     assert.equal(annotations.cilium_operator_role_arn, undefined);
-    const rolePolicy = ofType(resources, "aws:iam/rolePolicy:RolePolicy")[0];
+    const rolePolicy = ofType(resources, "aws:iam/rolePolicy:RolePolicy").find((candidate) =>
+      String(candidate.inputs.policy).includes("AllowPassingInstanceRole"),
+    ) as (typeof resources)[number];
     const policy = JSON.parse(String(rolePolicy.inputs.policy)) as {
       Statement: { Sid: string; Resource: unknown }[];
     };
