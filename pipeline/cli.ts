@@ -14,6 +14,7 @@ import {
 } from "./expiry";
 import { gateMarkdown, renderImages, runGate, writeGateSarif } from "./gate";
 import { extractImages, uniqueImages } from "./images";
+import { CiConfigError, clusterStackCi, discoverFoundationStacks, foundationStackCi } from "./foundations";
 import { discoverStacks, missingPolicyConfigs, readProjectName, StackInfo } from "./stacks";
 import { summarizeOutDir, synthMarkdown } from "./synth-summary";
 import { checkIgnoreFile } from "./trivyignore";
@@ -25,7 +26,13 @@ import { checkIgnoreFile } from "./trivyignore";
 
 const usage = `usage: pipeline/cli.ts <command> [options]
   stacks          [--root .]                          JSON list of stacks (Pulumi.<stack>.yaml); outputs "stacks",
-                                                      "project"; fails if a stack has no policies/config/<stack>.json
+                                                      "project" and "matrix" (stack, environment, runner, roles,
+                                                      region per stack); fails if a stack has no
+                                                      policies/config/<stack>.json or no runner for its environment
+  stack-ci        --stack S [--environment E] [--root .]  outputs runner, deploy-role, preview-role, region of one
+                                                      cluster stack (from its foundation stack file)
+  foundations     [--root .]                          outputs "matrix": foundation stacks (foundation/Pulumi.<stack>.yaml)
+                                                      with their region, GitHub environment and roles
   expiry          [--root .] [--today D] [--warn-days N]  expiry plan; outputs "destroy", "warn"
   assert-expired  --stack S [--root .] [--today D]    exit 0 (output proceed=true) only for an expired dev stack
   assert-live-expired --stack S --live-environment E --live-expires-on D [--root .] [--today D]
@@ -46,6 +53,7 @@ const options = {
   today: { type: "string" },
   "warn-days": { type: "string" },
   stack: { type: "string" },
+  environment: { type: "string" },
   "live-environment": { type: "string" },
   "live-expires-on": { type: "string" },
   file: { type: "string" },
@@ -114,10 +122,36 @@ export function main(argv: string[]): number {
             "(the workflows pass it as --policy-pack-config); copy policies/config/dev.json and adjust it",
         );
       const names = stacks.map((stack) => stack.name);
+      // Each stack's preview runs on the in-VPC runner of its environment, with that environment's preview role.
+      const foundations = discoverFoundationStacks(root);
+      const project = readProjectName(root);
+      const matrix = stacks.map((stack) => clusterStackCi(stack, foundations, project));
       console.log(JSON.stringify(names));
       setOutput("stacks", JSON.stringify(names));
+      setOutput("matrix", JSON.stringify(matrix));
       // The project name heads each stack's preview comment (`<project>/<stack>`), also when the preview fails.
       setOutput("project", readProjectName(root));
+      return 0;
+    }
+    case "stack-ci": {
+      const stack = findStack(root, flags.stack);
+      const ci = clusterStackCi(stack, discoverFoundationStacks(root), readProjectName(root));
+      // The deploy role trusts only the GitHub environment of the stack's own environment.
+      if (flags.environment !== undefined && flags.environment !== ci.environment)
+        throw new CiConfigError(
+          `${stack.file} is a ${ci.environment} stack but the job runs in the GitHub environment ${flags.environment}; pass environment: ${ci.environment}`,
+        );
+      console.log(JSON.stringify(ci));
+      setOutput("runner", ci.runner);
+      setOutput("deploy-role", ci.deployRole);
+      setOutput("preview-role", ci.previewRole);
+      setOutput("region", ci.region);
+      return 0;
+    }
+    case "foundations": {
+      const matrix = discoverFoundationStacks(root).map(foundationStackCi);
+      console.log(JSON.stringify(matrix));
+      setOutput("matrix", JSON.stringify(matrix));
       return 0;
     }
     case "expiry": {

@@ -1,4 +1,5 @@
 import type { Policies } from "@pulumi/policy";
+import { argocdCapabilityPrivate } from "./argocd-capability";
 import { devExpiryTag, devSingleNat, prodDeletionProtection, prodNatPerAz } from "./cost";
 import {
   eksAccessEntriesOnly,
@@ -84,6 +85,7 @@ export const rules: Policies = [
   argocdServerPrivate,
   k8sNoPlaintextSecret,
   k8sStorageClassEncrypted,
+  argocdCapabilityPrivate,
   devExpiryTag,
   devSingleNat,
   prodDeletionProtection,

@@ -76,7 +76,8 @@ export async function synthesize(stack: string, options: SynthOptions = {}): Pro
   const region =
     typeof rawConfig["aws:region"] === "string" ? (rawConfig["aws:region"] as string) : "us-east-1";
 
-  await pulumi.runtime.setMocks(platformMocks(region), project, stack, false);
+  // "organization" is what a self-managed backend calls every stack's organization.
+  await pulumi.runtime.setMocks(platformMocks(region), project, stack, false, "organization");
   pulumi.runtime.setAllConfig(
     Object.fromEntries(
       Object.entries(rawConfig).map(([key, value]) => [

@@ -7,6 +7,10 @@
  * Anything else (pipelines, functions, if/range) is rejected, so the templates stay simple enough to check offline.
  */
 
+import { cascadeFinalizer } from "./argocd";
+
+type Tree = Record<string, unknown>;
+
 /** The parameters Argo CD's cluster generator exposes for one cluster Secret (goTemplate: true). */
 export interface ClusterGeneratorParams {
   readonly name: string;
@@ -125,4 +129,32 @@ function stringify(value: unknown, source: string): string {
   if (typeof value === "string") return value;
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   throw new TemplateError(`${source} renders a map or list, not a scalar`);
+}
+
+/**
+ * The finalizers of the Applications an ApplicationSet generates. Argo CD's ApplicationSet controller (v3.4,
+ * applicationset/utils/utils.go RenderTemplateParams) adds the cascading-delete finalizer to every generated
+ * Application whose template lists no finalizers, unless the ApplicationSet sets
+ * `syncPolicy.preserveResourcesOnDeletion: true`; it writes the result over the Application on every reconcile.
+ * So deleting a generated Application (an add-on switched off, its ApplicationSet deleted) deletes everything it
+ * deployed, CRDs included, unless the ApplicationSet preserves resources.
+ */
+export function generatedFinalizers(applicationSet: Tree): string[] {
+  const spec = applicationSet.spec as Tree;
+  const template = ((spec.template as Tree).metadata as Tree | undefined) ?? {};
+  const fromTemplate = (template.finalizers as string[] | undefined) ?? [];
+  const preserve = (spec.syncPolicy as Tree | undefined)?.preserveResourcesOnDeletion === true;
+  return fromTemplate.length === 0 && !preserve ? [cascadeFinalizer] : fromTemplate;
+}
+
+/** The Application the ApplicationSet controller generates for one cluster: the rendered template plus its rules. */
+export function generateApplication(applicationSet: Tree, params: ClusterGeneratorParams): Tree {
+  const template = renderTemplateTree((applicationSet.spec as Tree).template as Tree, params);
+  const metadata: Tree = {
+    ...(template.metadata as Tree),
+    namespace: (applicationSet.metadata as Tree).namespace,
+  };
+  const finalizers = generatedFinalizers(applicationSet);
+  if (finalizers.length > 0) metadata.finalizers = finalizers;
+  return { apiVersion: "argoproj.io/v1alpha1", kind: "Application", metadata, spec: template.spec };
 }

@@ -35,6 +35,24 @@ export function parseCidr(cidr: string): { base: bigint; prefix: number } {
   return { base, prefix: address.subnetMask };
 }
 
+/** True when two CIDR blocks share an address (one contains the other, or they are equal). */
+export function cidrsOverlap(a: string, b: string): boolean {
+  const [first, second] = [parseCidr(a), parseCidr(b)];
+  const firstEnd = first.base + blockSize(first.prefix);
+  const secondEnd = second.base + blockSize(second.prefix);
+  return first.base < secondEnd && second.base < firstEnd;
+}
+
+/** True when `inner` lies entirely within `outer`. */
+export function cidrContains(outer: string, inner: string): boolean {
+  const [container, block] = [parseCidr(outer), parseCidr(inner)];
+  return (
+    block.prefix >= container.prefix &&
+    block.base >= container.base &&
+    block.base + blockSize(block.prefix) <= container.base + blockSize(container.prefix)
+  );
+}
+
 function blockSize(prefix: number): bigint {
   return 1n << BigInt(32 - prefix);
 }

@@ -273,20 +273,27 @@ describe("addons/: manifests", () => {
     }
   });
 
-  it("tears down workloads with their Application, but never Argo CD, the CNI or the Karpenter controller", () => {
-    const finalizers = new Map(
-      applicationSets().map(({ name, set }) => [
-        name,
-        (((set.spec as Tree).template as Tree).metadata as Tree).finalizers as string[] | undefined,
-      ]),
+  it("customizes the health only of Argo CD kinds some Application syncs (no dead health checks)", () => {
+    // The root Application syncs the project, repository entries and ApplicationSets; the ApplicationSets own the
+    // Applications, no Application syncs one. A health check for a kind nothing syncs never runs, and sync waves
+    // do not wait on it.
+    const synced = new Set(
+      [
+        "project.yaml",
+        "karpenter/repository.yaml",
+        ...addonFolders.map((folder) => `${folder}/applicationset.yaml`),
+      ].flatMap((file) =>
+        (parseDocuments(path.join(addonsDir, file)) as Tree[]).map(
+          (object) => `${String(object.apiVersion).split("/")[0]}_${String(object.kind)}`,
+        ),
+      ),
     );
-    // Removing these mid-teardown would strand everything else (no controller, no pod network, no node cleanup).
-    for (const name of ["argo-cd", "cilium", "karpenter"])
-      assert.equal(finalizers.get(name), undefined, name);
-    // These own volumes, nodes and DaemonSets that must be gone before the VPC is deleted.
-    for (const name of ["kubecost", "falco", "karpenter-nodepools", "coredns-autoscaler", "cluster-base"]) {
-      assert.deepEqual(finalizers.get(name), ["resources-finalizer.argocd.argoproj.io"], name);
-    }
+    const values = parseDocuments(path.join(addonsDir, "argo-cd/values/defaults.yaml"))[0] as Tree;
+    const cm = ((values.configs as Tree | undefined)?.cm as Record<string, string> | undefined) ?? {};
+    const dead = Object.keys(cm)
+      .map((key) => /^resource\.customizations\.health\.(argoproj\.io_\w+)$/.exec(key)?.[1])
+      .filter((kind): kind is string => kind !== undefined && !synced.has(kind));
+    assert.deepEqual(dead, []);
   });
 
   it("puts every Argo CD object (project, repositories, ApplicationSets) in Argo CD's namespace", () => {

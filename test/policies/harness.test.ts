@@ -101,6 +101,7 @@ describe("policies: harness over whole stacks", () => {
       "argocd-server-private",
       "k8s-no-plaintext-secret",
       "k8s-storageclass-encrypted",
+      "argocd-capability-private",
       "prod-deletion-protection",
       "prod-nat-per-az",
     ]);
@@ -269,7 +270,7 @@ describe("policies: harness over whole stacks", () => {
       const lines = text.trimEnd().split("\n");
       assert.equal(
         lines[0],
-        "Policy report for stack misconfigured: 24 mandatory, 3 advisory violation(s); 15 policies passed.",
+        "Policy report for stack misconfigured: 24 mandatory, 3 advisory violation(s); 16 policies passed.",
       );
       assert.match(lines[2], /^POLICY\s+LEVEL\s+RESOURCE\s+MESSAGE$/);
       assert.equal(lines.length, 3 + 27);

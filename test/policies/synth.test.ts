@@ -1,17 +1,26 @@
 import { strict as assert } from "assert";
-import * as fs from "fs";
 import * as path from "path";
 import { loadPackConfig, type PolicyReport, runPolicyPack } from "../../policies/harness";
 import { policies } from "../../policies/pack";
+import { stackNames } from "../../synth/stacks";
 import type { SynthResource, SynthResult } from "../../synth/types";
 import { synthesizedStack } from "../support/stacks";
 
-/** Every sample stack of the repository (Pulumi.<stack>.yaml), so a stack added later is checked too. */
-const sampleStacks = fs
-  .readdirSync(path.join(__dirname, "..", ".."))
-  .map((file) => /^Pulumi\.([A-Za-z0-9_.-]+)\.yaml$/.exec(file)?.[1])
-  .filter((stack): stack is string => stack !== undefined)
-  .sort();
+/** Every Pulumi.<stack>.yaml at the root, so a new sample stack is covered without editing this list. */
+const sampleStacks = stackNames(path.join(__dirname, "..", ".."));
+
+/** A deep copy of a synthesized stack with one resource's inputs changed, to prove the policies see the real shape. */
+function withInputs(
+  result: SynthResult,
+  type: string,
+  change: (inputs: Record<string, unknown>) => void,
+): SynthResult {
+  const copy = JSON.parse(JSON.stringify(result)) as SynthResult;
+  const target = copy.resources.find((resource) => resource.type === type);
+  if (!target) throw new Error(`no ${type} in ${result.stack}`);
+  change(target.inputs);
+  return copy;
+}
 
 type Mutable = { -readonly [K in keyof SynthResource]: SynthResource[K] } & {
   inputs: Record<string, unknown>;
@@ -339,8 +348,9 @@ const distinctPolicies = (report: PolicyReport) => [
 describe("policies: the sample stacks as synthesized from Pulumi.<stack>.yaml", function () {
   this.timeout(120_000);
 
-  it("enumerates the sample stacks from the Pulumi.<stack>.yaml files", () => {
-    assert.ok(sampleStacks.includes("dev") && sampleStacks.includes("prod"), sampleStacks.join(", "));
+  it("finds the sample stacks, the managed Argo CD one included", () => {
+    for (const stack of ["dev", "prod", "staging", "managed-argocd"])
+      assert.ok(sampleStacks.includes(stack), stack);
   });
 
   for (const stack of sampleStacks) {
@@ -351,6 +361,41 @@ describe("policies: the sample stacks as synthesized from Pulumi.<stack>.yaml", 
       assert.equal(report.passed.length, policies.length);
     });
   }
+
+  it("would catch the managed Argo CD sample without its private endpoint", async () => {
+    const sample = withInputs(
+      await synthesizedStack("managed-argocd"),
+      "aws:eks/capability:Capability",
+      (inputs) => {
+        const argoCd = (inputs.configuration as { argoCd: Record<string, unknown> }).argoCd;
+        delete argoCd.networkAccess;
+      },
+    );
+    const packConfig = loadPackConfig("managed-argocd");
+    const report = runPolicyPack(sample, packConfig);
+    assert.deepEqual(
+      report.violations.map((violation) => [violation.policy, violation.enforcementLevel]),
+      [["argocd-capability-private", "mandatory"]],
+    );
+    // A dev stack that opts out (gitops.argocd.publicEndpoint) records the exception, with reason and expiry, in
+    // its pack config; the same stack then passes.
+    const settings = packConfig["pack-settings"] as Record<string, unknown>;
+    const exempted = runPolicyPack(sample, {
+      ...packConfig,
+      "pack-settings": {
+        ...settings,
+        exemptions: [
+          {
+            resource: "gitops-argocd",
+            policy: "argocd-capability-private",
+            reason: "no VPN into the dev VPC yet",
+            expires: "2999-12-31",
+          },
+        ],
+      },
+    });
+    assert.deepEqual(exempted.violations, []);
+  });
 
   describe("each mistake, applied to the synthesized stack, is stopped by its rule alone", () => {
     for (const { mistake, policy, stacks, apply, alsoOnDev } of mistakes) {
