@@ -3,6 +3,7 @@ import { z } from "zod";
 import { foundationStackReference } from "../foundation/contract";
 import { isRecord, valueAt } from "../objects";
 import { partitionOf, regionProblem } from "./regions";
+import { everydayAddonIssues } from "./addons";
 import { clusterNamePattern, clusterNameRule, platformSchema, RawPlatformConfig } from "./schema";
 import { closest, didYouMean } from "./suggest";
 
@@ -119,6 +120,13 @@ export function resolvePlatformConfig(
       value: config.compute.systemNodeGroup.minSize,
       message:
         "HA Argo CD (gitops.highAvailability) needs 3 nodes for redis-ha before Karpenter exists; set minSize: 3 (and maxSize ≥ 3), or gitops.highAvailability: false",
+    });
+  }
+  for (const issue of everydayAddonIssues(config, highAvailability)) {
+    problems.push({
+      key: `${context.project}:${issue.path.join(".")}`,
+      value: valueAt(raw, issue.path) ?? null,
+      message: issue.message,
     });
   }
   if (problems.length > 0) throw new ConfigError(problems);
