@@ -58,6 +58,17 @@ const grants = (statement: IamStatement, action: string) =>
   statement.NotAction !== undefined ||
   list(statement.Action).some((pattern) => actionMatches(pattern, action));
 
+/**
+ * Grants the action through a pattern of its own service (`route53:*`, not `*`): a policy of every action is
+ * iam-no-admin-access's concern, reported there once.
+ */
+const grantsOwnService = (statement: IamStatement, action: string) =>
+  list(statement.Action).some(
+    (pattern) =>
+      pattern.toLowerCase().startsWith(`${action.split(":")[0].toLowerCase()}:`) &&
+      actionMatches(pattern, action),
+  );
+
 /** Same ARN modulo partition (aws, aws-cn, aws-us-gov): the pack judges programs in any partition. */
 const withoutPartition = (arn: string) => arn.replace(/^arn:aws[a-z-]*:/, "arn:aws:");
 
@@ -81,7 +92,7 @@ export const addonRoute53Scoped: ResourceValidationPolicy = {
   enforcementLevel: "mandatory",
   validateResource: forType(policyDocumentTypes, (props, _args, reportViolation) => {
     for (const statement of allowStatements(documentOf(props)) ?? []) {
-      if (!grants(statement, "route53:ChangeResourceRecordSets")) continue;
+      if (!grantsOwnService(statement, "route53:ChangeResourceRecordSets")) continue;
       const wide = unscoped(statement, /^arn:aws:route53:::hostedzone\/\*$/);
       if (wide.length > 0)
         reportViolation(
@@ -98,7 +109,7 @@ export const addonSecretsScoped: ResourceValidationPolicy = {
   enforcementLevel: "mandatory",
   validateResource: forType(policyDocumentTypes, (props, _args, reportViolation) => {
     for (const statement of allowStatements(documentOf(props)) ?? []) {
-      if (!grants(statement, "secretsmanager:GetSecretValue")) continue;
+      if (!grantsOwnService(statement, "secretsmanager:GetSecretValue")) continue;
       const wide = unscoped(statement, /^arn:aws:secretsmanager:[^:]*:[^:]*:secret:\*$/);
       if (wide.length > 0)
         reportViolation(

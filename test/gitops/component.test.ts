@@ -95,6 +95,8 @@ function unsecret(value: unknown): unknown {
   return wire.value;
 }
 
+const identityCenter = { instanceArn: "arn:aws:sso:::instance/ssoins-1234567890abcdef", region: "eu-west-1" };
+
 const ofType = (resources: Registered[], type: string) =>
   resources.filter((resource) => resource.type === type);
 
@@ -135,11 +137,7 @@ describe("GitOps component (mocks, fabricated ClusterFacts)", () => {
         gitops: {
           argocd: {
             install: "capability",
-            identityCenter: {
-              instanceArn: "arn:aws:sso:::instance/ssoins-1234567890abcdef",
-              region: "eu-west-1",
-              adminGroupIds: ["group-admins"],
-            },
+            identityCenter: { ...identityCenter, adminGroupIds: ["group-admins"] },
           },
         },
       }),
@@ -184,10 +182,7 @@ describe("GitOps component (mocks, fabricated ClusterFacts)", () => {
         gitops: {
           argocd: {
             install: "capability",
-            identityCenter: {
-              instanceArn: "arn:aws:sso:::instance/ssoins-1234567890abcdef",
-              region: "eu-west-1",
-            },
+            identityCenter,
             ...argocd,
           },
         },

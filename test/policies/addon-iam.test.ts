@@ -47,7 +47,6 @@ describe("policies: add-on IAM", () => {
       for (const statement of [
         { Effect: "Allow", Action: ["route53:ChangeResourceRecordSets"], Resource: "*" },
         { Effect: "Allow", Action: "route53:*", Resource: ["arn:aws-cn:route53:::hostedzone/*"] },
-        { Effect: "Allow", Action: "*", Resource: "*" },
         { Effect: "Allow", Action: "route53:Change*", NotResource: "arn:aws:route53:::hostedzone/Z1" },
       ]) {
         const messages = validateResource(addonRoute53Scoped, managedPolicy, { policy: doc(statement) });
@@ -56,7 +55,9 @@ describe("policies: add-on IAM", () => {
       }
     });
 
-    it("skips a document unknown during preview, and a Deny", () => {
+    it("leaves `*` on `*` to iam-no-admin-access, and skips a document unknown during preview, and a Deny", () => {
+      const admin = doc({ Effect: "Allow", Action: "*", Resource: "*" });
+      assert.deepEqual(validateResource(addonRoute53Scoped, rolePolicy, { policy: admin }), []);
       assert.deepEqual(validateResource(addonRoute53Scoped, rolePolicy, { policy: UNKNOWN_VALUE }), []);
       const deny = doc({ Effect: "Deny", Action: "route53:*", Resource: "*" });
       assert.deepEqual(validateResource(addonRoute53Scoped, rolePolicy, { policy: deny }), []);
