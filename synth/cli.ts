@@ -3,16 +3,17 @@ import * as path from "node:path";
 import { ConfigError } from "../infra/config";
 import { estimateMonthlyCost, formatCostEstimate } from "../ops/cost";
 import { formatPolicyReport, loadPackConfig, runPolicyPack } from "../policies/harness";
-import { projectRoot, synthesize } from "./index";
+import { foundationStackOf, foundationSynthNames, projectRoot, synthesize } from "./index";
 import { stackNames } from "./stacks";
 import { formatSummary } from "./summary";
 
 const usage =
-  "usage: npm run synth -- <stack>... | --all [--out <dir>]   (stacks: Pulumi.<stack>.yaml files)";
+  "usage: npm run synth -- <stack>... | --all [--out <dir>]   (stacks: Pulumi.<stack>.yaml files, and foundation-<stack> for foundation/Pulumi.<stack>.yaml)";
 
 function parseArguments(argv: string[]): { stacks: string[]; outDir: string } {
   let outDir = path.join(projectRoot, "out");
-  const known = stackNames(projectRoot);
+  // Foundations first: the cluster stacks are built on them (and --all reads like the deploy order).
+  const known = [...foundationSynthNames(), ...stackNames(projectRoot)];
   const stacks: string[] = [];
   for (let index = 0; index < argv.length; index++) {
     const argument = argv[index];
@@ -24,7 +25,9 @@ function parseArguments(argv: string[]): { stacks: string[]; outDir: string } {
   if (stacks.length === 0) throw new Error(usage);
   const unknown = stacks.filter((stack) => !known.includes(stack));
   if (unknown.length > 0)
-    throw new Error(`no stack file Pulumi.${unknown[0]}.yaml; stacks here: ${known.join(", ")}`);
+    throw new Error(
+      `no stack file ${foundationStackOf(unknown[0]) ? `foundation/Pulumi.${foundationStackOf(unknown[0])}` : `Pulumi.${unknown[0]}`}.yaml; stacks here: ${known.join(", ")}`,
+    );
   return { stacks: [...new Set(stacks)], outDir };
 }
 
