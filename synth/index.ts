@@ -153,10 +153,9 @@ export async function synthesizeFoundation(stack: string, options: SynthOptions 
 }
 
 /** The foundation stacks of this checkout, as `npm run synth -- --all` lists them. */
-export function foundationSynthNames(): string[] {
-  return existsSync(path.join(foundationRoot, "Pulumi.yaml"))
-    ? stackNames(foundationRoot).map(foundationSynthName)
-    : [];
+export function foundationSynthNames(root: string = projectRoot): string[] {
+  const dir = path.join(root, foundationDir);
+  return existsSync(path.join(dir, "Pulumi.yaml")) ? stackNames(dir).map(foundationSynthName) : [];
 }
 
 function regionOf(rawConfig: Record<string, unknown>): string {

@@ -3,7 +3,8 @@ import { z } from "zod";
 /**
  * `compute.fargateProfiles`: namespaces (optionally narrowed by labels) whose pods EKS runs on AWS Fargate instead
  * of nodes. Allowed in both compute modes: EKS runs Fargate and Auto Mode side by side in one cluster (User Guide,
- * auto-migrate-fargate), and Fargate pods bring their own VPC CNI, so karpenter mode with Cilium is no obstacle.
+ * auto-migrate-fargate), and Fargate nodes run their own VPC CNI (alternate CNIs never apply to them), so Cilium on
+ * karpenter mode's nodes does not reach them.
  * Limits and wildcards: EKS User Guide fargate-profile, fargate; quotas: AWS General Reference, EKS service quotas.
  */
 
@@ -25,7 +26,7 @@ export const fargateForbiddenNamespaces: Readonly<Record<string, string>> = {
   argocd:
     "Argo CD deploys every add-on; the platform keeps it on its own nodes, under the network policy and runtime detection that do not reach Fargate pods",
   karpenter:
-    "Karpenter's controller authenticates with Pod Identity, which Fargate pods cannot use, and must not run on capacity it does not manage",
+    "Karpenter's controller authenticates with EKS Pod Identity, which Fargate pods cannot use (upstream's Fargate option needs IRSA, which the platform does not set up)",
   falco: "Falco is a privileged eBPF DaemonSet",
   cilium: "Cilium is a privileged eBPF DaemonSet",
   kubecost: "Kubecost keeps its data on EBS volumes",
