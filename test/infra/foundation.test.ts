@@ -286,9 +286,9 @@ describe("cluster stacks on the foundation: errors naming the key and the fix", 
 
   it("a cluster CIDR plan that does not fit the foundation's VPC", async () => {
     await refused(
-      { overrides: { network: { vpcCidr: "10.70.0.0/16" } } },
+      { overrides: { network: { vpcCidr: "10.80.0.0/16" } } },
       "eks-gitops-platform:network.vpcCidr",
-      /is not one of the foundation's cluster blocks \(10\.40\.0\.0\/16, 10\.50\.0\.0\/16, 10\.60\.0\.0\/16\).*add 10\.70\.0\.0\/16 to eks-gitops-foundation:network\.clusterCidrs in foundation\/Pulumi\.eu-west-1\.yaml/,
+      /is not one of the foundation's cluster blocks \(10\.40\.0\.0\/16, 10\.50\.0\.0\/16, 10\.60\.0\.0\/16, 10\.70\.0\.0\/16\).*add 10\.80\.0\.0\/16 to eks-gitops-foundation:network\.clusterCidrs in foundation\/Pulumi\.eu-west-1\.yaml/,
     );
     await refused(
       { overrides: { network: { vpcCidr: "10.0.0.0/16" } } },
