@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -15,7 +15,7 @@ import {
 import { gateMarkdown, renderImages, runGate, writeGateSarif } from "./gate";
 import { extractImages, uniqueImages } from "./images";
 import { CiConfigError, clusterStackCi, discoverFoundationStacks, foundationStackCi } from "./foundations";
-import { discoverStacks, missingPolicyConfigs, readProjectName, StackInfo } from "./stacks";
+import { discoverStacks, missingPolicyConfigs, policyConfigPath, readProjectName, StackInfo } from "./stacks";
 import { summarizeOutDir, synthMarkdown } from "./synth-summary";
 import { checkIgnoreFile } from "./trivyignore";
 
@@ -46,7 +46,13 @@ const usage = `usage: pipeline/cli.ts <command> [options]
                   [--work-dir DIR (default: a new temp dir)] [--sarif F] [--summary F]
                                                       render every chart a stack enables, scan every image
   check-ignores   [--file .trivyignore.yaml] [--today D]
-  synth-summary   [--out out]                         markdown summary of out/<stack>/*.json`;
+  synth-summary   [--out out]                         markdown summary of out/<stack>/*.json
+  help, --help                                        this help
+
+examples:
+  npx ts-node --transpile-only pipeline/cli.ts stacks
+  npx ts-node --transpile-only pipeline/cli.ts expiry --today 2026-12-01
+  npx ts-node --transpile-only pipeline/cli.ts synth-summary --out out`;
 
 const options = {
   root: { type: "string", default: "." },
@@ -103,6 +109,10 @@ function printImages(references: readonly string[], problems: readonly string[])
 
 export function main(argv: string[]): number {
   const [command, ...rest] = argv;
+  if (command === undefined || command === "help" || argv.includes("--help") || argv.includes("-h")) {
+    (command === undefined ? console.error : console.log)(usage);
+    return command === undefined ? 2 : 0;
+  }
   const { values: flags } = parseArgs({ args: rest, options, allowPositionals: false });
   const root = flags.root;
   const today = flags.today ?? utcToday();
@@ -149,7 +159,15 @@ export function main(argv: string[]): number {
       return 0;
     }
     case "foundations": {
-      const matrix = discoverFoundationStacks(root).map(foundationStackCi);
+      const foundations = discoverFoundationStacks(root);
+      const missing = foundations
+        .map((foundation) => policyConfigPath(`foundation-${foundation.name}`))
+        .filter((file) => !existsSync(join(root, file)));
+      if (missing.length > 0)
+        throw new CiConfigError(
+          `missing ${missing.join(", ")}: every foundation stack needs its policy config (the workflows pass it as --policy-pack-config); copy policies/config/foundation-eu-west-1.json`,
+        );
+      const matrix = foundations.map(foundationStackCi);
       console.log(JSON.stringify(matrix));
       setOutput("matrix", JSON.stringify(matrix));
       return 0;
