@@ -2,7 +2,7 @@ import type { PlatformConfig } from "../../infra/config";
 import { findKubernetesVersion } from "../../infra/config/kubernetes-versions";
 import type { SynthResource, SynthResult } from "../../synth/types";
 import { addonUsageAssumptions } from "./addons";
-import { describeFargateAssumption, fargateLines, fargateProfileType } from "./fargate";
+import { describeFargateAssumption, fargateLineItem, fargateLines, fargateProfileType } from "./fargate";
 import { CostAssumptions, priceTable, PriceTable, RegionPrices } from "./prices";
 
 /** One priced item of a stack, summed over the resources it covers. */
@@ -276,7 +276,10 @@ export function estimateMonthlyCost(result: SynthResult, options: EstimateOption
     notEstimated,
     noFixedCharge: [...free.values()],
     total: round(merged.reduce((sum, line) => sum + line.monthly, 0)),
-    assumptions: [...describeAssumptions(table), ...addonUsageAssumptions(result.config as PlatformConfig)],
+    assumptions: [
+      ...describeAssumptions(table, merged),
+      ...addonUsageAssumptions(result.config as PlatformConfig),
+    ],
   };
 }
 
@@ -432,15 +435,23 @@ function interfaceEndpointDataLine(
   };
 }
 
-function describeAssumptions(table: PriceTable): string[] {
+/** The assumptions behind this estimate: a usage assumption is stated only when a line of the stack rests on it. */
+function describeAssumptions(table: PriceTable, lines: readonly CostLine[]): string[] {
   const a = table.assumptions;
+  const priced = (prefix: string) => lines.some((line) => line.item.startsWith(prefix));
   return [
     `${table.hoursPerMonth} hours a month; on-demand Linux prices; data transfer and per-request charges not included`,
     `log volume: control plane ${a.controlPlaneLogGbPerDay} GB/day, VPC flow logs ${a.flowLogGbPerDay} GB/day, other groups ${a.otherLogGbPerDay} GB/day; stored size ${a.logStorageCompression} of ingested`,
-    `Auto Mode keeps ${a.autoModeBaseline.count} × ${a.autoModeBaseline.instanceType} running for Argo CD and the add-ons`,
-    describeFargateAssumption(a),
+    ...(priced("Auto Mode baseline")
+      ? [
+          `Auto Mode keeps ${a.autoModeBaseline.count} × ${a.autoModeBaseline.instanceType} running for Argo CD and the add-ons`,
+        ]
+      : []),
+    ...(priced(fargateLineItem) ? [describeFargateAssumption(a)] : []),
     "load balancers and volumes created from inside the cluster are workload costs and not included",
-    `each interface VPC endpoint processes ${a.interfaceEndpointGbPerMonth} GB a month`,
+    ...(priced("VPC interface endpoint data")
+      ? [`each interface VPC endpoint processes ${a.interfaceEndpointGbPerMonth} GB a month`]
+      : []),
   ];
 }
 
