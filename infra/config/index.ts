@@ -3,6 +3,7 @@ import { z } from "zod";
 import { foundationStackReference } from "../foundation/contract";
 import { isRecord, valueAt } from "../objects";
 import { partitionOf, regionProblem } from "./regions";
+import { supportProblem } from "./kubernetes-versions";
 import { clusterNamePattern, clusterNameRule, platformSchema, RawPlatformConfig } from "./schema";
 import { closest, didYouMean } from "./suggest";
 
@@ -77,6 +78,8 @@ export function resolvePlatformConfig(
     organization?: string;
     /** The stack's config outside this project's namespace (`aws:region`, …), whose namespaces are checked. */
     otherConfig?: Readonly<Record<string, unknown>>;
+    /** The day support windows are judged on (YYYY-MM-DD); today when omitted. */
+    today?: string;
   },
 ): PlatformConfig {
   const problems: ConfigProblem[] = [];
@@ -119,6 +122,18 @@ export function resolvePlatformConfig(
       value: config.compute.systemNodeGroup.minSize,
       message:
         "HA Argo CD (gitops.highAvailability) needs 3 nodes for redis-ha before Karpenter exists; set minSize: 3 (and maxSize ≥ 3), or gitops.highAvailability: false",
+    });
+  }
+  const support = supportProblem(
+    config.cluster.kubernetesVersion,
+    config.cluster.supportType,
+    context.today ?? new Date().toISOString().slice(0, 10),
+  );
+  if (support !== undefined) {
+    problems.push({
+      key: `${context.project}:cluster.kubernetesVersion`,
+      value: config.cluster.kubernetesVersion,
+      message: support,
     });
   }
   if (problems.length > 0) throw new ConfigError(problems);
