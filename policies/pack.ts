@@ -1,4 +1,5 @@
 import type { Policies } from "@pulumi/policy";
+import { argocdCapabilityPrivate } from "./argocd-capability";
 import { devExpiryTag, devSingleNat, prodDeletionProtection, prodNatPerAz } from "./cost";
 import {
   eksAccessEntriesOnly,
@@ -57,6 +58,7 @@ export const rules: Policies = [
   eksFargateNamespaces,
   helmReleasePinned,
   argocdSourcePinned,
+  argocdCapabilityPrivate,
   devExpiryTag,
   devSingleNat,
   prodDeletionProtection,

@@ -34,8 +34,28 @@ export const argocdSchema = z
         viewerGroupIds: z.array(z.string().min(1)).default([]),
       })
       .optional(),
+    /**
+     * capability mode keeps the managed Argo CD UI/API private behind an interface VPC endpoint. Setting this opts
+     * out (the endpoint stays public, Identity Center sign-in only): dev stacks only, and the reason is required.
+     */
+    publicEndpoint: z
+      .strictObject({
+        reason: z
+          .string()
+          .trim()
+          .min(10, 'say why this dev stack\'s Argo CD UI must be public, e.g. "no VPN to the dev VPC yet"'),
+      })
+      .optional(),
   })
   .superRefine((argocd, ctx) => {
+    if (argocd.install !== "capability" && argocd.publicEndpoint !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["publicEndpoint"],
+        message:
+          "applies only to install: capability (the argo-cd chart's UI is a Service inside the cluster); remove it",
+      });
+    }
     if (argocd.install === "capability" && argocd.identityCenter === undefined) {
       ctx.addIssue({
         code: "custom",
@@ -74,3 +94,15 @@ export const addonsSchema = z.strictObject({
   kubecost: z.boolean().default(true),
   corednsAutoscaler: z.boolean().default(false),
 });
+
+/**
+ * The public Argo CD endpoint is a dev-only exception: on staging and prod the opt-out is refused. Returns the
+ * message for `gitops.argocd.publicEndpoint`, or undefined when the config is acceptable.
+ */
+export function publicArgoCdEndpointIssue(
+  environment: string,
+  argocd: { readonly publicEndpoint?: unknown },
+): string | undefined {
+  if (argocd.publicEndpoint === undefined || environment === "dev") return undefined;
+  return `is refused on ${environment}: the managed Argo CD UI/API would be reachable from the internet; remove gitops.argocd.publicEndpoint and reach the UI privately through the VPC endpoint (VPN, the in-VPC runner's network, or SSM port forwarding; see docs/gitops.md)`;
+}

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { addressesNeeded, parseCidr } from "../network/plan";
 import { fargateProfilesSchema } from "./fargate";
-import { addonsSchema, gitopsSchema } from "./gitops";
+import { addonsSchema, gitopsSchema, publicArgoCdEndpointIssue } from "./gitops";
 import { dayNumber } from "./patterns";
 import { findKubernetesVersion, kubernetesVersions, newestKubernetesVersion } from "./kubernetes-versions";
 import { stackReferencePattern } from "../foundation/contract";
@@ -291,6 +291,10 @@ export const platformSchema = z
         message:
           "prod keeps the API endpoint private; reach it from a runner inside the VPC and remove this list",
       });
+    }
+    const publicArgoCd = publicArgoCdEndpointIssue(config.environment, config.gitops.argocd);
+    if (publicArgoCd) {
+      ctx.addIssue({ code: "custom", path: ["gitops", "argocd", "publicEndpoint"], message: publicArgoCd });
     }
     if (config.access.deployRoleArn === undefined && config.access.admins.length === 0) {
       ctx.addIssue({

@@ -17,3 +17,11 @@ export const cascadeFinalizer = "resources-finalizer.argocd.argoproj.io";
 export function applicationsKeptOnTeardown(clusterName: string): string[] {
   return ["argo-cd", "cilium"].flatMap((addon) => [addon, `${addon}-${clusterName}`]);
 }
+
+/**
+ * Name of the IAM role the EKS Argo CD capability runs as. EKS itself gives this role an access entry on the local
+ * cluster, so the program only associates an access policy with it, and the live check counts it as AWS-created.
+ */
+export function argoCdCapabilityRoleName(clusterName: string): string {
+  return `${clusterName}-argocd-capability`;
+}

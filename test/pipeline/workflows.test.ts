@@ -439,12 +439,14 @@ describe("workflows: preview", () => {
     for (const entry of matrix) {
       const runsOn: string = String(job["runs-on"]).replace("${{ matrix.runner }}", entry.runner);
       assert.equal(runsOn, runnerLabel(ciNames("platform-eu-west-1", entry.environment).runnerProject));
-      assert.equal(entry.environment, entry.stack, "the sample stacks are named after their environment");
+      const environment = discoverStacks(root).find((stack) => stack.name === entry.stack)?.environment;
+      assert.equal(entry.environment, environment, "each sample stack runs in its own environment");
     }
     assert.deepEqual(
       matrix.map((entry) => entry.runner),
       [
         "platform-eu-west-1-dev-runner",
+        "platform-eu-west-1-dev-runner", // managed-argocd, a dev stack
         "platform-eu-west-1-prod-runner",
         "platform-eu-west-1-staging-runner",
       ],

@@ -90,6 +90,7 @@ describe("policies: harness over whole stacks", () => {
       "eks-cluster-log-group",
       "eks-version-upgrade-due",
       "eks-auto-mode-no-redundant-addons",
+      "argocd-capability-private",
       "prod-deletion-protection",
       "prod-nat-per-az",
     ]);
@@ -258,7 +259,7 @@ describe("policies: harness over whole stacks", () => {
       const lines = text.trimEnd().split("\n");
       assert.equal(
         lines[0],
-        "Policy report for stack misconfigured: 22 mandatory, 3 advisory violation(s); 6 policies passed.",
+        "Policy report for stack misconfigured: 22 mandatory, 3 advisory violation(s); 7 policies passed.",
       );
       assert.match(lines[2], /^POLICY\s+LEVEL\s+RESOURCE\s+MESSAGE$/);
       assert.equal(lines.length, 3 + 25);

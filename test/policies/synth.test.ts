@@ -1,7 +1,9 @@
 import { strict as assert } from "assert";
+import * as path from "path";
 import { loadPackConfig, runPolicyPack } from "../../policies/harness";
 import { policies } from "../../policies/pack";
 import type { SynthResult } from "../../synth/types";
+import { stackNames } from "../../synth/stacks";
 import { synthesizedStack } from "../support/stacks";
 
 /** A deep copy of a synthesized stack with one resource's inputs changed, to prove the policies see the real shape. */
@@ -20,7 +22,14 @@ function withInputs(
 describe("policies: the sample stacks as synthesized from Pulumi.<stack>.yaml", function () {
   this.timeout(120_000);
 
-  for (const stack of ["dev", "prod", "staging"]) {
+  // Every Pulumi.<stack>.yaml at the root, so a new sample stack is covered without editing this list.
+  const stacks = stackNames(path.join(__dirname, "..", ".."));
+  it("finds the sample stacks, the managed Argo CD one included", () => {
+    for (const stack of ["dev", "prod", "staging", "managed-argocd"])
+      assert.ok(stacks.includes(stack), stack);
+  });
+
+  for (const stack of stacks) {
     it(`${stack} passes with no mandatory (and no advisory) violations`, async () => {
       const report = runPolicyPack(await synthesizedStack(stack), loadPackConfig(stack));
       assert.deepEqual(report.violations, []);
@@ -28,6 +37,41 @@ describe("policies: the sample stacks as synthesized from Pulumi.<stack>.yaml", 
       assert.equal(report.passed.length, policies.length);
     });
   }
+
+  it("would catch the managed Argo CD sample without its private endpoint", async () => {
+    const sample = withInputs(
+      await synthesizedStack("managed-argocd"),
+      "aws:eks/capability:Capability",
+      (inputs) => {
+        const argoCd = (inputs.configuration as { argoCd: Record<string, unknown> }).argoCd;
+        delete argoCd.networkAccess;
+      },
+    );
+    const packConfig = loadPackConfig("managed-argocd");
+    const report = runPolicyPack(sample, packConfig);
+    assert.deepEqual(
+      report.violations.map((violation) => [violation.policy, violation.enforcementLevel]),
+      [["argocd-capability-private", "mandatory"]],
+    );
+    // A dev stack that opts out (gitops.argocd.publicEndpoint) records the exception, with reason and expiry, in
+    // its pack config; the same stack then passes.
+    const settings = packConfig["pack-settings"] as Record<string, unknown>;
+    const exempted = runPolicyPack(sample, {
+      ...packConfig,
+      "pack-settings": {
+        ...settings,
+        exemptions: [
+          {
+            resource: "gitops-argocd",
+            policy: "argocd-capability-private",
+            reason: "no VPN into the dev VPC yet",
+            expires: "2999-12-31",
+          },
+        ],
+      },
+    });
+    assert.deepEqual(exempted.violations, []);
+  });
 
   it("would catch a public endpoint and creator admin on the real dev cluster", async () => {
     const dev = await synthesizedStack("dev");
