@@ -24,12 +24,17 @@ export interface Finding {
   readonly actual: string;
   /** What to do about a drift. */
   readonly fix?: string;
+  /** The endpoint could not answer this check (e.g. an emulator without the API): neither ok nor drift. */
+  readonly notChecked?: boolean;
 }
 
 /** Everything read from AWS about one stack. */
 export interface Observation {
   readonly cluster: ObservedCluster | undefined;
-  readonly accessEntries: readonly ObservedAccessEntry[];
+  /** undefined when the endpoint cannot list them (see notChecked). */
+  readonly accessEntries: readonly ObservedAccessEntry[] | undefined;
+  /** Checks that could not run against this endpoint, with the reason. */
+  readonly notChecked?: readonly { readonly check: string; readonly reason: string }[];
   /** One per encryption key the cluster uses. */
   readonly keys: readonly ObservedKey[];
   readonly controlPlaneLogGroup: ObservedLogGroup | undefined;
@@ -157,7 +162,18 @@ export function checkStack(config: PlatformConfig, observed: Observation): Findi
       fix: reapply,
     });
   }
-  findings.push(...checkAccess(config, observed.accessEntries));
+  if (observed.accessEntries !== undefined)
+    findings.push(...checkAccess(config, observed.accessEntries, cluster.roleArn));
+  for (const skipped of observed.notChecked ?? []) {
+    findings.push({
+      check: skipped.check,
+      severity: "advisory",
+      ok: true,
+      notChecked: true,
+      expected: "",
+      actual: `not checked: ${skipped.reason}`,
+    });
+  }
   findings.push(...checkLogGroup(config, observed.controlPlaneLogGroup));
   findings.push(...checkSubnets(config, observed.subnets));
 
@@ -192,7 +208,11 @@ export function checkStack(config: PlatformConfig, observed: Observation): Findi
   return findings;
 }
 
-function checkAccess(config: PlatformConfig, entries: readonly ObservedAccessEntry[]): Finding[] {
+function checkAccess(
+  config: PlatformConfig,
+  entries: readonly ObservedAccessEntry[],
+  clusterRoleArn: string | undefined,
+): Finding[] {
   const findings: Finding[] = [];
   const grants = accessGrants(config.access);
   const byPrincipal = new Map(entries.map((entry) => [entry.principalArn, entry]));
@@ -230,7 +250,11 @@ function checkAccess(config: PlatformConfig, entries: readonly ObservedAccessEnt
   const declared = new Set(grants.map((grant) => grant.principalArn));
   const extra = entries.filter(
     (entry) =>
-      entry.type === "STANDARD" && !declared.has(entry.principalArn) && !capabilityEntries.includes(entry),
+      entry.type === "STANDARD" &&
+      !declared.has(entry.principalArn) &&
+      !capabilityEntries.includes(entry) &&
+      // Auto Mode creates an entry for the cluster IAM role itself (EKS User Guide, auto-learn-iam).
+      entry.principalArn !== clusterRoleArn,
   );
   findings.push(
     normalise({
@@ -340,7 +364,13 @@ export function exitCodeFor(findings: readonly Finding[]): number {
 export function formatFindings(stack: string, findings: readonly Finding[]): string {
   const drifts = findings.filter((finding) => !finding.ok);
   const mark = (finding: Finding) =>
-    finding.ok ? "ok   " : finding.severity === "mandatory" ? "DRIFT" : "warn ";
+    finding.notChecked
+      ? "skip "
+      : finding.ok
+        ? "ok   "
+        : finding.severity === "mandatory"
+          ? "DRIFT"
+          : "warn ";
   const lines = findings.map(
     (finding) =>
       `${mark(finding)} ${finding.check}: ${finding.ok ? finding.actual : `expected ${finding.expected}, found ${finding.actual}`}` +

@@ -1,7 +1,7 @@
 import { autoModeNodePools, controlPlaneLogGroupName } from "../../infra/cluster/contract";
 import type { PlatformConfig } from "../../infra/config";
 import { checkStack, exitCodeFor, Finding, Observation } from "./checks";
-import type { AccessEntryReader, AwsInventory, Leftovers } from "./inventory";
+import { AccessEntryReader, AwsInventory, Leftovers, UnsupportedCall } from "./inventory";
 
 export { checkStack, exitCodeFor, formatFindings } from "./checks";
 export type { Finding, Observation, Severity } from "./checks";
@@ -32,7 +32,11 @@ export async function observeStack(
   const cluster = { ...described, vpcId: described.vpcId || (subnets[0]?.vpcId ?? "") };
   const keyArns = [...new Set(cluster.encryption.map((entry) => entry.keyArn).filter(Boolean))];
   const [entries, keys, controlPlaneLogGroup, leftovers, detachedInterfaces] = await Promise.all([
-    accessEntries.listAccessEntries(cluster.name),
+    accessEntries.listAccessEntries(cluster.name).catch((error: unknown) => {
+      // Reported as "not checked" (an emulator without the access-entry API), never as a crash.
+      if (error instanceof UnsupportedCall) return error;
+      throw error;
+    }),
     Promise.all(keyArns.map((arn) => inventory.describeKey(arn))),
     inventory.describeLogGroup(controlPlaneLogGroupName(cluster.name)),
     inventory.findLeftovers({
@@ -44,7 +48,9 @@ export async function observeStack(
   ]);
   return {
     cluster,
-    accessEntries: entries,
+    accessEntries: entries instanceof UnsupportedCall ? undefined : entries,
+    notChecked:
+      entries instanceof UnsupportedCall ? [{ check: "access entries", reason: entries.message }] : [],
     keys,
     controlPlaneLogGroup,
     subnets,

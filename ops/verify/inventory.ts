@@ -49,6 +49,8 @@ export interface ObservedCluster {
   readonly subnetIds: readonly string[];
   readonly endpoint?: string;
   readonly certificateAuthorityData?: string;
+  /** The cluster IAM role; Auto Mode creates an access entry for it itself. */
+  readonly roleArn?: string;
 }
 
 export interface ObservedAccessEntry {
@@ -118,7 +120,42 @@ export interface LeftoverQuery {
   readonly retainedNodePools: readonly string[];
 }
 
-/** Reads access entries; separate because moto has no access-entry API, so tests inject a fake. */
+/**
+ * An AWS call the endpoint does not implement (an emulator such as moto answers an unknown route with a non-JSON
+ * 404). The live check reports what depends on it as "not checked" instead of crashing.
+ */
+export class UnsupportedCall extends Error {
+  constructor(
+    readonly call: string,
+    cause: unknown,
+  ) {
+    super(`${call} is not supported by this endpoint (${(cause as Error).message.split("\n")[0]})`);
+    this.name = "UnsupportedCall";
+  }
+}
+
+/** True for an answer that says "no such API here" rather than "no such resource" or "access denied". */
+export function isUnsupportedCall(error: unknown): boolean {
+  const candidate = error as { name?: string; $metadata?: { httpStatusCode?: number }; $fault?: string };
+  if (["UnknownOperationException", "NotImplemented", "InvalidAction"].includes(candidate.name ?? ""))
+    return true;
+  // A body that is not the service's JSON/XML (HTML 404 page) fails to deserialize.
+  return (
+    candidate.name === "SyntaxError" || (error as Error).message?.includes("Deserialization error") === true
+  );
+}
+
+/** Runs one AWS read, turning "this endpoint has no such API" into UnsupportedCall. */
+async function supported<T>(call: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (isUnsupportedCall(error)) throw new UnsupportedCall(call, error);
+    throw error;
+  }
+}
+
+/** Reads access entries; an endpoint without the access-entry API (moto) throws UnsupportedCall. */
 export interface AccessEntryReader {
   listAccessEntries(clusterName: string): Promise<ObservedAccessEntry[]>;
 }
@@ -200,14 +237,17 @@ export class SdkInventory implements AwsInventory {
       subnetIds: vpc.subnetIds ?? [],
       endpoint: cluster.endpoint,
       certificateAuthorityData: cluster.certificateAuthority?.data,
+      roleArn: cluster.roleArn,
     };
   }
 
   async listAccessEntries(clusterName: string): Promise<ObservedAccessEntry[]> {
     const principals: string[] = [];
-    for await (const page of paginateListAccessEntries({ client: this.eks }, { clusterName })) {
-      principals.push(...(page.accessEntries ?? []));
-    }
+    await supported("eks:ListAccessEntries", async () => {
+      for await (const page of paginateListAccessEntries({ client: this.eks }, { clusterName })) {
+        principals.push(...(page.accessEntries ?? []));
+      }
+    });
     return Promise.all(
       principals.map(async (principalArn) => {
         const entry = await this.eks.send(new DescribeAccessEntryCommand({ clusterName, principalArn }));
