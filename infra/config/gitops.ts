@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { everydayAddonsShape } from "./addons";
 import { regionProblem } from "./regions";
 
 const identityCenterInstanceArn = /^arn:aws[a-z-]*:sso:::instance\/(sso)?ins-[a-zA-Z0-9-.]{16}$/;
@@ -93,6 +94,7 @@ export const addonsSchema = z.strictObject({
   falco: z.boolean().default(true),
   kubecost: z.boolean().default(true),
   corednsAutoscaler: z.boolean().default(false),
+  ...everydayAddonsShape,
 });
 
 /**

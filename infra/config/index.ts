@@ -3,6 +3,7 @@ import { z } from "zod";
 import { foundationStackReference } from "../foundation/contract";
 import { isRecord, valueAt } from "../objects";
 import { partitionOf, regionProblem } from "./regions";
+import { everydayAddonIssues } from "./addons";
 import { supportProblem } from "./kubernetes-versions";
 import { clusterNamePattern, clusterNameRule, platformSchema, RawPlatformConfig } from "./schema";
 import { closest, didYouMean } from "./suggest";
@@ -134,6 +135,13 @@ export function resolvePlatformConfig(
       key: `${context.project}:cluster.kubernetesVersion`,
       value: config.cluster.kubernetesVersion,
       message: support,
+    });
+  }
+  for (const issue of everydayAddonIssues(config, highAvailability)) {
+    problems.push({
+      key: `${context.project}:${issue.path.join(".")}`,
+      value: valueAt(raw, issue.path) ?? null,
+      message: issue.message,
     });
   }
   if (problems.length > 0) throw new ConfigError(problems);

@@ -95,6 +95,8 @@ function unsecret(value: unknown): unknown {
   return wire.value;
 }
 
+const identityCenter = { instanceArn: "arn:aws:sso:::instance/ssoins-1234567890abcdef", region: "eu-west-1" };
+
 const ofType = (resources: Registered[], type: string) =>
   resources.filter((resource) => resource.type === type);
 
@@ -135,11 +137,7 @@ describe("GitOps component (mocks, fabricated ClusterFacts)", () => {
         gitops: {
           argocd: {
             install: "capability",
-            identityCenter: {
-              instanceArn: "arn:aws:sso:::instance/ssoins-1234567890abcdef",
-              region: "eu-west-1",
-              adminGroupIds: ["group-admins"],
-            },
+            identityCenter: { ...identityCenter, adminGroupIds: ["group-admins"] },
           },
         },
       }),
@@ -184,10 +182,7 @@ describe("GitOps component (mocks, fabricated ClusterFacts)", () => {
         gitops: {
           argocd: {
             install: "capability",
-            identityCenter: {
-              instanceArn: "arn:aws:sso:::instance/ssoins-1234567890abcdef",
-              region: "eu-west-1",
-            },
+            identityCenter,
             ...argocd,
           },
         },
@@ -277,7 +272,9 @@ describe("GitOps component (mocks, fabricated ClusterFacts)", () => {
     assert.equal(annotations.karpenter_startup_taints, "[]");
     assert.equal(annotations.karpenter_interruption_queue, "demo-karpenter");
     assert.equal(annotations.cilium_operator_role_arn, undefined);
-    const rolePolicy = ofType(resources, "aws:iam/rolePolicy:RolePolicy")[0];
+    const rolePolicy = ofType(resources, "aws:iam/rolePolicy:RolePolicy").find((candidate) =>
+      String(candidate.inputs.policy).includes("AllowPassingInstanceRole"),
+    ) as (typeof resources)[number];
     const policy = JSON.parse(String(rolePolicy.inputs.policy)) as {
       Statement: { Sid: string; Resource: unknown }[];
     };

@@ -59,6 +59,18 @@ const workloads: Record<string, { paths: [string, string?][]; onSystemNodes: boo
   // Ordinary workloads: on Karpenter's nodes.
   "cluster-proportional-autoscaler": { paths: [["tolerations"]], onSystemNodes: false },
   "cost-analyzer": { paths: [["tolerations"]], onSystemNodes: false },
+  // An aggregated API (metrics.k8s.io): discovery stalls while it has no pod, so it runs where nodes always are.
+  "metrics-server": { paths: [["tolerations"]], onSystemNodes: true },
+  // Its Service webhook (failurePolicy Fail) admits every new Service, Karpenter's included: it must run first.
+  "aws-load-balancer-controller": { paths: [["tolerations"]], onSystemNodes: true },
+  "external-dns": { paths: [["tolerations"]], onSystemNodes: false },
+  "external-secrets": {
+    paths: ["tolerations", "webhook.tolerations", "certController.tolerations"].map((own) => [
+      own,
+      "global.tolerations",
+    ]),
+    onSystemNodes: false,
+  },
 };
 
 const valueAt = (values: Tree, dotted: string): unknown =>

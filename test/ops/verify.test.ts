@@ -526,7 +526,8 @@ describe("ops/verify checks on what moto does not report", () => {
     const accessFindings = (install: "helm" | "capability", policies: string[]) =>
       checkStack(withCapability(install), {
         ...observed,
-        // EKS creates the entry as a STANDARD one, like a person's; only its principal tells it apart.
+        // The user guide does not say which type EKS gives this entry; STANDARD (like a person's) is the case that a
+        // type-only rule would flag, so only its principal may tell it apart.
         accessEntries: [...declaredEntries, { principalArn: capabilityRole, type: "STANDARD", policies }],
       }).filter((finding) => /access entr/.test(finding.check));
     const byCheck = (findings: ReturnType<typeof accessFindings>) =>
