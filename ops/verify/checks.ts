@@ -8,6 +8,7 @@ import type {
   Leftovers,
   ObservedAccessEntry,
   ObservedCluster,
+  ObservedFlowLog,
   ObservedKey,
   ObservedLogGroup,
   ObservedSubnet,
@@ -33,6 +34,8 @@ export interface Observation {
   readonly cluster: ObservedCluster | undefined;
   /** undefined when the endpoint cannot list them (see notChecked). */
   readonly accessEntries: readonly ObservedAccessEntry[] | undefined;
+  /** The VPC's flow logs; undefined when not read (see notChecked). */
+  readonly flowLogs?: readonly ObservedFlowLog[];
   /** Checks that could not run against this endpoint, with the reason. */
   readonly notChecked?: readonly { readonly check: string; readonly reason: string }[];
   /** One per encryption key the cluster uses. */
@@ -176,6 +179,7 @@ export function checkStack(config: PlatformConfig, observed: Observation): Findi
   }
   findings.push(...checkLogGroup(config, observed.controlPlaneLogGroup));
   findings.push(...checkSubnets(config, observed.subnets));
+  if (observed.flowLogs !== undefined) findings.push(checkFlowLogs(cluster.vpcId, observed.flowLogs));
 
   const leftovers = observed.leftovers;
   add({
@@ -315,12 +319,43 @@ function checkLogGroup(config: PlatformConfig, group: ObservedLogGroup | undefin
   ];
 }
 
+/** The platform logs all VPC traffic to CloudWatch Logs (infra/network); anything less is drift. */
+function checkFlowLogs(vpcId: string, flowLogs: readonly ObservedFlowLog[]): Finding {
+  const complete = flowLogs.filter(
+    (log) =>
+      log.trafficType === "ALL" && log.destinationType === "cloud-watch-logs" && log.status !== "FAILED",
+  );
+  return normalise({
+    check: "VPC flow logs",
+    severity: "mandatory",
+    ok: complete.length > 0,
+    expected: `a flow log of ALL traffic of ${vpcId} to CloudWatch Logs`,
+    actual:
+      flowLogs.length === 0
+        ? "no flow log"
+        : list(
+            flowLogs.map((log) => `${log.id} ${log.trafficType} → ${log.destinationType} (${log.status})`),
+          ),
+    fix: reapply,
+  });
+}
+
 function checkSubnets(config: PlatformConfig, subnets: readonly ObservedSubnet[]): Finding[] {
   const zones = new Set(subnets.map((subnet) => subnet.availabilityZone));
   const small = subnets.filter(
     (subnet) => parseCidr(subnet.cidrBlock).prefix > config.network.privateSubnetPrefix,
   );
   const publicIps = subnets.filter((subnet) => subnet.mapPublicIpOnLaunch);
+  // Internal load balancers and the node pools' subnet selectors find these subnets by their tags.
+  const wantedTags: Record<string, string> = {
+    "kubernetes.io/role/internal-elb": "1",
+    "karpenter.sh/discovery": config.cluster.name,
+  };
+  const untagged = subnets.filter(
+    (subnet) =>
+      subnet.tags !== undefined &&
+      Object.entries(wantedTags).some(([key, value]) => subnet.tags?.[key] !== value),
+  );
   const findings: Finding[] = [
     {
       check: "cluster subnets span AZs",
@@ -350,6 +385,19 @@ function checkSubnets(config: PlatformConfig, subnets: readonly ObservedSubnet[]
         publicIps.length === 0
           ? "none assign public IPs"
           : `public IPs on ${list(publicIps.map((subnet) => subnet.id))}`,
+      fix: reapply,
+    },
+    {
+      check: "cluster subnet tags",
+      severity: "mandatory",
+      ok: untagged.length === 0,
+      expected: Object.entries(wantedTags)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(", "),
+      actual:
+        untagged.length === 0
+          ? "present on every cluster subnet"
+          : `missing or different on ${list(untagged.map((subnet) => subnet.id))}`,
       fix: reapply,
     },
   ];

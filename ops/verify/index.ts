@@ -1,7 +1,7 @@
 import { autoModeNodePools, controlPlaneLogGroupName } from "../../infra/cluster/contract";
 import type { PlatformConfig } from "../../infra/config";
 import { checkStack, exitCodeFor, Finding, Observation } from "./checks";
-import { AccessEntryReader, AwsInventory, Leftovers, UnsupportedCall } from "./inventory";
+import { AccessEntryReader, AwsInventory, Leftovers, ObservedFlowLog, UnsupportedCall } from "./inventory";
 
 export { checkStack, exitCodeFor, formatFindings } from "./checks";
 export type { Finding, Observation, Severity } from "./checks";
@@ -31,12 +31,14 @@ export async function observeStack(
   const subnets = await inventory.describeSubnets(described.subnetIds);
   const cluster = { ...described, vpcId: described.vpcId || (subnets[0]?.vpcId ?? "") };
   const keyArns = [...new Set(cluster.encryption.map((entry) => entry.keyArn).filter(Boolean))];
-  const [entries, keys, controlPlaneLogGroup, leftovers, detachedInterfaces] = await Promise.all([
-    accessEntries.listAccessEntries(cluster.name).catch((error: unknown) => {
-      // Reported as "not checked" (an emulator without the access-entry API), never as a crash.
+  // What the endpoint cannot answer (an emulator without the API) is reported as "not checked", never a crash.
+  const orUnsupported = <T>(read: Promise<T>): Promise<T | UnsupportedCall> =>
+    read.catch((error: unknown) => {
       if (error instanceof UnsupportedCall) return error;
       throw error;
-    }),
+    });
+  const [entries, keys, controlPlaneLogGroup, leftovers, detachedInterfaces, flowLogs] = await Promise.all([
+    orUnsupported(accessEntries.listAccessEntries(cluster.name)),
     Promise.all(keyArns.map((arn) => inventory.describeKey(arn))),
     inventory.describeLogGroup(controlPlaneLogGroupName(cluster.name)),
     inventory.findLeftovers({
@@ -45,12 +47,19 @@ export async function observeStack(
       retainedNodePools: autoModeNodePools,
     }),
     inventory.findDetachedInterfaces(cluster.vpcId),
+    inventory.describeFlowLogs
+      ? orUnsupported(inventory.describeFlowLogs(cluster.vpcId))
+      : Promise.resolve(new UnsupportedCall("ec2:DescribeFlowLogs", new Error("not read by this inventory"))),
   ]);
+  const notChecked = [
+    ...(entries instanceof UnsupportedCall ? [{ check: "access entries", reason: entries.message }] : []),
+    ...(flowLogs instanceof UnsupportedCall ? [{ check: "VPC flow logs", reason: flowLogs.message }] : []),
+  ];
   return {
     cluster,
     accessEntries: entries instanceof UnsupportedCall ? undefined : entries,
-    notChecked:
-      entries instanceof UnsupportedCall ? [{ check: "access entries", reason: entries.message }] : [],
+    flowLogs: flowLogs instanceof UnsupportedCall ? undefined : (flowLogs as ObservedFlowLog[]),
+    notChecked,
     keys,
     controlPlaneLogGroup,
     subnets,

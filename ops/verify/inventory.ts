@@ -1,5 +1,6 @@
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import {
+  DescribeFlowLogsCommand,
   DescribeSubnetsCommand,
   EC2Client,
   Filter,
@@ -78,6 +79,14 @@ export interface ObservedSubnet {
   readonly cidrBlock: string;
   readonly availabilityZone: string;
   readonly mapPublicIpOnLaunch: boolean;
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+export interface ObservedFlowLog {
+  readonly id: string;
+  readonly trafficType: string;
+  readonly destinationType: string;
+  readonly status: string;
 }
 
 export interface LeftoverLoadBalancer {
@@ -166,6 +175,8 @@ export interface AwsInventory extends AccessEntryReader {
   describeKey(keyArn: string): Promise<ObservedKey>;
   describeLogGroup(name: string): Promise<ObservedLogGroup | undefined>;
   describeSubnets(ids: readonly string[]): Promise<ObservedSubnet[]>;
+  /** Flow logs of a VPC; optional so inventories that cannot read them report "not checked". */
+  describeFlowLogs?(vpcId: string): Promise<ObservedFlowLog[]>;
   findLeftovers(query: LeftoverQuery): Promise<Leftovers>;
   /** ENIs in the VPC that nothing uses any more (status "available"): leaked and blocking VPC deletion. */
   findDetachedInterfaces(vpcId: string): Promise<LeftoverInterface[]>;
@@ -290,6 +301,19 @@ export class SdkInventory implements AwsInventory {
       cidrBlock: subnet.CidrBlock ?? "",
       availabilityZone: subnet.AvailabilityZone ?? "",
       mapPublicIpOnLaunch: subnet.MapPublicIpOnLaunch === true,
+      tags: Object.fromEntries((subnet.Tags ?? []).map((tag) => [tag.Key ?? "", tag.Value ?? ""])),
+    }));
+  }
+
+  async describeFlowLogs(vpcId: string): Promise<ObservedFlowLog[]> {
+    const page = await supported("ec2:DescribeFlowLogs", () =>
+      this.ec2.send(new DescribeFlowLogsCommand({ Filter: [{ Name: "resource-id", Values: [vpcId] }] })),
+    );
+    return (page.FlowLogs ?? []).map((log) => ({
+      id: log.FlowLogId ?? "",
+      trafficType: log.TrafficType ?? "",
+      destinationType: log.LogDestinationType ?? "",
+      status: log.FlowLogStatus ?? "",
     }));
   }
 

@@ -9,7 +9,8 @@ import { CreateSubnetCommand, CreateVpcCommand, EC2Client } from "@aws-sdk/clien
 import { CreateClusterCommand, EKSClient } from "@aws-sdk/client-eks";
 import { CreateKeyCommand, EnableKeyRotationCommand, KMSClient } from "@aws-sdk/client-kms";
 import { projectRoot } from "../../infra/project";
-import { readStackConfig } from "../../ops/verify";
+import { accessGrants } from "../../infra/identity/access";
+import { checkStack, Observation, ObservedAccessEntry, readStackConfig } from "../../ops/verify";
 import { Moto, startMoto } from "./moto";
 
 /**
@@ -98,5 +99,53 @@ describe("npm run verify against moto_server (the real CLI, no fakes)", function
     assert.match(stdout, /^ok {4}private endpoint access/m);
     assert.match(stdout, /^skip {2}access entries: not checked: eks:ListAccessEntries is not supported/m);
     assert.doesNotMatch(stdout, /DRIFT cluster exists/);
+  });
+});
+
+describe("verify: access entries AWS creates itself", () => {
+  it("does not report Auto Mode's entry for the cluster role as foreign, but does report a stranger", () => {
+    const config = readStackConfig("dev");
+    const roleArn = "arn:aws:iam::111122223333:role/platform-dev-cluster";
+    const granted = accessGrants(config.access).map((grant) => ({
+      principalArn: grant.principalArn,
+      type: "STANDARD",
+      policies: [grant.accessPolicy],
+    }));
+    const observe = (extra: ObservedAccessEntry[]): Observation => ({
+      cluster: {
+        name: config.cluster.name,
+        status: "ACTIVE",
+        version: config.cluster.kubernetesVersion,
+        endpointPrivateAccess: true,
+        endpointPublicAccess: false,
+        publicAccessCidrs: [],
+        enabledLogTypes: [],
+        encryption: [],
+        vpcId: "vpc-1",
+        subnetIds: [],
+        roleArn,
+      },
+      accessEntries: [...granted, ...extra],
+      keys: [],
+      controlPlaneLogGroup: undefined,
+      subnets: [],
+      leftovers: { loadBalancers: [], volumes: [], instances: [] },
+      detachedInterfaces: [],
+    });
+    const undeclared = (extra: ObservedAccessEntry[]) =>
+      checkStack(config, observe(extra)).find((finding) => finding.check === "undeclared access entries");
+    const clusterRoleEntry = {
+      principalArn: roleArn,
+      type: "STANDARD",
+      policies: ["AmazonEKSClusterAdminPolicy"],
+    };
+    assert.equal(undeclared([clusterRoleEntry])?.ok, true);
+    const stranger = {
+      principalArn: "arn:aws:iam::111122223333:role/someone",
+      type: "STANDARD",
+      policies: [],
+    };
+    assert.equal(undeclared([clusterRoleEntry, stranger])?.ok, false);
+    assert.match(String(undeclared([stranger])?.actual), /role\/someone/);
   });
 });

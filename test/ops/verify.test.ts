@@ -5,6 +5,7 @@ import {
   PutRetentionPolicyCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
 import {
+  CreateFlowLogsCommand,
   CreateNetworkInterfaceCommand,
   CreateSubnetCommand,
   CreateVolumeCommand,
@@ -78,6 +79,8 @@ interface Seed {
   readonly logTypes?: string[];
   readonly rotation?: boolean;
   readonly retentionDays?: number;
+  /** Leave out the subnet tags and the VPC flow log that the network layer creates. */
+  readonly bareNetwork?: boolean;
 }
 
 /** Creates in moto what `pulumi up` would have: VPC, subnets in 3 AZs, key, log group, cluster. */
@@ -94,6 +97,19 @@ async function seedStack(endpoint: string, seed: Seed) {
         VpcId: vpc?.VpcId,
         CidrBlock: `10.0.${index * step}.0/${prefix}`,
         AvailabilityZone: `${region}${zone}`,
+        ...(seed.bareNetwork
+          ? {}
+          : {
+              TagSpecifications: [
+                {
+                  ResourceType: "subnet",
+                  Tags: [
+                    { Key: "kubernetes.io/role/internal-elb", Value: "1" },
+                    { Key: "karpenter.sh/discovery", Value: seed.name },
+                  ],
+                },
+              ],
+            }),
       }),
     );
     subnetIds.push(subnet.Subnet?.SubnetId ?? "");
@@ -101,6 +117,17 @@ async function seedStack(endpoint: string, seed: Seed) {
   const kms = new KMSClient(client);
   const key = (await kms.send(new CreateKeyCommand({}))).KeyMetadata;
   if (seed.rotation ?? true) await kms.send(new EnableKeyRotationCommand({ KeyId: key?.KeyId }));
+  if (!seed.bareNetwork)
+    await ec2.send(
+      new CreateFlowLogsCommand({
+        ResourceIds: [vpc?.VpcId ?? ""],
+        ResourceType: "VPC",
+        TrafficType: "ALL",
+        LogDestinationType: "cloud-watch-logs",
+        LogGroupName: `/aws/vpc/${seed.name}/flow-logs`,
+        DeliverLogsPermissionArn: "arn:aws:iam::123456789012:role/flow-logs",
+      }),
+    );
   const logs = new CloudWatchLogsClient(client);
   const logGroupName = `/aws/eks/${seed.name}/cluster`;
   await logs.send(new CreateLogGroupCommand({ logGroupName, kmsKeyId: key?.Arn }));
@@ -183,6 +210,8 @@ describe("ops/verify against moto_server", function () {
       "secrets envelope encryption",
       "cluster subnet size",
       "cluster subnets span AZs",
+      "cluster subnet tags",
+      "VPC flow logs",
     ]) {
       assert.ok(
         findings.some((finding) => finding.check === check && finding.ok),
@@ -225,6 +254,18 @@ describe("ops/verify against moto_server", function () {
       [...drifted.values()].every((finding) => finding.fix),
       "every drift says how to fix it",
     );
+  });
+
+  it("reports untagged cluster subnets and a VPC without flow logs as mandatory drift", async () => {
+    await seedStack(moto.endpoint, { name: "gitops-bare", bareNetwork: true });
+    const { findings, exitCode } = await verifyStack(
+      configFor("gitops-bare"),
+      inventory,
+      new FakeAccessEntries(declaredEntries),
+    );
+    const drifted = findings.filter((finding) => !finding.ok).map((finding) => finding.check);
+    assert.deepEqual(drifted.sort(), ["VPC flow logs", "cluster subnet tags"]);
+    assert.equal(exitCode, 1);
   });
 
   it("reports a missing cluster as a mandatory drift", async () => {
