@@ -30,7 +30,10 @@ function shortHash(...parts: string[]): string {
  * CA, so code that derives names or URLs from outputs runs as it would for real. Ids are hashes of the logical
  * name, so two synths of the same stack produce identical files.
  */
-export function platformMocks(region: string): pulumi.runtime.Mocks {
+export function platformMocks(
+  region: string,
+  stackReferences: Readonly<Record<string, Record<string, unknown>>> = {},
+): pulumi.runtime.Mocks {
   const arn = (service: string, resource: string, withRegion = true) =>
     `arn:aws:${service}:${withRegion ? region : ""}:${mockAccountId}:${resource}`;
   return {
@@ -43,6 +46,24 @@ export function platformMocks(region: string): pulumi.runtime.Mocks {
         state: { ...inputs, ...extra },
       });
       switch (args.type) {
+        case "pulumi:pulumi:StackReference": {
+          // As the engine does: the referenced stack's outputs, or an error for a stack the backend does not hold.
+          const name = String(inputs.name);
+          const outputs = stackReferences[name];
+          if (!outputs) throw new Error(`unknown stack "${name}"`);
+          return { id: name, state: { name, outputs, secretOutputNames: [] } };
+        }
+        case "aws:iam/openIdConnectProvider:OpenIdConnectProvider": {
+          const host = String(inputs.url).replace(/^https:\/\//, "");
+          return withId(arn("iam", `oidc-provider/${host}`, false), {
+            arn: arn("iam", `oidc-provider/${host}`, false),
+          });
+        }
+        case "aws:codebuild/project:Project":
+          return withId(arn("codebuild", `project/${physicalName}`), {
+            name: physicalName,
+            arn: arn("codebuild", `project/${physicalName}`),
+          });
         case "aws:ec2/vpc:Vpc":
           return withId(`vpc-${hash.slice(0, 17)}`, { arn: arn("ec2", `vpc/vpc-${hash.slice(0, 17)}`) });
         case "aws:ec2/subnet:Subnet":
