@@ -9,6 +9,7 @@ import type {
   ObservedAccessEntry,
   ObservedCluster,
   ObservedFlowLog,
+  ObservedIngressRule,
   ObservedKey,
   ObservedLogGroup,
   ObservedSubnet,
@@ -34,6 +35,8 @@ export interface Observation {
   readonly cluster: ObservedCluster | undefined;
   /** undefined when the endpoint cannot list them (see notChecked). */
   readonly accessEntries: readonly ObservedAccessEntry[] | undefined;
+  /** Ingress rules of the cluster security group; undefined when not read (see notChecked). */
+  readonly clusterIngress?: readonly ObservedIngressRule[];
   /** The VPC's flow logs; undefined when not read (see notChecked). */
   readonly flowLogs?: readonly ObservedFlowLog[];
   /** Checks that could not run against this endpoint, with the reason. */
@@ -127,6 +130,18 @@ export function checkStack(config: PlatformConfig, observed: Observation): Findi
       fix: reapply,
     });
   }
+  for (const key of observed.keys) {
+    if (key.policy === undefined) continue;
+    const foreign = foreignKeyPrincipals(key.policy, key.arn ?? "");
+    add({
+      check: `KMS key ${key.keyId} policy`,
+      severity: "mandatory",
+      ok: foreign.length === 0,
+      expected: "use granted only inside the account (and to CloudWatch Logs)",
+      actual: foreign.length === 0 ? "no grant outside the account" : `granted to ${list(foreign)}`,
+      fix: reapply,
+    });
+  }
   if (cluster.authenticationMode !== undefined) {
     add({
       check: "authentication mode",
@@ -180,6 +195,8 @@ export function checkStack(config: PlatformConfig, observed: Observation): Findi
   findings.push(...checkLogGroup(config, observed.controlPlaneLogGroup));
   findings.push(...checkSubnets(config, observed.subnets));
   if (observed.flowLogs !== undefined) findings.push(checkFlowLogs(cluster.vpcId, observed.flowLogs));
+  if (observed.clusterIngress !== undefined)
+    findings.push(checkClusterIngress(config, observed.clusterIngress));
 
   const leftovers = observed.leftovers;
   add({
@@ -317,6 +334,54 @@ function checkLogGroup(config: PlatformConfig, group: ObservedLogGroup | undefin
       fix: reapply,
     }),
   ];
+}
+
+/**
+ * Principals an Allow statement of a key policy grants outside the key's account: "*" without a condition, or an
+ * AWS principal of another account. The platform's policy (infra/cluster/encryption.ts) grants only the account
+ * root and the regional CloudWatch Logs service.
+ */
+export function foreignKeyPrincipals(policy: string, keyArn: string): string[] {
+  const account = keyArn.split(":")[4] ?? "";
+  const statements = ([] as Record<string, unknown>[]).concat(
+    (JSON.parse(policy) as { Statement?: unknown }).Statement as Record<string, unknown>[],
+  );
+  return statements
+    .filter((statement) => statement.Effect === "Allow")
+    .flatMap((statement) => {
+      const principal = statement.Principal as string | Record<string, string | string[]> | undefined;
+      if (principal === "*") return statement.Condition ? [] : ["*"];
+      const aws = ([] as string[]).concat(
+        (principal as Record<string, string | string[]> | undefined)?.AWS ?? [],
+      );
+      return aws.filter(
+        (arn) =>
+          (arn === "*" && !statement.Condition) ||
+          (arn !== "*" && !arn.includes(`::${account}:`) && arn !== account),
+      );
+    });
+}
+
+/**
+ * The API port of the cluster security group admits exactly `cluster.privateAccessCidrs` (infra/cluster); a CIDR
+ * added by hand opens the private endpoint to more networks. Rules referencing security groups are EKS's own.
+ */
+function checkClusterIngress(config: PlatformConfig, rules: readonly ObservedIngressRule[]): Finding {
+  const api = rules
+    .filter(
+      (rule) =>
+        rule.cidrIpv4 !== undefined &&
+        (rule.protocol === "-1" || (rule.protocol === "tcp" && rule.fromPort <= 443 && rule.toPort >= 443)),
+    )
+    .map((rule) => rule.cidrIpv4 as string);
+  return normalise({
+    check: "cluster security group ingress",
+    severity: "mandatory",
+    ok: sameSet(api, config.cluster.privateAccessCidrs),
+    expected: `443 from ${list(config.cluster.privateAccessCidrs)} only`,
+    actual: list(api),
+    fix: reapply,
+  });
 }
 
 /** The platform logs all VPC traffic to CloudWatch Logs (infra/network); anything less is drift. */

@@ -1,9 +1,16 @@
 import { autoModeNodePools, controlPlaneLogGroupName } from "../../infra/cluster/contract";
 import type { PlatformConfig } from "../../infra/config";
 import { checkStack, exitCodeFor, Finding, Observation } from "./checks";
-import { AccessEntryReader, AwsInventory, Leftovers, ObservedFlowLog, UnsupportedCall } from "./inventory";
+import {
+  AccessEntryReader,
+  AwsInventory,
+  Leftovers,
+  ObservedFlowLog,
+  ObservedIngressRule,
+  UnsupportedCall,
+} from "./inventory";
 
-export { checkStack, exitCodeFor, formatFindings } from "./checks";
+export { checkStack, exitCodeFor, foreignKeyPrincipals, formatFindings } from "./checks";
 export type { Finding, Observation, Severity } from "./checks";
 export * from "./inventory";
 export { readStackConfig } from "./stack-config";
@@ -51,14 +58,24 @@ export async function observeStack(
       ? orUnsupported(inventory.describeFlowLogs(cluster.vpcId))
       : Promise.resolve(new UnsupportedCall("ec2:DescribeFlowLogs", new Error("not read by this inventory"))),
   ]);
+  const ingress =
+    cluster.clusterSecurityGroupId === undefined
+      ? new UnsupportedCall("eks:DescribeCluster clusterSecurityGroupId", new Error("not reported"))
+      : inventory.describeIngressRules
+        ? await orUnsupported(inventory.describeIngressRules(cluster.clusterSecurityGroupId))
+        : new UnsupportedCall("ec2:DescribeSecurityGroupRules", new Error("not read by this inventory"));
   const notChecked = [
     ...(entries instanceof UnsupportedCall ? [{ check: "access entries", reason: entries.message }] : []),
     ...(flowLogs instanceof UnsupportedCall ? [{ check: "VPC flow logs", reason: flowLogs.message }] : []),
+    ...(ingress instanceof UnsupportedCall
+      ? [{ check: "cluster security group ingress", reason: ingress.message }]
+      : []),
   ];
   return {
     cluster,
     accessEntries: entries instanceof UnsupportedCall ? undefined : entries,
     flowLogs: flowLogs instanceof UnsupportedCall ? undefined : (flowLogs as ObservedFlowLog[]),
+    clusterIngress: ingress instanceof UnsupportedCall ? undefined : (ingress as ObservedIngressRule[]),
     notChecked,
     keys,
     controlPlaneLogGroup,

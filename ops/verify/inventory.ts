@@ -1,6 +1,7 @@
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import {
   DescribeFlowLogsCommand,
+  DescribeSecurityGroupRulesCommand,
   DescribeSubnetsCommand,
   EC2Client,
   Filter,
@@ -28,7 +29,12 @@ import {
   LoadBalancer,
   paginateDescribeLoadBalancers,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { DescribeKeyCommand, GetKeyRotationStatusCommand, KMSClient } from "@aws-sdk/client-kms";
+import {
+  DescribeKeyCommand,
+  GetKeyPolicyCommand,
+  GetKeyRotationStatusCommand,
+  KMSClient,
+} from "@aws-sdk/client-kms";
 
 /** What describe-cluster tells about the promises the stack makes. */
 export interface ObservedCluster {
@@ -52,6 +58,17 @@ export interface ObservedCluster {
   readonly certificateAuthorityData?: string;
   /** The cluster IAM role; Auto Mode creates an access entry for it itself. */
   readonly roleArn?: string;
+  /** The security group EKS creates for the cluster (undefined when not reported, e.g. moto). */
+  readonly clusterSecurityGroupId?: string;
+}
+
+/** An ingress rule of a security group, as far as the checks need it. */
+export interface ObservedIngressRule {
+  readonly protocol: string;
+  readonly fromPort: number;
+  readonly toPort: number;
+  /** IPv4 CIDR, when the rule admits one (not a security-group reference). */
+  readonly cidrIpv4?: string;
 }
 
 export interface ObservedAccessEntry {
@@ -65,6 +82,9 @@ export interface ObservedKey {
   readonly keyId: string;
   readonly state: string;
   readonly rotationEnabled: boolean;
+  /** The key's ARN and its key policy (JSON); the policy is undefined when it could not be read. */
+  readonly arn?: string;
+  readonly policy?: string;
 }
 
 export interface ObservedLogGroup {
@@ -175,6 +195,8 @@ export interface AwsInventory extends AccessEntryReader {
   describeKey(keyArn: string): Promise<ObservedKey>;
   describeLogGroup(name: string): Promise<ObservedLogGroup | undefined>;
   describeSubnets(ids: readonly string[]): Promise<ObservedSubnet[]>;
+  /** Ingress rules of a security group; optional like describeFlowLogs. */
+  describeIngressRules?(groupId: string): Promise<ObservedIngressRule[]>;
   /** Flow logs of a VPC; optional so inventories that cannot read them report "not checked". */
   describeFlowLogs?(vpcId: string): Promise<ObservedFlowLog[]>;
   findLeftovers(query: LeftoverQuery): Promise<Leftovers>;
@@ -249,6 +271,7 @@ export class SdkInventory implements AwsInventory {
       endpoint: cluster.endpoint,
       certificateAuthorityData: cluster.certificateAuthority?.data,
       roleArn: cluster.roleArn,
+      clusterSecurityGroupId: vpc.clusterSecurityGroupId,
     };
   }
 
@@ -279,10 +302,18 @@ export class SdkInventory implements AwsInventory {
   async describeKey(keyArn: string): Promise<ObservedKey> {
     const key = await this.kms.send(new DescribeKeyCommand({ KeyId: keyArn }));
     const rotation = await this.kms.send(new GetKeyRotationStatusCommand({ KeyId: keyArn }));
+    const policy = await supported("kms:GetKeyPolicy", () =>
+      this.kms.send(new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: "default" })),
+    ).catch((error: unknown) => {
+      if (error instanceof UnsupportedCall) return undefined;
+      throw error;
+    });
     return {
       keyId: key.KeyMetadata?.KeyId ?? keyArn,
       state: key.KeyMetadata?.KeyState ?? "Unknown",
       rotationEnabled: rotation.KeyRotationEnabled === true,
+      arn: key.KeyMetadata?.Arn ?? keyArn,
+      policy: policy?.Policy,
     };
   }
 
@@ -303,6 +334,22 @@ export class SdkInventory implements AwsInventory {
       mapPublicIpOnLaunch: subnet.MapPublicIpOnLaunch === true,
       tags: Object.fromEntries((subnet.Tags ?? []).map((tag) => [tag.Key ?? "", tag.Value ?? ""])),
     }));
+  }
+
+  async describeIngressRules(groupId: string): Promise<ObservedIngressRule[]> {
+    const page = await supported("ec2:DescribeSecurityGroupRules", () =>
+      this.ec2.send(
+        new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [groupId] }] }),
+      ),
+    );
+    return (page.SecurityGroupRules ?? [])
+      .filter((rule) => !rule.IsEgress)
+      .map((rule) => ({
+        protocol: rule.IpProtocol ?? "",
+        fromPort: rule.FromPort ?? -1,
+        toPort: rule.ToPort ?? -1,
+        ...(rule.CidrIpv4 ? { cidrIpv4: rule.CidrIpv4 } : {}),
+      }));
   }
 
   async describeFlowLogs(vpcId: string): Promise<ObservedFlowLog[]> {

@@ -11,6 +11,7 @@ import { CreateKeyCommand, EnableKeyRotationCommand, KMSClient } from "@aws-sdk/
 import { projectRoot } from "../../infra/project";
 import { accessGrants } from "../../infra/identity/access";
 import { checkStack, Observation, ObservedAccessEntry, readStackConfig } from "../../ops/verify";
+import { requireTool } from "../support/tools";
 import { Moto, startMoto } from "./moto";
 
 /**
@@ -42,7 +43,8 @@ describe("npm run verify against moto_server (the real CLI, no fakes)", function
   this.timeout(240_000);
   let moto: Moto;
   const config = readStackConfig("dev");
-  before(async () => {
+  before(async function () {
+    requireTool(this, "moto_server");
     moto = await startMoto();
   });
   after(async () => moto?.stop());
@@ -98,6 +100,8 @@ describe("npm run verify against moto_server (the real CLI, no fakes)", function
     assert.match(stdout, /^Live check of stack dev: \d+ checks/);
     assert.match(stdout, /^ok {4}private endpoint access/m);
     assert.match(stdout, /^skip {2}access entries: not checked: eks:ListAccessEntries is not supported/m);
+    // moto's describe-cluster reports no cluster security group: its rules cannot be read there.
+    assert.match(stdout, /^skip {2}cluster security group ingress: not checked/m);
     assert.doesNotMatch(stdout, /DRIFT cluster exists/);
   });
 });
@@ -147,5 +151,17 @@ describe("verify: access entries AWS creates itself", () => {
     };
     assert.equal(undeclared([clusterRoleEntry, stranger])?.ok, false);
     assert.match(String(undeclared([stranger])?.actual), /role\/someone/);
+
+    // The cluster security group's API port admits exactly cluster.privateAccessCidrs.
+    const ingress = (cidrs: string[]) =>
+      checkStack(config, {
+        ...observe([]),
+        clusterIngress: [
+          { protocol: "-1", fromPort: -1, toPort: -1 },
+          ...cidrs.map((cidrIpv4) => ({ protocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4 })),
+        ],
+      }).find((finding) => finding.check === "cluster security group ingress");
+    assert.equal(ingress([...config.cluster.privateAccessCidrs])?.ok, true);
+    assert.equal(ingress([...config.cluster.privateAccessCidrs, "0.0.0.0/0"])?.ok, false);
   });
 });

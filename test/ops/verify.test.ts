@@ -29,6 +29,7 @@ import {
   checkStack,
   describeLeftovers,
   exitCodeFor,
+  foreignKeyPrincipals,
   formatFindings,
   ObservedAccessEntry,
   SdkInventory,
@@ -79,6 +80,8 @@ interface Seed {
   readonly logTypes?: string[];
   readonly rotation?: boolean;
   readonly retentionDays?: number;
+  /** A key policy instead of KMS's default (the account root only). */
+  readonly keyPolicy?: string;
   /** Leave out the subnet tags and the VPC flow log that the network layer creates. */
   readonly bareNetwork?: boolean;
 }
@@ -115,7 +118,8 @@ async function seedStack(endpoint: string, seed: Seed) {
     subnetIds.push(subnet.Subnet?.SubnetId ?? "");
   }
   const kms = new KMSClient(client);
-  const key = (await kms.send(new CreateKeyCommand({}))).KeyMetadata;
+  const key = (await kms.send(new CreateKeyCommand(seed.keyPolicy ? { Policy: seed.keyPolicy } : {})))
+    .KeyMetadata;
   if (seed.rotation ?? true) await kms.send(new EnableKeyRotationCommand({ KeyId: key?.KeyId }));
   if (!seed.bareNetwork)
     await ec2.send(
@@ -266,6 +270,44 @@ describe("ops/verify against moto_server", function () {
     const drifted = findings.filter((finding) => !finding.ok).map((finding) => finding.check);
     assert.deepEqual(drifted.sort(), ["VPC flow logs", "cluster subnet tags"]);
     assert.equal(exitCode, 1);
+  });
+
+  it("reports a key policy that grants use outside the account as mandatory drift", async () => {
+    const policy = (principal: unknown) =>
+      JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Sid: "Root",
+            Effect: "Allow",
+            Principal: { AWS: "arn:aws:iam::123456789012:root" },
+            Action: "kms:*",
+            Resource: "*",
+          },
+          { Sid: "Other", Effect: "Allow", Principal: principal, Action: "kms:Decrypt", Resource: "*" },
+        ],
+      });
+    await seedStack(moto.endpoint, {
+      name: "gitops-open-key",
+      keyPolicy: policy({ AWS: "arn:aws:iam::999999999999:root" }),
+    });
+    const { findings } = await verifyStack(
+      configFor("gitops-open-key"),
+      inventory,
+      new FakeAccessEntries(declaredEntries),
+    );
+    const keyPolicy = findings.find((finding) => /^KMS key .* policy$/.test(finding.check));
+    assert.ok(keyPolicy, formatFindings("dev", findings));
+    assert.equal(keyPolicy.ok, false);
+    assert.match(keyPolicy.actual, /999999999999/);
+    assert.equal(
+      foreignKeyPrincipals(
+        policy({ Service: "logs.us-east-1.amazonaws.com" }),
+        "arn:aws:kms:us-east-1:123456789012:key/k",
+      ).length,
+      0,
+    );
+    assert.deepEqual(foreignKeyPrincipals(policy("*"), "arn:aws:kms:us-east-1:123456789012:key/k"), ["*"]);
   });
 
   it("reports a missing cluster as a mandatory drift", async () => {
