@@ -1,7 +1,7 @@
 import { findKubernetesVersion } from "../../infra/config/kubernetes-versions";
 import { cheapestFit, PlatformNodePool, platformNodePool, readNodePools } from "./node-pools";
 import type { SynthResource, SynthResult } from "../../synth/types";
-import { describeFargateAssumption, fargateLines, fargateProfileType } from "./fargate";
+import { describeFargateAssumption, fargateLineItem, fargateLines, fargateProfileType } from "./fargate";
 import { CostAssumptions, priceTable, PriceTable, RegionPrices } from "./prices";
 
 /** One priced item of a stack, summed over the resources it covers. */
@@ -297,7 +297,7 @@ export function estimateMonthlyCost(result: SynthResult, options: EstimateOption
     notEstimated,
     noFixedCharge: [...free.values()],
     total: round(merged.reduce((sum, line) => sum + line.monthly, 0)),
-    assumptions: describeAssumptions(table, platformPools),
+    assumptions: describeAssumptions(table, merged, platformPools),
   };
 }
 
@@ -493,8 +493,14 @@ function interfaceEndpointDataLine(
   };
 }
 
-function describeAssumptions(table: PriceTable, pools: readonly PlatformNodePool[]): string[] {
+/** The assumptions behind this estimate: a usage assumption is stated only when a line of the stack rests on it. */
+function describeAssumptions(
+  table: PriceTable,
+  lines: readonly CostLine[],
+  pools: readonly PlatformNodePool[],
+): string[] {
   const a = table.assumptions;
+  const priced = (prefix: string) => lines.some((line) => line.item.startsWith(prefix));
   const poolLines = pools.map(
     (pool) =>
       `the platform's pods run on ${pool.source}: ${pool.capacityType}, ${pool.architectures.join("/")}, ${pool.categories.join("/") || "any"} families${pool.generationAbove !== undefined ? `, generation > ${pool.generationAbove}` : ""}; priced as the cheapest such type in the price table${pool.capacityType === "spot" ? `, spot at ${Math.round(a.spotPriceFraction * 100)}% of on-demand` : ""}`,
@@ -502,11 +508,18 @@ function describeAssumptions(table: PriceTable, pools: readonly PlatformNodePool
   return [
     `${table.hoursPerMonth} hours a month; on-demand Linux prices; data transfer and per-request charges not included`,
     `log volume: control plane ${a.controlPlaneLogGbPerDay} GB/day, VPC flow logs ${a.flowLogGbPerDay} GB/day, other groups ${a.otherLogGbPerDay} GB/day; stored size ${a.logStorageCompression} of ingested`,
-    `Auto Mode keeps ${a.autoModeBaseline.count} nodes running for Argo CD and the add-ons; karpenter mode ${a.karpenterBaselineNodes} Karpenter node beside the system node group`,
+    ...(priced("Auto Mode baseline")
+      ? [`Auto Mode keeps ${a.autoModeBaseline.count} nodes running for Argo CD and the add-ons`]
+      : []),
+    ...(priced("Karpenter baseline")
+      ? [`karpenter mode keeps ${a.karpenterBaselineNodes} Karpenter node up beside the system node group`]
+      : []),
     ...poolLines,
-    describeFargateAssumption(a),
+    ...(priced(fargateLineItem) ? [describeFargateAssumption(a)] : []),
     "load balancers and volumes created from inside the cluster are workload costs and not included",
-    `each interface VPC endpoint processes ${a.interfaceEndpointGbPerMonth} GB a month`,
+    ...(priced("VPC interface endpoint data")
+      ? [`each interface VPC endpoint processes ${a.interfaceEndpointGbPerMonth} GB a month`]
+      : []),
   ];
 }
 
