@@ -3,7 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, loadPlatformConfig, PlatformConfig } from "./config";
 import { Cluster } from "./cluster";
 import { PlatformKey } from "./cluster/encryption";
+import { fleetOf } from "./config/fleet";
 import { ClusterFacts } from "./facts";
+import { FleetHub, HubAccess, hubOutputs, readFleetHub, readFleetSpokes, spokeOutputs } from "./fleet";
 import { GitOps } from "./gitops";
 import { applicationsKeptOnTeardown } from "./gitops/argocd";
 import { ClusterAccess } from "./identity";
@@ -27,6 +29,10 @@ export interface PlatformOutputs {
   /** Read back from state by the expire workflow: a stack whose live environment is not dev is never expired. */
   readonly environment: string;
   readonly expiresOn: string | undefined;
+  /** fleet.role hub / spoke only (docs/gitops.md, Fleet): what the other side reads through a StackReference. */
+  readonly fleetHub?: pulumi.Output<unknown>;
+  readonly fleetSpokes?: readonly string[];
+  readonly fleetSpoke?: pulumi.Output<unknown>;
 }
 
 /**
@@ -37,6 +43,10 @@ export async function definePlatform(
   config: PlatformConfig = loadPlatformConfig(),
 ): Promise<PlatformOutputs> {
   const availabilityZones = await lookUpAvailabilityZones(config);
+  // The other side of the fleet is read before the first resource, so a missing hub or spoke leaves nothing half-built.
+  const fleet = fleetOf(config);
+  const hub = fleet.role === "spoke" ? await readFleetHub(config) : undefined;
+  const spokes = fleet.role === "hub" ? await readFleetSpokes(config) : [];
   const caller = aws.getCallerIdentityOutput();
   const partition = aws.getPartitionOutput().partition;
 
@@ -117,6 +127,22 @@ export async function definePlatform(
     readiness: [...access.associations, ...cluster.readiness],
   };
   const gitops = new GitOps("gitops", { cluster: facts });
+  let fleetOutputs: Partial<PlatformOutputs> = {};
+  if (hub) {
+    const access = new HubAccess("fleet-hub-access", { facts, hub });
+    fleetOutputs = {
+      fleetSpoke: spokeOutputs(facts, fleet.hub as string, gitops.labels, gitops.annotations, access),
+    };
+  } else if (fleet.role === "hub") {
+    const fleetHub = new FleetHub("fleet", {
+      facts,
+      spokes,
+      provider: gitops.provider,
+      argocdReady: gitops.argocdReady,
+      capabilityRoleArn: gitops.capabilityRoleArn,
+    });
+    fleetOutputs = { fleetHub: hubOutputs(facts, fleetHub.principalArn), fleetSpokes: [...fleet.spokes] };
+  }
 
   // Created last, so `pulumi destroy` deletes it first: it drains what Argo CD created in AWS (load balancers,
   // volumes, nodes) while Argo CD, the access entries and the cluster still exist, leaving nothing to block the VPC.
@@ -129,7 +155,13 @@ export async function definePlatform(
     deletionProtection: config.cluster.deletionProtection,
     // Argo CD and Cilium keep running while the drain deletes everything else (see their ApplicationSets).
     keepApplications: applicationsKeptOnTeardown(config.cluster.name),
-    dependsOn: [eks, gitops.argocd, gitops.rootApplication, gitops.clusterSecret, ...facts.readiness],
+    dependsOn: [
+      eks,
+      ...[gitops.argocd, gitops.rootApplication, gitops.clusterSecret].filter(
+        (resource) => resource !== undefined,
+      ),
+      ...facts.readiness,
+    ],
   });
 
   return {
@@ -146,6 +178,7 @@ export async function definePlatform(
     kmsKeyArn: key.keyArn,
     environment: config.environment,
     expiresOn: config.expiresOn,
+    ...fleetOutputs,
   };
 }
 

@@ -4,15 +4,15 @@ import { ConfigError } from "../infra/config";
 import { estimateMonthlyCost, formatCostEstimate } from "../ops/cost";
 import { formatPolicyReport, loadPackConfig, runPolicyPack } from "../policies/harness";
 import { projectRoot, synthesize } from "./index";
-import { stackNames } from "./stacks";
+import { exampleStacks, stackNames } from "./stacks";
 import { formatSummary } from "./summary";
 
 const usage =
-  "usage: npm run synth -- <stack>... | --all [--out <dir>]   (stacks: Pulumi.<stack>.yaml files)";
+  "usage: npm run synth -- <stack>... | --all [--out <dir>]   (stacks: Pulumi.<stack>.yaml files here and in examples/fleet/)";
 
 function parseArguments(argv: string[]): { stacks: string[]; outDir: string } {
   let outDir = path.join(projectRoot, "out");
-  const known = stackNames(projectRoot);
+  const known = [...stackNames(projectRoot), ...exampleStacks(projectRoot).keys()];
   const stacks: string[] = [];
   for (let index = 0; index < argv.length; index++) {
     const argument = argv[index];

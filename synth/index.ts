@@ -3,8 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { isRecord } from "../infra/objects";
 import { projectRoot, readProjectName } from "../infra/project";
+import { referencedStackOutputs, synthOrganization } from "./fleet";
 import { platformMocks } from "./mocks";
-import { stackFile } from "./stacks";
+import { anyStackFile } from "./stacks";
 import type { SynthResource, SynthResult } from "./types";
 
 export type { SynthResource, SynthResult } from "./types";
@@ -19,6 +20,11 @@ export interface SynthOptions {
    * (e.g. { cluster: { kubernetesVersion: "1.35" } }), others are full keys (e.g. "aws:region").
    */
   readonly overrides?: Record<string, unknown>;
+  /**
+   * Outputs of referenced stacks (fleet hub and spokes) by fully qualified name. Default: synthesized from the
+   * referenced stacks' own files here (synth/fleet.ts), as `pulumi up` would find them deployed.
+   */
+  readonly stackOutputs?: Readonly<Record<string, Record<string, unknown>>>;
 }
 
 /** Reads the project name from Pulumi.yaml, as the CLI does. */
@@ -29,7 +35,7 @@ export function projectName(): string {
 /** The stack config file's `config:` map with overrides merged in, keyed by full config key. */
 export function readStackConfig(stack: string, options: SynthOptions = {}): Record<string, unknown> {
   const project = projectName();
-  const file = options.configFile ?? stackFile(projectRoot, stack);
+  const file = options.configFile ?? anyStackFile(projectRoot, stack);
   const document = (parse(readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
   const config: Record<string, unknown> = { ...(document.config ?? {}) };
   for (const [key, value] of Object.entries(options.overrides ?? {})) {
@@ -73,11 +79,19 @@ interface MonitorWithRegister {
 export async function synthesize(stack: string, options: SynthOptions = {}): Promise<SynthResult> {
   const project = projectName();
   const rawConfig = readStackConfig(stack, options);
+  // Before this stack's mocks are set: referenced stacks are synthesized on their own.
+  const stackOutputs = options.stackOutputs ?? (await referencedStackOutputs(project, rawConfig, synthesize));
   const region =
     typeof rawConfig["aws:region"] === "string" ? (rawConfig["aws:region"] as string) : "us-east-1";
 
   // "organization" is what a self-managed backend calls every stack's organization.
-  await pulumi.runtime.setMocks(platformMocks(region), project, stack, false, "organization");
+  await pulumi.runtime.setMocks(
+    platformMocks(region, stackOutputs),
+    project,
+    stack,
+    false,
+    synthOrganization,
+  );
   pulumi.runtime.setAllConfig(
     Object.fromEntries(
       Object.entries(rawConfig).map(([key, value]) => [

@@ -30,7 +30,11 @@ function shortHash(...parts: string[]): string {
  * CA, so code that derives names or URLs from outputs runs as it would for real. Ids are hashes of the logical
  * name, so two synths of the same stack produce identical files.
  */
-export function platformMocks(region: string): pulumi.runtime.Mocks {
+export function platformMocks(
+  region: string,
+  /** Outputs of the stacks this one references (fleet hub/spokes), by fully qualified name; absent = no such stack. */
+  stackOutputs: Readonly<Record<string, Record<string, unknown>>> = {},
+): pulumi.runtime.Mocks {
   const arn = (service: string, resource: string, withRegion = true) =>
     `arn:aws:${service}:${withRegion ? region : ""}:${mockAccountId}:${resource}`;
   return {
@@ -43,6 +47,11 @@ export function platformMocks(region: string): pulumi.runtime.Mocks {
         state: { ...inputs, ...extra },
       });
       switch (args.type) {
+        case "pulumi:pulumi:StackReference":
+          return withId(String(inputs.name), {
+            outputs: stackOutputs[String(inputs.name)] ?? {},
+            secretOutputNames: [],
+          });
         case "aws:ec2/vpc:Vpc":
           return withId(`vpc-${hash.slice(0, 17)}`, { arn: arn("ec2", `vpc/vpc-${hash.slice(0, 17)}`) });
         case "aws:ec2/subnet:Subnet":
