@@ -5,12 +5,21 @@ import { Cluster } from "./cluster";
 import { PlatformKey } from "./cluster/encryption";
 import { fleetOf } from "./config/fleet";
 import { ClusterFacts } from "./facts";
-import { FleetHub, HubAccess, hubOutputs, readFleetHub, readFleetSpokes, spokeOutputs } from "./fleet";
+import {
+  FleetHub,
+  HubAccess,
+  hubOutputs,
+  readFleetHub,
+  readFleetSpokes,
+  spokeOutputs,
+  thisStackReference,
+} from "./fleet";
 import { GitOps } from "./gitops";
 import { applicationsKeptOnTeardown } from "./gitops/argocd";
 import { ClusterAccess } from "./identity";
 import { renderKubeconfig, updateKubeconfigCommand } from "./kubeconfig";
 import { Network } from "./network";
+import { FleetSpokeGuard } from "../ops/fleet/component";
 import { OrderedTeardown } from "../ops/teardown/component";
 
 /** What `pulumi stack output` shows; the kubeconfig is a secret output. */
@@ -128,8 +137,10 @@ export async function definePlatform(
   };
   const gitops = new GitOps("gitops", { cluster: facts });
   let fleetOutputs: Partial<PlatformOutputs> = {};
+  let hubAccess: HubAccess | undefined;
   if (hub) {
     const access = new HubAccess("fleet-hub-access", { facts, hub });
+    hubAccess = access;
     fleetOutputs = {
       fleetSpoke: spokeOutputs(facts, fleet.hub as string, gitops.labels, gitops.annotations, access),
     };
@@ -146,7 +157,7 @@ export async function definePlatform(
 
   // Created last, so `pulumi destroy` deletes it first: it drains what Argo CD created in AWS (load balancers,
   // volumes, nodes) while Argo CD, the access entries and the cluster still exist, leaving nothing to block the VPC.
-  new OrderedTeardown("teardown", {
+  const teardown = new OrderedTeardown("teardown", {
     clusterName: eks.name,
     region: config.region,
     kubeconfig,
@@ -163,6 +174,14 @@ export async function definePlatform(
       ...facts.readiness,
     ],
   });
+
+  if (hubAccess)
+    // Deleted first on `pulumi destroy`: refuses while the hub still lists this spoke, before anything is drained.
+    new FleetSpokeGuard("fleet-guard", {
+      spoke: thisStackReference(),
+      hub: fleet.hub as string,
+      dependsOn: [teardown, hubAccess],
+    });
 
   return {
     clusterName: eks.name,

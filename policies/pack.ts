@@ -12,6 +12,7 @@ import {
   eksVersionSupported,
   eksVersionUpgradeDue,
 } from "./eks-cluster";
+import { eksFleetHubAccess } from "./fleet";
 import { eksNoAwsAuthConfigMap, eksNoIrsaAnnotations, eksNoIrsaOidcProvider } from "./identity";
 import { eksClusterLogGroup, kmsDeletionWindow, kmsKeyRotation, logGroupRetention } from "./kms-and-logs";
 import {
@@ -44,6 +45,7 @@ export const rules: Policies = [
   eksNoAwsAuthConfigMap,
   eksNoIrsaOidcProvider,
   eksNoIrsaAnnotations,
+  eksFleetHubAccess,
   eksVersionSupported,
   eksVersionUpgradeDue,
   eksStandardSupport,
