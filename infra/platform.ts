@@ -15,11 +15,11 @@ import {
   thisStackReference,
 } from "./fleet";
 import { GitOps } from "./gitops";
-import { applicationsKeptOnTeardown } from "./gitops/argocd";
+import { applicationsKeptOnTeardown, argocdNamespace } from "./gitops/argocd";
 import { ClusterAccess } from "./identity";
 import { renderKubeconfig, updateKubeconfigCommand } from "./kubeconfig";
 import { Network } from "./network";
-import { FleetSpokeGuard } from "../ops/fleet/component";
+import { FleetSpokeGuard, SpokeDrain } from "../ops/fleet/component";
 import { OrderedTeardown } from "../ops/teardown/component";
 
 /** What `pulumi stack output` shows; the kubeconfig is a secret output. */
@@ -153,6 +153,17 @@ export async function definePlatform(
       capabilityRoleArn: gitops.capabilityRoleArn,
     });
     fleetOutputs = { fleetHub: hubOutputs(facts, fleetHub.principalArn), fleetSpokes: [...fleet.spokes] };
+    // Leaving fleet.spokes (or destroying the hub) drains a spoke's Applications in wave order, then drops its Secret.
+    fleetHub.spokeSecrets.forEach(
+      (secret, index) =>
+        new SpokeDrain(`fleet-drain-${spokes[index].clusterName}`, {
+          kubeconfig,
+          secretName: secret.metadata.name,
+          server: fleetHub.spokeServers[index],
+          namespace: argocdNamespace,
+          secret,
+        }),
+    );
   }
 
   // Created last, so `pulumi destroy` deletes it first: it drains what Argo CD created in AWS (load balancers,

@@ -275,6 +275,8 @@ export interface FleetHubArgs {
 export class FleetHub extends pulumi.ComponentResource {
   readonly principalArn: pulumi.Output<string>;
   readonly spokeSecrets: core.Secret[];
+  /** Per spoke (same order): the `server` its Applications deploy to. */
+  readonly spokeServers: string[];
 
   constructor(name: string, args: FleetHubArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:fleet:FleetHub", name, {}, opts);
@@ -330,8 +332,18 @@ export class FleetHub extends pulumi.ComponentResource {
       this.principalArn = role.roleArn;
     }
 
+    const data = spokes.map((spoke) =>
+      spokeClusterSecretData(install, {
+        name: spoke.clusterName,
+        arn: spoke.clusterArn,
+        endpoint: spoke.endpoint,
+        certificateAuthorityData: spoke.certificateAuthorityData,
+        roleArn: spoke.hubAccessRoleArn,
+      }),
+    );
+    this.spokeServers = data.map((entry) => entry.server);
     this.spokeSecrets = spokes.map(
-      (spoke) =>
+      (spoke, index) =>
         new core.Secret(
           `${name}-spoke-${spoke.clusterName}`,
           {
@@ -341,13 +353,7 @@ export class FleetHub extends pulumi.ComponentResource {
               labels: { ...spoke.labels },
               annotations: { ...spoke.annotations, fleet_spoke_stack: spoke.stack },
             },
-            stringData: spokeClusterSecretData(install, {
-              name: spoke.clusterName,
-              arn: spoke.clusterArn,
-              endpoint: spoke.endpoint,
-              certificateAuthorityData: spoke.certificateAuthorityData,
-              roleArn: spoke.hubAccessRoleArn,
-            }),
+            stringData: data[index],
           },
           { parent: this, provider: args.provider, dependsOn: [...args.argocdReady, ...identity] },
         ),
