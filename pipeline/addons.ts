@@ -94,6 +94,9 @@ export function placeholderInfrastructure(
     karpenterControllerRoleArn: `arn:aws:iam::${account}:role/${clusterName}-karpenter`,
     karpenterInterruptionQueueName: `${clusterName}-karpenter`,
     ciliumOperatorRoleArn: `arn:aws:iam::${account}:role/${clusterName}-cilium-operator`,
+    awsLoadBalancerControllerRoleArn: `arn:aws:iam::${account}:role/${clusterName}-aws-load-balancer-controller`,
+    externalDnsRoleArn: `arn:aws:iam::${account}:role/${clusterName}-external-dns`,
+    externalSecretsRoleArn: `arn:aws:iam::${account}:role/${clusterName}-external-secrets`,
   };
 }
 

@@ -2,6 +2,7 @@ import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } 
 import type * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
 import { clusterType } from "./eks-cluster";
+import { wholeAccount } from "./lib/iam-documents";
 import {
   at,
   atPath,
@@ -9,7 +10,10 @@ import {
   type ConfigSchemaWithDefaults,
   entries,
   forType,
+  elements,
+  globMatches,
   isUnknown,
+  show,
   UNKNOWN,
 } from "./lib/values";
 
@@ -126,3 +130,96 @@ export function findKey(value: unknown, key: string, path: string[]): string[] {
     childKey === key ? [[...path, childKey].join(".")] : findKey(child, key, [...path, childKey]),
   );
 }
+
+export const accessEntryType = "aws:eks/accessEntry:AccessEntry";
+export const accessPolicyAssociationType = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation";
+
+export interface AccessAdminConfig {
+  /** Access policies that make a principal a cluster (or namespace) administrator. */
+  adminPolicies: string[];
+  /** Read-only policies: a principal holding one is a viewer, and must not also hold an admin policy. */
+  viewerPolicies: string[];
+  /** Globs on the principal ARN that name viewer/read-only identities. */
+  viewerPrincipalPatterns: string[];
+}
+
+const accessAdminConfigSchema = {
+  properties: {
+    adminPolicies: {
+      type: "array",
+      items: { type: "string" },
+      default: ["AmazonEKSClusterAdminPolicy", "AmazonEKSAdminPolicy"],
+    },
+    viewerPolicies: {
+      type: "array",
+      items: { type: "string" },
+      default: ["AmazonEKSViewPolicy", "AmazonEKSAdminViewPolicy"],
+    },
+    viewerPrincipalPatterns: {
+      type: "array",
+      items: { type: "string" },
+      default: ["*:role/*viewer*", "*:role/*readonly*", "*:role/*read-only*", "*:role/*auditor*"],
+    },
+  },
+} satisfies ConfigSchemaWithDefaults<AccessAdminConfig>;
+
+const policyNameOf = (arn: unknown) => (typeof arn === "string" ? arn.split("/").pop() : undefined);
+
+/**
+ * Who is made a cluster administrator through Access Entries: never everyone, never a whole account (its root:
+ * every identity there), never an identity that is meant to only view. A stack policy so a principal granted a
+ * view policy in one association and admin in another is seen as a viewer.
+ */
+export const eksAccessAdminScoped: StackValidationPolicy = {
+  name: "eks-access-admin-scoped",
+  description:
+    'Cluster admin through Access Entries goes only to named roles: never to "*", an account root (arn:aws:iam::<id>:root), a viewer/read-only identity, nor via kubernetesGroups system:masters; grant viewers AmazonEKSViewPolicy only.',
+  enforcementLevel: "mandatory",
+  configSchema: accessAdminConfigSchema,
+  validateStack: (args, reportViolation) => {
+    const config = configWithDefaults<AccessAdminConfig>(accessAdminConfigSchema, args.getConfig);
+    const associations = args.resources.filter((resource) => resource.type === accessPolicyAssociationType);
+    const viewers = new Set(
+      associations
+        .filter((association) =>
+          config.viewerPolicies.includes(policyNameOf(atPath(association.props, "policyArn")) ?? ""),
+        )
+        .map((association) => atPath(association.props, "principalArn"))
+        .filter((principal): principal is string => typeof principal === "string"),
+    );
+    const whyNot = (principal: string): string | undefined => {
+      if (principal.includes("*")) return `"${principal}" matches every identity`;
+      const account = wholeAccount(principal);
+      if (account !== undefined)
+        return `${principal} is account ${account}'s root, i.e. every user and role in that account`;
+      if (viewers.has(principal)) return `${principal} is also granted a view policy in this stack: a viewer`;
+      if (
+        config.viewerPrincipalPatterns.some((pattern) =>
+          globMatches(pattern.toLowerCase(), principal.toLowerCase()),
+        )
+      )
+        return `${principal} is named as a viewer/read-only identity`;
+      return undefined;
+    };
+    for (const association of associations) {
+      const policy = policyNameOf(atPath(association.props, "policyArn"));
+      const principal = atPath(association.props, "principalArn");
+      if (policy === undefined || !config.adminPolicies.includes(policy) || typeof principal !== "string")
+        continue;
+      const reason = whyNot(principal);
+      if (reason === undefined) continue;
+      reportViolation(
+        `Access policy association ${association.name} grants ${policy} to ${principal}, but ${reason}; grant admin only to named administrator roles (access.admins) and give viewers AmazonEKSViewPolicy.`,
+        association.urn,
+      );
+    }
+    for (const entry of args.resources.filter((resource) => resource.type === accessEntryType)) {
+      const groups = elements(atPath(entry.props, "kubernetesGroups"));
+      if (groups === UNKNOWN || !(groups ?? []).includes("system:masters")) continue;
+      reportViolation(
+        `Access entry ${entry.name} puts ${show(atPath(entry.props, "principalArn"))} in kubernetesGroups system:masters, unrestricted cluster admin that bypasses RBAC and cannot be revoked by access policies; remove the group and associate a scoped access policy instead.`,
+        entry.urn,
+      );
+    }
+  },
+};

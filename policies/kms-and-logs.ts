@@ -3,7 +3,16 @@ import type * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
 import { clusterType, type ClusterProps } from "./eks-cluster";
 import {
+  describeStatement,
+  grantsAll,
+  isEveryone,
+  isScopedByCondition,
+  statementsOf,
+} from "./lib/iam-documents";
+import { type Environment, stackEnvironment } from "./lib/settings";
+import {
   at,
+  atPath,
   configWithDefaults,
   type ConfigSchemaWithDefaults,
   elements,
@@ -64,17 +73,125 @@ export const kmsDeletionWindow: ResourceValidationPolicy = {
   }),
 };
 
+export interface RetentionConfig {
+  /** Fewest days of retention per environment (prod keeps a year for incident reviews and audits). */
+  minimumRetentionDays: Record<Environment, number>;
+}
+
+const retentionConfigSchema = {
+  properties: {
+    minimumRetentionDays: {
+      type: "object",
+      properties: {
+        dev: { type: "integer", minimum: 1 },
+        staging: { type: "integer", minimum: 1 },
+        prod: { type: "integer", minimum: 1 },
+      },
+      default: { dev: 1, staging: 30, prod: 365 },
+    },
+  },
+} satisfies ConfigSchemaWithDefaults<RetentionConfig>;
+
 export const logGroupRetention: ResourceValidationPolicy = {
   name: "log-group-retention",
   description:
-    "CloudWatch log groups must expire their data: set retentionInDays (e.g. 7 for dev, 365 for prod).",
+    "CloudWatch log groups must expire their data, and keep it at least the environment's minimum (default dev 1, staging 30, prod 365 days): set retentionInDays.",
   enforcementLevel: "mandatory",
-  validateResource: forType<LogGroupProps>(logGroupType, (group, _args, reportViolation) => {
+  configSchema: retentionConfigSchema,
+  validateResource: forType<LogGroupProps>(logGroupType, (group, args, reportViolation) => {
     const retention = at(group, "retentionInDays");
-    if (retention === UNKNOWN || (retention !== undefined && retention > 0)) return;
-    reportViolation(
-      `retentionInDays is ${retention === undefined ? "unset" : retention}, so logs are kept (and billed) forever; set a retention period.`,
-    );
+    if (retention === UNKNOWN) return;
+    if (retention === undefined || retention <= 0) {
+      reportViolation(
+        `Log group ${args.name} has retentionInDays ${retention === undefined ? "unset" : retention}, so logs are kept (and billed) forever; set a retention period.`,
+      );
+      return;
+    }
+    const config = configWithDefaults<RetentionConfig>(retentionConfigSchema, args.getConfig);
+    const environment = stackEnvironment();
+    const minimum = config.minimumRetentionDays[environment] ?? 1;
+    if (retention < minimum) {
+      reportViolation(
+        `Log group ${args.name} keeps logs ${retention} days, below the ${environment} minimum of ${minimum}: an incident or audit needs them longer; set retentionInDays to at least ${minimum} (cluster.logRetentionDays / network.flowLogRetentionDays).`,
+      );
+    }
+  }),
+};
+
+/**
+ * Log groups must be encrypted with the platform's customer-managed key: a KMS key declared in this stack, or one
+ * listed in allowedKeyArns (a key managed elsewhere). A stack policy, because the key's ARN is the key's output.
+ */
+export interface LogGroupKeyConfig {
+  allowedKeyArns: string[];
+}
+
+const logGroupKeyConfigSchema = {
+  properties: { allowedKeyArns: { type: "array", items: { type: "string" }, default: [] } },
+} satisfies ConfigSchemaWithDefaults<LogGroupKeyConfig>;
+
+export const logGroupKms: StackValidationPolicy = {
+  name: "log-group-kms",
+  description:
+    "CloudWatch log groups must be encrypted with the platform's customer-managed KMS key: set kmsKeyId to the arn of the stack's aws.kms.Key (or a key listed in allowedKeyArns).",
+  enforcementLevel: "mandatory",
+  configSchema: logGroupKeyConfigSchema,
+  validateStack: (args, reportViolation) => {
+    const config = configWithDefaults<LogGroupKeyConfig>(logGroupKeyConfigSchema, args.getConfig);
+    const keys = args.resources.filter((resource) => resource.type === kmsKeyType);
+    for (const group of args.resources.filter((resource) => resource.type === logGroupType)) {
+      const keyId = at(group.props as LogGroupProps, "kmsKeyId");
+      const sources = group.propertyDependencies["kmsKeyId"] ?? [];
+      if (sources.some((source) => source.type === kmsKeyType)) continue;
+      if (typeof keyId === "string" && config.allowedKeyArns.includes(keyId)) continue;
+      if (keyId === UNKNOWN && sources.length > 0) continue;
+      const platformKey =
+        keys.length > 0
+          ? `the platform key (${keys.map((key) => key.name).join(", ")})`
+          : "a customer-managed aws.kms.Key";
+      reportViolation(
+        keyId === undefined || keyId === ""
+          ? `Log group ${group.name} has no kmsKeyId, so its logs (audit trail, flow logs) are encrypted only with a CloudWatch-owned key that no key policy controls; set kmsKeyId to ${platformKey}.`
+          : `Log group ${group.name} is encrypted with ${typeof keyId === "string" ? keyId : "a key"} that is neither a key of this stack nor in allowedKeyArns; use ${platformKey}, or list the key in this policy's allowedKeyArns.`,
+        group.urn,
+      );
+    }
+  },
+};
+
+export const kmsKeyPolicyType = "aws:kms/keyPolicy:KeyPolicy";
+
+/** What is wrong with a key policy: everyone can use or administer the key. */
+export function keyPolicyProblems(document: unknown): string[] {
+  const statements = statementsOf(document);
+  if (statements === UNKNOWN || statements === undefined) return [];
+  return statements
+    .filter((statement) => statement.effect === "Allow" && isEveryone(statement))
+    .flatMap((statement) => {
+      const where = describeStatement(statement);
+      if (grantsAll(statement.actions, "kms")) {
+        return [
+          `${where} grants ${statement.actions.join(", ")} to "*": anyone can use, re-key, disable or schedule the key for deletion; grant kms:* only to the account root (arn:aws:iam::<account>:root) and name the roles that use the key.`,
+        ];
+      }
+      if (!isScopedByCondition(statement)) {
+        return [
+          `${where} grants ${statement.actions.join(", ") || "NotAction"} to "*" with no aws:PrincipalAccount / kms:CallerAccount / aws:PrincipalOrgID condition: identities in any account can use the key; name the principals or add such a condition.`,
+        ];
+      }
+      return [];
+    });
+}
+
+export const kmsKeyPolicyNoWildcard: ResourceValidationPolicy = {
+  name: "kms-key-policy-no-wildcard",
+  description:
+    'A KMS key policy must not grant kms:* (or *) to the principal "*", nor any KMS action to "*" without an account or organisation condition: name the principals.',
+  enforcementLevel: "mandatory",
+  validateResource: forType([kmsKeyType, kmsKeyPolicyType], (props, args, reportViolation) => {
+    for (const problem of keyPolicyProblems(atPath(props, "policy"))) {
+      reportViolation(`Key ${args.name} policy ${problem}`);
+    }
   }),
 };
 

@@ -17,6 +17,7 @@ import {
   UNKNOWN,
 } from "./lib/values";
 import { describeOpenSpace, parseCidr, publicAddresses } from "./lib/cidr";
+import { nodeGroupType } from "./nodes";
 
 export type SubnetProps = pulumi.Unwrap<aws.ec2.SubnetArgs>;
 export const subnetType = "aws:ec2/subnet:Subnet";
@@ -24,7 +25,6 @@ export const securityGroupType = "aws:ec2/securityGroup:SecurityGroup";
 export const ingressRuleType = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
 export const egressRuleType = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
 export const securityGroupRuleType = "aws:ec2/securityGroupRule:SecurityGroupRule";
-export const nodeGroupType = "aws:eks/nodeGroup:NodeGroup";
 
 /** The tag the AWS Load Balancer Controller / Auto Mode use to find internal subnets: our node and pod subnets. */
 export const privateSubnetTag = "kubernetes.io/role/internal-elb";
@@ -310,4 +310,46 @@ export const sgOpenEgress: ResourceValidationPolicy = {
       }
     },
   ),
+};
+
+export const vpcType = "aws:ec2/vpc:Vpc";
+export const flowLogType = "aws:ec2/flowLog:FlowLog";
+
+/**
+ * Every VPC needs a flow log capturing ALL traffic: without it there is no record of what talked to what when a
+ * node or pod is compromised. A stack policy, because the flow log's vpcId is the VPC's output.
+ */
+export const vpcFlowLogs: StackValidationPolicy = {
+  name: "vpc-flow-logs",
+  description:
+    'Every VPC must have a flow log with trafficType "ALL" (aws.ec2.FlowLog with vpcId from the VPC), to an encrypted log group with retention.',
+  enforcementLevel: "mandatory",
+  validateStack: (args, reportViolation) => {
+    const flowLogs = args.resources.filter((resource) => resource.type === flowLogType);
+    for (const vpc of args.resources.filter((resource) => resource.type === vpcType)) {
+      const mine = flowLogs.filter((flowLog) =>
+        (flowLog.propertyDependencies["vpcId"] ?? []).some((source) => source.urn === vpc.urn),
+      );
+      if (mine.length === 0) {
+        // A flow log whose vpcId is still unknown and comes from nowhere we can see could be this VPC's.
+        const undecided = flowLogs.some(
+          (flowLog) =>
+            atPath(flowLog.props, "vpcId") === UNKNOWN &&
+            (flowLog.propertyDependencies["vpcId"] ?? []).length === 0,
+        );
+        if (undecided) continue;
+        reportViolation(
+          `VPC ${vpc.name} has no flow log, so there is no record of its traffic for an incident review; add an aws.ec2.FlowLog with vpcId: vpc.id, trafficType: "ALL", to a KMS-encrypted log group with retention (the platform's network component does this).`,
+          vpc.urn,
+        );
+        continue;
+      }
+      const types = mine.map((flowLog) => atPath(flowLog.props, "trafficType"));
+      if (types.some((type) => type === UNKNOWN || type === "ALL")) continue;
+      reportViolation(
+        `VPC ${vpc.name}'s flow logs capture only ${types.map(show).join(", ")} traffic; set trafficType: "ALL" so accepted connections are recorded too.`,
+        vpc.urn,
+      );
+    }
+  },
 };

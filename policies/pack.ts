@@ -1,4 +1,5 @@
 import type { Policies } from "@pulumi/policy";
+import { argocdCapabilityPrivate } from "./argocd-capability";
 import { devExpiryTag, devSingleNat, prodDeletionProtection, prodNatPerAz } from "./cost";
 import {
   eksAccessEntriesOnly,
@@ -13,15 +14,31 @@ import {
   eksVersionUpgradeDue,
 } from "./eks-cluster";
 import { eksFleetHubAccess } from "./fleet";
-import { eksNoAwsAuthConfigMap, eksNoIrsaAnnotations, eksNoIrsaOidcProvider } from "./identity";
-import { eksClusterLogGroup, kmsDeletionWindow, kmsKeyRotation, logGroupRetention } from "./kms-and-logs";
+import { iamNoAdminAccess, iamTrustPolicyScoped } from "./iam";
+import {
+  eksAccessAdminScoped,
+  eksNoAwsAuthConfigMap,
+  eksNoIrsaAnnotations,
+  eksNoIrsaOidcProvider,
+} from "./identity";
+import {
+  eksClusterLogGroup,
+  kmsDeletionWindow,
+  kmsKeyPolicyNoWildcard,
+  kmsKeyRotation,
+  logGroupKms,
+  logGroupRetention,
+} from "./kms-and-logs";
+import { argocdServerPrivate, k8sNoPlaintextSecret, k8sStorageClassEncrypted } from "./kubernetes";
 import {
   eksMultiAz,
   sgNoPublicIngress,
   sgOpenEgress,
+  vpcFlowLogs,
   vpcPodSubnetSize,
   vpcPrivateSubnetNoPublicIp,
 } from "./network";
+import { ec2Imdsv2Required, eksNodeNoSsh } from "./nodes";
 import { packSettingsPolicy, withExemptions } from "./lib/settings";
 import { argocdSourcePinned, eksFargateNamespaces, helmReleasePinned } from "./workloads";
 
@@ -37,11 +54,16 @@ export const rules: Policies = [
   eksSecretsEncryption,
   kmsKeyRotation,
   kmsDeletionWindow,
+  kmsKeyPolicyNoWildcard,
   eksControlPlaneLogging,
   eksClusterLogGroup,
   logGroupRetention,
+  logGroupKms,
   eksAccessEntriesOnly,
   eksNoCreatorAdmin,
+  eksAccessAdminScoped,
+  iamNoAdminAccess,
+  iamTrustPolicyScoped,
   eksNoAwsAuthConfigMap,
   eksNoIrsaOidcProvider,
   eksNoIrsaAnnotations,
@@ -52,6 +74,9 @@ export const rules: Policies = [
   vpcPodSubnetSize,
   vpcPrivateSubnetNoPublicIp,
   eksMultiAz,
+  vpcFlowLogs,
+  eksNodeNoSsh,
+  ec2Imdsv2Required,
   eksAutoModeConsistent,
   eksAutoModeNoRedundantAddons,
   sgNoPublicIngress,
@@ -59,6 +84,10 @@ export const rules: Policies = [
   eksFargateNamespaces,
   helmReleasePinned,
   argocdSourcePinned,
+  argocdServerPrivate,
+  k8sNoPlaintextSecret,
+  k8sStorageClassEncrypted,
+  argocdCapabilityPrivate,
   devExpiryTag,
   devSingleNat,
   prodDeletionProtection,

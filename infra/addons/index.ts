@@ -4,6 +4,7 @@ import type { ClusterFacts } from "../facts";
 import { associateClusterPolicy } from "../identity";
 import { attachManagedPolicies, nodeRolePolicyNames } from "../identity/managed-policies";
 import { PodIdentityRole } from "../identity/pod-identity";
+import { everydayAddonRoles } from "./everyday";
 import { serviceTrustPolicy } from "../identity/trust-policy";
 import { enabledAddons } from "./enabled";
 import {
@@ -43,6 +44,9 @@ export class AddonsAws extends pulumi.ComponentResource {
   readonly karpenterControllerRoleArn?: pulumi.Output<string>;
   readonly karpenterInterruptionQueueName?: pulumi.Output<string>;
   readonly ciliumOperatorRoleArn?: pulumi.Output<string>;
+  readonly awsLoadBalancerControllerRoleArn?: pulumi.Output<string>;
+  readonly externalDnsRoleArn?: pulumi.Output<string>;
+  readonly externalSecretsRoleArn?: pulumi.Output<string>;
   /** Access entries and associations: nodes launched from the add-ons' pools can join once these exist. */
   readonly readiness: pulumi.Resource[] = [];
 
@@ -173,11 +177,20 @@ export class AddonsAws extends pulumi.ComponentResource {
       this.ciliumOperatorRoleArn = operator.roleArn;
     }
 
+    ({
+      awsLoadBalancerControllerRoleArn: this.awsLoadBalancerControllerRoleArn,
+      externalDnsRoleArn: this.externalDnsRoleArn,
+      externalSecretsRoleArn: this.externalSecretsRoleArn,
+    } = everydayAddonRoles(this, name, facts));
+
     this.registerOutputs({
       karpenterNodeRoleName: this.karpenterNodeRoleName,
       karpenterControllerRoleArn: this.karpenterControllerRoleArn,
       karpenterInterruptionQueueName: this.karpenterInterruptionQueueName,
       ciliumOperatorRoleArn: this.ciliumOperatorRoleArn,
+      awsLoadBalancerControllerRoleArn: this.awsLoadBalancerControllerRoleArn,
+      externalDnsRoleArn: this.externalDnsRoleArn,
+      externalSecretsRoleArn: this.externalSecretsRoleArn,
     });
   }
 }

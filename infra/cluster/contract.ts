@@ -39,3 +39,9 @@ export const ciliumStartupTaint = {
   value: "true",
   effect: "NoExecute",
 } as const;
+
+/**
+ * The system node group's taint (karpenter mode), the same key as Auto Mode's built-in `system` pool: only pods that
+ * must run before or without Karpenter's nodes tolerate it.
+ */
+export const systemNodeTaint = { key: "CriticalAddonsOnly", value: "true", effect: "NoSchedule" } as const;

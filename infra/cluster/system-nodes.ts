@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PodIdentityRole } from "../identity/pod-identity";
-import { ciliumStartupTaint } from "./contract";
+import { ciliumStartupTaint, systemNodeTaint } from "./contract";
 
 export interface SystemNodesArgs {
   readonly clusterName: pulumi.Output<string>;
@@ -28,6 +28,30 @@ export class SystemNodes extends pulumi.ComponentResource {
   constructor(name: string, args: SystemNodesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:index:SystemNodes", name, {}, opts);
     const parent = { parent: this };
+    const launchTemplate = new aws.ec2.LaunchTemplate(
+      name,
+      {
+        namePrefix: `${name}-`,
+        description: "EKS system node group: IMDSv2 only, encrypted gp3 volumes",
+        updateDefaultVersion: true,
+        metadataOptions: systemNodeMetadataOptions,
+        blockDeviceMappings: bottlerocketBlockDevices.map((device) => ({
+          deviceName: device.deviceName,
+          ebs: {
+            volumeType: "gp3",
+            volumeSize: device.volumeSize,
+            encrypted: "true",
+            deleteOnTermination: "true",
+          },
+        })),
+        tagSpecifications: ["instance", "volume"].map((resourceType) => ({
+          resourceType,
+          tags: { ...args.tags },
+        })),
+        tags: args.tags,
+      },
+      parent,
+    );
     const nodeGroup = new aws.eks.NodeGroup(
       name,
       {
@@ -41,15 +65,19 @@ export class SystemNodes extends pulumi.ComponentResource {
         instanceTypes: [...args.instanceTypes],
         scalingConfig: { minSize: args.minSize, desiredSize: args.minSize, maxSize: args.maxSize },
         updateConfig: { maxUnavailable: 1 },
+        launchTemplate: {
+          id: launchTemplate.id,
+          version: pulumi.interpolate`${launchTemplate.latestVersion}`,
+        },
         labels: { "node.platform/role": "system" },
-        ...(args.ciliumReplacesVpcCni
-          ? // The same startup taint Karpenter's pools carry; the EKS API spells the effect in its own enum.
-            {
-              taints: [
-                { key: ciliumStartupTaint.key, value: ciliumStartupTaint.value, effect: "NO_EXECUTE" },
-              ],
-            }
-          : {}),
+        // Only pods that tolerate CriticalAddonsOnly run here (Karpenter, CoreDNS, Cilium, Argo CD, the EKS add-ons);
+        // with Cilium also its startup taint, as on Karpenter's pools. The EKS API spells effects in its own enum.
+        taints: [
+          { key: systemNodeTaint.key, value: systemNodeTaint.value, effect: "NO_SCHEDULE" },
+          ...(args.ciliumReplacesVpcCni
+            ? [{ key: ciliumStartupTaint.key, value: ciliumStartupTaint.value, effect: "NO_EXECUTE" }]
+            : []),
+        ],
         tags: args.tags,
       },
       parent,
@@ -107,6 +135,28 @@ export class SystemNodes extends pulumi.ComponentResource {
     this.registerOutputs({});
   }
 }
+
+/**
+ * IMDSv2 only. Hop limit 2, not 1: the controllers on these nodes that are not on the host network (Karpenter reads
+ * its region from IMDS when AWS_REGION is unset, the EBS CSI controller its instance metadata) must reach it. Workload
+ * pods never run here (CriticalAddonsOnly); Karpenter's own nodes keep hop limit 1 (EC2NodeClass).
+ */
+export const systemNodeMetadataOptions = {
+  httpEndpoint: "enabled",
+  httpTokens: "required",
+  httpPutResponseHopLimit: 2,
+} as const;
+
+/**
+ * Bottlerocket has two volumes: /dev/xvda holds the OS image (read-only root, verified at boot), /dev/xvdb the
+ * data volume (container images, logs, emptyDir). Both are listed, so both are encrypted gp3: a device left out
+ * would come from the AMI's own mapping, unencrypted unless the account encrypts by default. Sizes follow
+ * Karpenter's Bottlerocket defaults for the OS volume (4 GiB) and leave room for images on the data volume.
+ */
+export const bottlerocketBlockDevices = [
+  { deviceName: "/dev/xvda", role: "os", volumeSize: 4 },
+  { deviceName: "/dev/xvdb", role: "data", volumeSize: 50 },
+] as const;
 
 export type EksAddonOptions = Pick<aws.eks.AddonArgs, "podIdentityAssociations" | "configurationValues"> & {
   readonly dependsOn?: pulumi.Resource[];

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { awsRegionPattern } from "./patterns";
+import { everydayAddonsShape } from "./addons";
+import { regionProblem } from "./regions";
 
 const identityCenterInstanceArn = /^arn:aws[a-z-]*:sso:::instance\/(sso)?ins-[a-zA-Z0-9-.]{16}$/;
 
@@ -24,16 +25,38 @@ export const argocdSchema = z
             identityCenterInstanceArn,
             "must be the IAM Identity Center instance ARN, e.g. arn:aws:sso:::instance/ssoins-1234567890abcdef",
           ),
-        region: z
-          .string()
-          .regex(awsRegionPattern, "must be the region of the Identity Center instance, e.g. eu-west-1"),
+        region: z.string().superRefine((region, ctx) => {
+          const problem = regionProblem(region);
+          if (problem)
+            ctx.addIssue({ code: "custom", message: `${problem} (the Identity Center instance's region)` });
+        }),
         /** Identity Center group ids that become Argo CD admins (capability mode). */
         adminGroupIds: z.array(z.string().min(1)).default([]),
         viewerGroupIds: z.array(z.string().min(1)).default([]),
       })
       .optional(),
+    /**
+     * capability mode keeps the managed Argo CD UI/API private behind an interface VPC endpoint. Setting this opts
+     * out (the endpoint stays public, Identity Center sign-in only): dev stacks only, and the reason is required.
+     */
+    publicEndpoint: z
+      .strictObject({
+        reason: z
+          .string()
+          .trim()
+          .min(10, 'say why this dev stack\'s Argo CD UI must be public, e.g. "no VPN to the dev VPC yet"'),
+      })
+      .optional(),
   })
   .superRefine((argocd, ctx) => {
+    if (argocd.install !== "capability" && argocd.publicEndpoint !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["publicEndpoint"],
+        message:
+          "applies only to install: capability (the argo-cd chart's UI is a Service inside the cluster); remove it",
+      });
+    }
     if (argocd.install === "capability" && argocd.identityCenter === undefined) {
       ctx.addIssue({
         code: "custom",
@@ -71,4 +94,17 @@ export const addonsSchema = z.strictObject({
   falco: z.boolean().default(true),
   kubecost: z.boolean().default(true),
   corednsAutoscaler: z.boolean().default(false),
+  ...everydayAddonsShape,
 });
+
+/**
+ * The public Argo CD endpoint is a dev-only exception: on staging and prod the opt-out is refused. Returns the
+ * message for `gitops.argocd.publicEndpoint`, or undefined when the config is acceptable.
+ */
+export function publicArgoCdEndpointIssue(
+  environment: string,
+  argocd: { readonly publicEndpoint?: unknown },
+): string | undefined {
+  if (argocd.publicEndpoint === undefined || environment === "dev") return undefined;
+  return `is refused on ${environment}: the managed Argo CD UI/API would be reachable from the internet; remove gitops.argocd.publicEndpoint and reach the UI privately through the VPC endpoint (VPN, the in-VPC runner's network, or SSM port forwarding; see docs/gitops.md)`;
+}

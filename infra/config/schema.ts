@@ -2,7 +2,7 @@ import { z } from "zod";
 import { addressesNeeded, parseCidr } from "../network/plan";
 import { fargateProfilesSchema } from "./fargate";
 import { fleetSchema } from "./fleet";
-import { addonsSchema, gitopsSchema } from "./gitops";
+import { addonsSchema, gitopsSchema, publicArgoCdEndpointIssue } from "./gitops";
 import { dayNumber } from "./patterns";
 import { findKubernetesVersion, kubernetesVersions, newestKubernetesVersion } from "./kubernetes-versions";
 import { stackReferencePattern } from "../foundation/contract";
@@ -13,6 +13,44 @@ import { stackReferencePattern } from "../foundation/contract";
  */
 
 const iamPrincipalArn = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}$/;
+/** IAM's limit on a role or user name (the part after the last "/"; the path before it may be longer). */
+const iamNameLimit = 64;
+const iamNameFits = (arn: string) => arn.slice(arn.lastIndexOf("/") + 1).length <= iamNameLimit;
+const iamNameMessage = `names a role or user longer than IAM's ${iamNameLimit}-character limit; check the ARN`;
+
+/**
+ * An integer within bounds. A value out of bounds stops validation there (zod `abort`), so the rules across keys
+ * below never compute with, say, 4294967295 availability zones or 1e308.
+ */
+export function intBetween(min: number, max: number, messages: { min?: string; max?: string } = {}) {
+  return z
+    .number()
+    .min(min, { message: messages.min ?? `must be at least ${min}`, abort: true })
+    .max(max, { message: messages.max ?? `must be at most ${max}`, abort: true })
+    .int({ message: "must be a whole number", abort: true });
+}
+
+/** AWS tagging limits (Tag Editor / resource tagging API). */
+export const tagLimits = { keyLength: 128, valueLength: 256, tagsPerResource: 50 } as const;
+/** Letters, digits, spaces and _ . : / = + - @ in any language: the characters every tagging service accepts. */
+const tagCharacters = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+/** Tags the program itself puts on every resource (infra/config's resolvePlatformConfig). */
+export const platformTagKeys = [
+  "project",
+  "stack",
+  "environment",
+  "owner",
+  "managed-by",
+  "expires-on",
+] as const;
+
+const tagValue = z
+  .string()
+  .max(tagLimits.valueLength, `is longer than AWS's ${tagLimits.valueLength}-character limit for tag values`)
+  .regex(
+    tagCharacters,
+    "may only hold letters, digits, spaces and _ . : / = + - @ (AWS tag value characters)",
+  );
 /**
  * Lowercase, 2–32 characters: Cilium's cluster.name rule, and the longest derived names (EventBridge rules such as
  * `<cluster>-karpenter-instance-state-change`) stay within AWS's 64-character limit.
@@ -23,6 +61,10 @@ export const clusterNameRule =
 const logRetentionChoices = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
+const retentionDays = z.number().refine((value) => logRetentionChoices.includes(value), {
+  message: `is not a CloudWatch Logs retention period; use one of ${logRetentionChoices.join(", ")}`,
+  abort: true,
+});
 const supportedVersions = kubernetesVersions.map((entry) => entry.version).join(", ");
 
 const cidr = z.string().superRefine((value, ctx) => {
@@ -33,6 +75,35 @@ const cidr = z.string().superRefine((value, ctx) => {
   }
 });
 
+/** A list of CIDR blocks in which every address range appears once: no duplicates, no block inside another. */
+function cidrList(item: z.ZodType<string>) {
+  return z
+    .array(item)
+    .max(40, "EKS accepts at most 40 CIDR blocks per access list")
+    .superRefine((blocks, ctx) => {
+      const parsed = blocks.map(safeParseCidr);
+      parsed.forEach((block, index) => {
+        if (!block) return;
+        const earlier = parsed.findIndex((other, otherIndex) => {
+          if (!other || otherIndex >= index) return false;
+          const wider = Math.min(block.prefix, other.prefix);
+          const shift = BigInt(32 - wider);
+          return block.base >> shift === other.base >> shift;
+        });
+        if (earlier < 0) return;
+        ctx.addIssue({
+          code: "custom",
+          path: [index],
+          message:
+            blocks[earlier] === blocks[index]
+              ? `is listed twice (also item ${earlier}); list each range once`
+              : `overlaps item ${earlier} (${blocks[earlier]}); list each address range once (keep the wider block or split it)`,
+        });
+      });
+    })
+    .default([]);
+}
+
 const principalList = z
   .array(
     z
@@ -40,35 +111,28 @@ const principalList = z
       .regex(
         iamPrincipalArn,
         "must be an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-admins (not an account id, group or assumed-role session)",
-      ),
+      )
+      .refine(iamNameFits, iamNameMessage),
   )
+  .max(100, "at most 100 principals per list; grant a role that people assume instead")
   .default([]);
 
 export const networkSchema = z.strictObject({
   vpcCidr: cidr.default("10.0.0.0/16"),
-  availabilityZoneCount: z
-    .number()
-    .int()
-    .min(3, "the cluster must span at least 3 AZs so that losing one AZ leaves a quorum of capacity; use 3")
-    .max(6, "at most 6 AZs are supported; use 3")
-    .default(3),
-  privateSubnetPrefix: z
-    .number()
-    .int()
-    .min(16, "private subnets larger than /16 are not supported; use 19")
-    .max(
-      20,
-      "private subnets hold every pod IP (VPC CNI): a /21 or smaller runs out of pod IPs as the cluster grows (a /24 leaves ~250 pod IPs per AZ); use 19 (8,190 IPs per AZ) or at least 20",
-    )
-    .default(19),
-  publicSubnetPrefix: z
-    .number()
-    .int()
-    .min(20, "public subnets only hold load balancers and NAT gateways; use 24")
-    .max(27, "a public subnet smaller than /27 cannot hold an ALB's ENIs; use 24")
-    .default(24),
+  availabilityZoneCount: intBetween(3, 6, {
+    min: "the cluster must span at least 3 AZs so that losing one AZ leaves a quorum of capacity; use 3",
+    max: "at most 6 AZs are supported; use 3",
+  }).default(3),
+  privateSubnetPrefix: intBetween(16, 20, {
+    min: "private subnets larger than /16 are not supported; use 19",
+    max: "private subnets hold every pod IP (VPC CNI): a /21 or smaller runs out of pod IPs as the cluster grows (a /24 leaves ~250 pod IPs per AZ); use 19 (8,190 IPs per AZ) or at least 20",
+  }).default(19),
+  publicSubnetPrefix: intBetween(20, 27, {
+    min: "public subnets only hold load balancers and NAT gateways; use 24",
+    max: "a public subnet smaller than /27 cannot hold an ALB's ENIs; use 24",
+  }).default(24),
   natGateways: z.enum(["single", "perAz"]).optional(),
-  flowLogRetentionDays: z.number().int().optional(),
+  flowLogRetentionDays: retentionDays.optional(),
 });
 
 export const clusterSchema = z.strictObject({
@@ -80,29 +144,23 @@ export const clusterSchema = z.strictObject({
     })
     .default(newestKubernetesVersion),
   supportType: z.enum(["STANDARD", "EXTENDED"]).default("STANDARD"),
-  publicAccessCidrs: z
-    .array(
-      cidr.refine((value) => parseCidr(value).prefix >= 16, {
-        message:
-          "opens the Kubernetes API to a whole /0–/15 range (0.0.0.0/0 is the internet); list only your pipeline's egress addresses, e.g. 203.0.113.10/32",
-      }),
-    )
-    .default([]),
-  privateAccessCidrs: z
-    .array(
-      cidr.refine((value) => parseCidr(value).prefix >= 8, {
-        message: "is wider than a /8; list the private ranges of your runners or VPN, e.g. 10.100.0.0/16",
-      }),
-    )
-    .default([]),
-  logRetentionDays: z.number().optional(),
+  publicAccessCidrs: cidrList(
+    cidr.refine((value) => parseCidr(value).prefix >= 16, {
+      message:
+        "opens the Kubernetes API to a whole /0–/15 range (0.0.0.0/0 is the internet); list only your pipeline's egress addresses, e.g. 203.0.113.10/32",
+    }),
+  ),
+  privateAccessCidrs: cidrList(
+    cidr.refine((value) => parseCidr(value).prefix >= 8, {
+      message: "is wider than a /8; list the private ranges of your runners or VPN, e.g. 10.100.0.0/16",
+    }),
+  ),
+  logRetentionDays: retentionDays.optional(),
   deletionProtection: z.boolean().optional(),
-  kmsDeletionWindowDays: z
-    .number()
-    .int()
-    .min(7, "KMS allows 7 to 30 days; use 30")
-    .max(30, "KMS allows 7 to 30 days; use 30")
-    .default(30),
+  kmsDeletionWindowDays: intBetween(7, 30, {
+    min: "KMS allows 7 to 30 days; use 30",
+    max: "KMS allows 7 to 30 days; use 30",
+  }).default(30),
 });
 
 export const accessSchema = z.strictObject({
@@ -112,10 +170,15 @@ export const accessSchema = z.strictObject({
       iamPrincipalArn,
       "must be the IAM role ARN your pipeline assumes, e.g. arn:aws:iam::123456789012:role/github-deploy",
     )
+    .refine(iamNameFits, iamNameMessage)
     .optional(),
   admins: principalList,
   viewers: principalList,
 });
+
+/** EKS service quota "nodes per managed node group" (default 450). */
+const nodeGroupMaxNodes = 450;
+const nodeGroupLimitMessage = `EKS allows at most ${nodeGroupMaxNodes} nodes per managed node group; the system group needs 2–3 (Karpenter adds the rest)`;
 
 export const computeSchema = z.strictObject({
   mode: z
@@ -128,14 +191,14 @@ export const computeSchema = z.strictObject({
     .strictObject({
       instanceTypes: z
         .array(z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/, "must be an EC2 instance type such as m7g.large"))
-        .min(1)
+        .min(1, "list at least one instance type, e.g. [m7g.large]")
+        .max(20, "a managed node group takes at most 20 instance types")
         .default(["m7g.large"]),
-      minSize: z
-        .number()
-        .int()
-        .min(2, "the system node group runs Karpenter and CoreDNS: keep at least 2 nodes")
-        .default(2),
-      maxSize: z.number().int().min(2).default(3),
+      minSize: intBetween(2, nodeGroupMaxNodes, {
+        min: "the system node group runs Karpenter and CoreDNS: keep at least 2 nodes",
+        max: nodeGroupLimitMessage,
+      }).default(2),
+      maxSize: intBetween(2, nodeGroupMaxNodes, { max: nodeGroupLimitMessage }).default(3),
     })
     .default({ instanceTypes: ["m7g.large"], minSize: 2, maxSize: 3 }),
   fargateProfiles: fargateProfilesSchema,
@@ -160,8 +223,34 @@ export const platformSchema = z
       .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date written YYYY-MM-DD, e.g. 2026-12-31")
       .refine((value) => dayNumber(value) !== undefined, "must be a real calendar date, e.g. 2026-12-31")
       .optional(),
-    owner: z.string().min(1).default("platform-team"),
-    tags: z.record(z.string(), z.string()).default({}),
+    owner: tagValue.min(1, "must name the owning team, e.g. platform-team").default("platform-team"),
+    tags: z
+      .record(
+        z
+          .string()
+          .min(1, "tag keys must not be empty")
+          .max(
+            tagLimits.keyLength,
+            `is longer than AWS's ${tagLimits.keyLength}-character limit for tag keys`,
+          )
+          .regex(
+            tagCharacters,
+            "may only hold letters, digits, spaces and _ . : / = + - @ (AWS tag key characters)",
+          )
+          .refine(
+            (key) => !key.toLowerCase().startsWith("aws:"),
+            "the aws: prefix is reserved for AWS's own tags",
+          )
+          .refine(
+            (key) => !(platformTagKeys as readonly string[]).includes(key),
+            `is set by the platform on every resource (${platformTagKeys.join(", ")}); use the matching config key or another tag name`,
+          ),
+        tagValue,
+      )
+      .refine((tags) => Object.keys(tags).length <= tagLimits.tagsPerResource - platformTagKeys.length, {
+        message: `AWS allows ${tagLimits.tagsPerResource} tags per resource and the platform sets ${platformTagKeys.length}; keep at most ${tagLimits.tagsPerResource - platformTagKeys.length}`,
+      })
+      .default({}),
     network: networkSchema.default(networkSchema.parse({})),
     cluster: clusterSchema.default(clusterSchema.parse({})),
     foundation: foundationRefSchema.default({}),
@@ -206,6 +295,10 @@ export const platformSchema = z
           "prod keeps the API endpoint private; reach it from a runner inside the VPC and remove this list",
       });
     }
+    const publicArgoCd = publicArgoCdEndpointIssue(config.environment, config.gitops.argocd);
+    if (publicArgoCd) {
+      ctx.addIssue({ code: "custom", path: ["gitops", "argocd", "publicEndpoint"], message: publicArgoCd });
+    }
     if (config.access.deployRoleArn === undefined && config.access.admins.length === 0) {
       ctx.addIssue({
         code: "custom",
@@ -237,29 +330,9 @@ export const platformSchema = z
         message: `must be at least minSize (${config.compute.systemNodeGroup.minSize})`,
       });
     }
-    if (
-      config.cluster.logRetentionDays !== undefined &&
-      !logRetentionChoices.includes(config.cluster.logRetentionDays)
-    ) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["cluster", "logRetentionDays"],
-        message: `is not a CloudWatch Logs retention period; use one of ${logRetentionChoices.join(", ")}`,
-      });
-    }
-    if (
-      config.network.flowLogRetentionDays !== undefined &&
-      !logRetentionChoices.includes(config.network.flowLogRetentionDays)
-    ) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["network", "flowLogRetentionDays"],
-        message: `is not a CloudWatch Logs retention period; use one of ${logRetentionChoices.join(", ")}`,
-      });
-    }
   });
 
-function safeParseCidr(value: string): { prefix: number } | undefined {
+function safeParseCidr(value: string): { base: bigint; prefix: number } | undefined {
   try {
     return parseCidr(value);
   } catch {

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseAllDocuments } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 import { isRecord } from "../objects";
 import { projectRoot } from "../project";
 import { ClusterGeneratorParams, renderTemplateTree } from "./template";
@@ -69,7 +69,7 @@ export interface RenderedHelmRelease {
 /**
  * Renders an add-on's ApplicationSet for one cluster and resolves its chart source exactly as Argo CD would: the
  * `$values/<basepath>/…` files from this checkout (missing ones skipped when ignoreMissingValueFiles is set), merged
- * in order, with `valuesObject` on top. Pulumi uses it for the bootstrap installs (Argo CD itself, Cilium), so the
+ * in order, with `valuesObject` (or the `values` string) on top. Pulumi uses it for the bootstrap installs (Argo CD itself, Cilium), so the
  * first install and Argo CD's later syncs agree on chart, version and values.
  */
 export function renderHelmRelease(
@@ -108,7 +108,8 @@ export function renderHelmRelease(
     valueFiles.push(relative);
     layers.push(...readYamlDocuments(file));
   }
-  layers.push(helm.valuesObject);
+  // Argo CD takes valuesObject when set, else the `values` string (YAML, rendered like every template string).
+  layers.push(helm.valuesObject ?? (typeof helm.values === "string" ? parse(helm.values) : undefined));
   return {
     repo: String(chartSource.repoURL),
     chart: String(chartSource.chart),

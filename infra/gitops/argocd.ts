@@ -12,8 +12,20 @@ export const cascadeFinalizer = "resources-finalizer.argocd.argoproj.io";
 
 /**
  * ApplicationSets and their generated Applications that a teardown drain must leave alone: Argo CD has to outlive
- * the drain, and so does the CNI its pods need (their ApplicationSets preserve resources on deletion).
+ * the drain, and so does the CNI its pods need; the AWS Load Balancer Controller must keep running to delete the load
+ * balancers of the Services and Ingresses being drained (their ApplicationSets preserve resources on deletion).
  */
 export function applicationsKeptOnTeardown(clusterName: string): string[] {
-  return ["argo-cd", "cilium"].flatMap((addon) => [addon, `${addon}-${clusterName}`]);
+  return ["argo-cd", "cilium", "aws-load-balancer-controller"].flatMap((addon) => [
+    addon,
+    `${addon}-${clusterName}`,
+  ]);
+}
+
+/**
+ * Name of the IAM role the EKS Argo CD capability runs as. EKS itself gives this role an access entry on the local
+ * cluster, so the program only associates an access policy with it, and the live check counts it as AWS-created.
+ */
+export function argoCdCapabilityRoleName(clusterName: string): string {
+  return `${clusterName}-argocd-capability`;
 }

@@ -1,13 +1,16 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { PlatformConfig } from "../config";
 import type { ClusterFacts } from "../facts";
 import { associateClusterPolicy } from "../identity";
 import { serviceTrustPolicy } from "../identity/trust-policy";
-import { argocdNamespace } from "./argocd";
+import { withName } from "../tags";
+import { argoCdCapabilityRoleName, argocdNamespace } from "./argocd";
 
 /**
- * capability mode: Argo CD run by AWS (the EKS Argo CD capability), its IAM role, and the Kubernetes permissions
- * that role needs on this cluster. Returns what must exist before Argo CD can act on the cluster.
+ * capability mode: Argo CD run by AWS (the EKS Argo CD capability), its IAM role, the Kubernetes permissions that
+ * role needs on this cluster, and (unless a dev stack opts out) the VPC endpoint that keeps its UI/API private.
+ * Returns what must exist before Argo CD can act on the cluster.
  */
 export function argoCdCapability(
   parent: pulumi.Resource,
@@ -22,7 +25,7 @@ export function argoCdCapability(
   const role = new aws.iam.Role(
     `${name}-argocd-capability`,
     {
-      name: `${config.cluster.name}-argocd-capability`,
+      name: argoCdCapabilityRoleName(config.cluster.name),
       assumeRolePolicy: serviceTrustPolicy("capabilities.eks.amazonaws.com", true),
       tags: config.tags,
     },
@@ -37,6 +40,11 @@ export function argoCdCapability(
       role: mapping.role,
       identities: mapping.ids.map((id) => ({ id, type: "SSO_GROUP" })),
     }));
+  // Without networkAccess the managed endpoint answers on the internet (Identity Center sign-in only).
+  const endpoint =
+    config.gitops.argocd.publicEndpoint === undefined
+      ? argoCdPrivateEndpoint(parent, name, facts)
+      : undefined;
   const capability = new aws.eks.Capability(
     `${name}-argocd`,
     {
@@ -51,6 +59,7 @@ export function argoCdCapability(
           awsIdc: { idcInstanceArn: identityCenter.instanceArn, idcRegion: identityCenter.region },
           namespace: argocdNamespace,
           ...(mappings.length > 0 ? { rbacRoleMappings: mappings } : {}),
+          ...(endpoint ? { networkAccess: { vpceIds: [endpoint.id] } } : {}),
         },
       },
       tags: config.tags,
@@ -71,4 +80,60 @@ export function argoCdCapability(
     [capability],
   );
   return { capability, ready: [capability, access], roleArn: role.arn };
+}
+
+/**
+ * An interface endpoint for `com.amazonaws.<region>.eks-capabilities` in the private subnets. Once its id is in the
+ * capability's `networkAccess.vpceIds`, EKS blocks public access and points the Argo CD hostname at the endpoint's
+ * private addresses (public DNS, so no private DNS zone is needed here). AWS does not support endpoint policies
+ * for this service, so none is set. Its own security group admits HTTPS from the VPC and the configured private
+ * networks (VPN, peered runner VPCs): the same networks that may reach the cluster's private API.
+ */
+function argoCdPrivateEndpoint(
+  parent: pulumi.Resource,
+  name: string,
+  facts: ClusterFacts,
+): aws.ec2.VpcEndpoint {
+  const config = facts.config;
+  const securityGroup = new aws.ec2.SecurityGroup(
+    `${name}-argocd-endpoint`,
+    {
+      vpcId: facts.vpcId,
+      description: "Argo CD capability endpoint: HTTPS from the VPC and the configured private networks",
+      tags: withName(config.tags, `${config.cluster.name}-argocd-endpoint`),
+    },
+    { parent },
+  );
+  for (const cidr of argoCdEndpointClientCidrs(config)) {
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-argocd-endpoint-${cidr.replace(/[./]/g, "-")}`,
+      {
+        securityGroupId: securityGroup.id,
+        cidrIpv4: cidr,
+        ipProtocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        description: `Argo CD UI/API from ${cidr}`,
+        tags: config.tags,
+      },
+      { parent },
+    );
+  }
+  return new aws.ec2.VpcEndpoint(
+    `${name}-argocd`,
+    {
+      vpcId: facts.vpcId,
+      serviceName: `com.amazonaws.${config.region}.eks-capabilities`,
+      vpcEndpointType: "Interface",
+      subnetIds: facts.privateSubnetIds,
+      securityGroupIds: [securityGroup.id],
+      tags: withName(config.tags, `${config.cluster.name}-argocd`),
+    },
+    { parent },
+  );
+}
+
+/** Who may open the Argo CD UI/API through the endpoint: the VPC and the configured private networks, once each. */
+export function argoCdEndpointClientCidrs(config: PlatformConfig): string[] {
+  return [...new Set([config.network.vpcCidr, ...config.cluster.privateAccessCidrs])];
 }

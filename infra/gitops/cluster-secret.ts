@@ -1,6 +1,7 @@
 import { enabledAddons } from "../addons/enabled";
 import { ciliumStartupTaint } from "../cluster/contract";
 import type { PlatformConfig } from "../config";
+import { everydayAddons } from "../config/addons";
 
 /**
  * The gitops-bridge contract: the Argo CD cluster Secret's labels are the add-on switches of this stack (the
@@ -43,6 +44,10 @@ export interface InfrastructureValues {
   readonly karpenterInterruptionQueueName?: string;
   /** karpenter mode with Cilium only. */
   readonly ciliumOperatorRoleArn?: string;
+  /** Present when the add-on is on. */
+  readonly awsLoadBalancerControllerRoleArn?: string;
+  readonly externalDnsRoleArn?: string;
+  readonly externalSecretsRoleArn?: string;
 }
 
 /** The API server host without scheme or path, as Cilium's k8sServiceHost wants it. */
@@ -93,6 +98,35 @@ export function clusterSecretAnnotations(
   }
   if (addons.cilium) {
     annotations.cilium_operator_role_arn = required(infra.ciliumOperatorRoleArn, "ciliumOperatorRoleArn");
+  }
+  Object.assign(annotations, everydayAddonAnnotations(config, infra));
+  return annotations;
+}
+
+/** Values of the everyday add-ons: the role ARNs are informational (Pod Identity binds them), the rest configures. */
+function everydayAddonAnnotations(
+  config: PlatformConfig,
+  infra: InfrastructureValues,
+): Record<string, string> {
+  const everyday = everydayAddons(config);
+  const annotations: Record<string, string> = {};
+  if (everyday.awsLoadBalancerController) {
+    annotations.aws_load_balancer_controller_role_arn = required(
+      infra.awsLoadBalancerControllerRoleArn,
+      "awsLoadBalancerControllerRoleArn",
+    );
+  }
+  if (everyday.externalDns.enabled) {
+    annotations.external_dns_role_arn = required(infra.externalDnsRoleArn, "externalDnsRoleArn");
+    // A JSON list: the ApplicationSet inserts it as a YAML flow sequence (one --zone-id-filter per zone).
+    annotations.external_dns_zone_ids = JSON.stringify(everyday.externalDns.hostedZoneIds);
+    annotations.external_dns_policy = everyday.externalDns.policy;
+    // One owner per cluster: ExternalDNS only changes records whose TXT registry entry carries its own owner id.
+    annotations.external_dns_txt_owner_id = infra.clusterName;
+  }
+  if (everyday.externalSecrets.enabled) {
+    annotations.external_secrets_role_arn = required(infra.externalSecretsRoleArn, "externalSecretsRoleArn");
+    annotations.external_secrets_name_prefix = everyday.externalSecrets.namePrefix;
   }
   return annotations;
 }

@@ -183,16 +183,23 @@ function resolvedAnnotations(facts: ClusterFacts, addons: AddonsAws): pulumi.Out
         optional(addons.karpenterInterruptionQueueName),
         optional(addons.ciliumOperatorRoleArn),
       ]),
-    ])
-    .apply(([base, privateSubnetIds, [nodeRoleName, controllerRoleArn, queueName, ciliumRoleArn]]) =>
-      clusterSecretAnnotations(facts.config, {
-        ...base,
-        privateSubnetIds,
-        karpenterNodeRoleName: nodeRoleName,
-        karpenterControllerRoleArn: controllerRoleArn,
-        karpenterInterruptionQueueName: queueName,
-        ciliumOperatorRoleArn: ciliumRoleArn,
+      pulumi.all({
+        awsLoadBalancerControllerRoleArn: optional(addons.awsLoadBalancerControllerRoleArn),
+        externalDnsRoleArn: optional(addons.externalDnsRoleArn),
+        externalSecretsRoleArn: optional(addons.externalSecretsRoleArn),
       }),
+    ])
+    .apply(
+      ([base, privateSubnetIds, [nodeRoleName, controllerRoleArn, queueName, ciliumRoleArn], everyday]) =>
+        clusterSecretAnnotations(facts.config, {
+          ...base,
+          privateSubnetIds,
+          karpenterNodeRoleName: nodeRoleName,
+          karpenterControllerRoleArn: controllerRoleArn,
+          karpenterInterruptionQueueName: queueName,
+          ciliumOperatorRoleArn: ciliumRoleArn,
+          ...everyday,
+        }),
     );
 }
 

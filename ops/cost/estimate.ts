@@ -192,6 +192,7 @@ export function estimateMonthlyCost(result: SynthResult, options: EstimateOption
             ...hourlyLine("VPC interface endpoints", interfaces, azHours, p.interfaceEndpointAzHour, table),
             basis: `${azHours} endpoint-AZ × ${hours(table)} h × ${money(p.interfaceEndpointAzHour)}`,
           },
+          interfaceEndpointDataLine(interfaces, p, table),
         ]);
         break;
       }
@@ -399,6 +400,21 @@ function mergeLines(lines: readonly CostLine[]): CostLine[] {
     .map((line) => ({ ...line, monthly: round(line.monthly) }));
 }
 
+/** Data processed by interface endpoints: usage-priced, so an assumed volume per endpoint turns it into a figure. */
+function interfaceEndpointDataLine(
+  interfaces: readonly SynthResource[],
+  p: RegionPrices,
+  table: PriceTable,
+): CostLine {
+  const gb = interfaces.length * table.assumptions.interfaceEndpointGbPerMonth;
+  return {
+    item: "VPC interface endpoint data",
+    basis: `${interfaces.length} × ${table.assumptions.interfaceEndpointGbPerMonth} GB/month × ${money(p.interfaceEndpointGb)}/GB (assumed volume)`,
+    monthly: gb * p.interfaceEndpointGb,
+    resources: names(interfaces),
+  };
+}
+
 function describeAssumptions(table: PriceTable): string[] {
   const a = table.assumptions;
   return [
@@ -407,6 +423,7 @@ function describeAssumptions(table: PriceTable): string[] {
     `Auto Mode keeps ${a.autoModeBaseline.count} × ${a.autoModeBaseline.instanceType} running for Argo CD and the add-ons`,
     describeFargateAssumption(a),
     "load balancers and volumes created from inside the cluster are workload costs and not included",
+    `each interface VPC endpoint processes ${a.interfaceEndpointGbPerMonth} GB a month`,
   ];
 }
 

@@ -20,6 +20,8 @@ export interface RegionPrices {
   readonly publicIpv4Hour: number;
   /** Interface VPC endpoint, per endpoint per AZ per hour. Gateway endpoints (S3, DynamoDB) are free. */
   readonly interfaceEndpointAzHour: number;
+  /** Data processed by interface endpoints, per GB (first PB a month in the region). */
+  readonly interfaceEndpointGb: number;
   /** Customer managed KMS key, per key per month (requests beyond the free tier are usage). */
   readonly kmsKeyMonth: number;
   /** CloudWatch Logs standard class ingestion, per GB (also the vended rate for VPC flow logs' first 10 TB). */
@@ -62,6 +64,8 @@ export interface CostAssumptions {
    * general-purpose pool (amd64, C/M/R families) is assumed to hold this many instances of this type.
    */
   readonly autoModeBaseline: { readonly instanceType: string; readonly count: number };
+  /** GB a month each interface endpoint processes (the Argo CD UI/API endpoint carries little). */
+  readonly interfaceEndpointGbPerMonth: number;
   /**
    * Fargate bills pods, not profiles: what we assume each profile runs in a month, in vCPU-hours and GB-hours of
    * Fargate size (the pod's requests plus Fargate's 256 MB for kubelet, kube-proxy and containerd, rounded up to the
@@ -85,6 +89,7 @@ export const priceTable: PriceTable = {
       natGatewayHour: 0.045,
       publicIpv4Hour: 0.005,
       interfaceEndpointAzHour: 0.01,
+      interfaceEndpointGb: 0.01,
       kmsKeyMonth: 1,
       logsIngestGb: 0.5,
       logsStorageGbMonth: 0.03,
@@ -105,6 +110,7 @@ export const priceTable: PriceTable = {
       natGatewayHour: 0.048,
       publicIpv4Hour: 0.005,
       interfaceEndpointAzHour: 0.011,
+      interfaceEndpointGb: 0.01,
       kmsKeyMonth: 1,
       logsIngestGb: 0.57,
       logsStorageGbMonth: 0.03,
@@ -125,7 +131,7 @@ export const priceTable: PriceTable = {
     publicIpv4:
       "aws.amazon.com/vpc/pricing (Public IPv4 Address tab): $0.005 per IP-hour since 2024-02-01, every region",
     interfaceEndpoint:
-      "aws.amazon.com/privatelink/pricing: interface endpoint billed per endpoint per AZ-hour; $0.01 in US East; eu-west-1 $0.011 recalled",
+      "aws.amazon.com/privatelink/pricing: interface endpoint billed per endpoint per AZ-hour; $0.01 in US East; eu-west-1 $0.011 recalled; data processed $0.01/GB for the first PB a month in US East (page read 2026-11-28), eu-west-1 $0.01 recalled",
     kms: "aws.amazon.com/kms/pricing: $1 per customer managed key per month (20,000 requests/month free)",
     logs: "aws.amazon.com/cloudwatch/pricing (Logs): standard ingestion $0.50/GB and storage $0.03/GB-month in us-east-1 (June 2026 transcriptions); eu-west-1 ingestion $0.57/GB recalled",
     autoMode:
@@ -146,5 +152,6 @@ export const priceTable: PriceTable = {
     otherLogGbPerDay: 0.1,
     logStorageCompression: 0.15,
     autoModeBaseline: { instanceType: "m5.large", count: 2 },
+    interfaceEndpointGbPerMonth: 5,
   },
 };

@@ -2,6 +2,7 @@ import type { PlatformConfig } from "../../infra/config";
 import { parseCidr } from "../../infra/network/plan";
 import { accessGrants } from "../../infra/identity/access";
 import { controlPlaneLogGroupName, controlPlaneLogTypes } from "../../infra/cluster/contract";
+import { argoCdCapabilityRoleName } from "../../infra/gitops/argocd";
 import type {
   LeftoverInterface,
   Leftovers,
@@ -209,8 +210,28 @@ function checkAccess(config: PlatformConfig, entries: readonly ObservedAccessEnt
     );
   }
   // Node and service entries (type EC2, EC2_LINUX, …) are created by EKS itself; only people and CI get STANDARD.
+  // So is the Argo CD capability role's entry (capability mode): the program only associates a policy with it.
+  const capabilityEntries = entries.filter((entry) => isArgoCdCapabilityRole(config, entry.principalArn));
+  if (config.gitops.argocd.install === "capability") {
+    findings.push(
+      normalise({
+        check: "access entry of the Argo CD capability role (created by EKS)",
+        severity: "mandatory",
+        ok: capabilityEntries.some((entry) => entry.policies.includes("AmazonEKSClusterAdminPolicy")),
+        expected: "AmazonEKSClusterAdminPolicy",
+        actual:
+          capabilityEntries.length > 0
+            ? list(capabilityEntries.flatMap((entry) => entry.policies))
+            : "no access entry",
+        fix: reapply,
+      }),
+    );
+  }
   const declared = new Set(grants.map((grant) => grant.principalArn));
-  const extra = entries.filter((entry) => entry.type === "STANDARD" && !declared.has(entry.principalArn));
+  const extra = entries.filter(
+    (entry) =>
+      entry.type === "STANDARD" && !declared.has(entry.principalArn) && !capabilityEntries.includes(entry),
+  );
   findings.push(
     normalise({
       check: "undeclared access entries",
@@ -225,6 +246,15 @@ function checkAccess(config: PlatformConfig, entries: readonly ObservedAccessEnt
     }),
   );
   return findings;
+}
+
+/** The role EKS runs the Argo CD capability as (any account: the ARN's role name carries the cluster name). */
+function isArgoCdCapabilityRole(config: PlatformConfig, principalArn: string): boolean {
+  return (
+    config.gitops.argocd.install === "capability" &&
+    /^arn:aws[a-z-]*:iam::\d{12}:role\//.test(principalArn) &&
+    principalArn.endsWith(`:role/${argoCdCapabilityRoleName(config.cluster.name)}`)
+  );
 }
 
 function checkLogGroup(config: PlatformConfig, group: ObservedLogGroup | undefined): Finding[] {

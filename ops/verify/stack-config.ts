@@ -1,4 +1,4 @@
-import { PlatformConfig, projectConfigValues, resolvePlatformConfig } from "../../infra/config";
+import { PlatformConfig, resolveStackConfig } from "../../infra/config";
 import { projectName, projectRoot, readStackConfig as readRawStackConfig } from "../../synth";
 import { stackNames } from "../../synth/stacks";
 
@@ -11,11 +11,5 @@ export function readStackConfig(stack: string): PlatformConfig {
     throw new Error(`no Pulumi.${stack}.yaml: stacks here are ${stackNames(projectRoot).join(", ")}`);
   }
   const project = projectName();
-  const values = readRawStackConfig(stack);
-  const region = values["aws:region"];
-  return resolvePlatformConfig(projectConfigValues(values, project), {
-    project,
-    stack,
-    region: typeof region === "string" ? region : undefined,
-  });
+  return resolveStackConfig(readRawStackConfig(stack), { project, stack });
 }

@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parse } from "yaml";
 import { upstreamDir, upstreamFact } from "../upstream";
 import { addonsDir, chartPin, chartPins, kustomizeBuild, listFiles, parseDocuments, Tree } from "./support";
 
@@ -58,9 +59,14 @@ function projectValues(folder: string, applicationSet: string): { where: string;
     .filter((source) => typeof source.chart === "string")
     .map((source) => ({
       where: `${folder}/applicationset.yaml valuesObject`,
-      tree: (source.helm as Tree | undefined)?.valuesObject ?? {},
+      tree: (source.helm as Tree | undefined)?.valuesObject ?? valuesString(source.helm as Tree | undefined),
     }));
   return [...fromFiles, ...fromObject];
+}
+
+/** A `helm.values` string (Argo CD's alternative to valuesObject), its template actions replaced: the keys count. */
+function valuesString(helm: Tree | undefined): unknown {
+  return typeof helm?.values === "string" ? parse(helm.values.replace(/\{\{[^}]*\}\}/g, "placeholder")) : {};
 }
 
 interface CrdFields {

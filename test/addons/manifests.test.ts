@@ -243,11 +243,15 @@ describe("addons/: manifests", () => {
     );
     assert.deepEqual(pins.map((pin) => pin.chart).sort(), [
       "argo-cd",
+      "aws-load-balancer-controller",
       "cilium",
       "cluster-proportional-autoscaler",
       "cost-analyzer",
+      "external-dns",
+      "external-secrets",
       "falco",
       "karpenter",
+      "metrics-server",
     ]);
     for (const pin of pins)
       assert.match(pin.version, /^\d+\.\d+\.\d+$/, `${pin.name}: ${pin.chart} ${pin.version}`);
@@ -271,6 +275,14 @@ describe("addons/: manifests", () => {
     for (const workload of ["falco", "kubecost"]) {
       assert.ok(at("karpenter-nodepools") < at(workload), `node pools before ${workload}`);
     }
+    assert.ok(
+      at("external-secrets") < at("external-secrets-stores"),
+      "the operator (and its CRDs) before the store",
+    );
+    assert.ok(
+      at("cilium") < at("aws-load-balancer-controller"),
+      "the CNI before the LB controller's webhook",
+    );
   });
 
   it("customizes the health only of Argo CD kinds some Application syncs (no dead health checks)", () => {

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import Ajv from "ajv";
 import { parse, parseAllDocuments } from "yaml";
 import { defaultAddonsDir, readApplicationSets } from "../../infra/gitops/addon-files";
+import { upstreamFact } from "../upstream";
 
 /** Helpers for checking addons/ offline: file listing, schema validation, a kustomize subset, label selection. */
 
@@ -144,6 +145,70 @@ export const autoModeNodeClassSchema = {
   },
 } as const;
 
+/** The ClusterSecretStore fields we rely on, as vendored from the external-secrets CRD at the pinned chart. */
+export interface ClusterSecretStoreFields {
+  readonly group: string;
+  readonly kind: string;
+  readonly servedVersions: readonly string[];
+  readonly spec: { readonly required: readonly string[]; readonly properties: readonly string[] };
+  readonly provider: { readonly minProperties: number; readonly maxProperties: number };
+  readonly aws: {
+    readonly required: readonly string[];
+    readonly properties: Record<string, { readonly type: string; readonly enum?: readonly string[] }>;
+  };
+}
+
+export const clusterSecretStoreFact = upstreamFact<ClusterSecretStoreFields>(
+  "external-secrets-2.9.0.clustersecretstore-fields.json",
+);
+
+/**
+ * A strict JSON schema for a ClusterSecretStore with the AWS provider, built from the vendored CRD fields: served
+ * API versions, required fields, the AWS provider's field names, types and enums (unknown fields rejected).
+ */
+export function clusterSecretStoreSchema(fields: ClusterSecretStoreFields): Record<string, unknown> {
+  return {
+    type: "object",
+    required: ["apiVersion", "kind", "metadata", "spec"],
+    additionalProperties: false,
+    properties: {
+      apiVersion: { enum: fields.servedVersions.map((version) => `${fields.group}/${version}`) },
+      kind: { const: fields.kind },
+      metadata: {
+        type: "object",
+        required: ["name"],
+        properties: { name: { type: "string", pattern: "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$" } },
+      },
+      spec: {
+        type: "object",
+        required: fields.spec.required,
+        additionalProperties: false,
+        properties: {
+          ...Object.fromEntries(fields.spec.properties.map((name) => [name, {}])),
+          provider: {
+            type: "object",
+            minProperties: fields.provider.minProperties,
+            maxProperties: fields.provider.maxProperties,
+            properties: {
+              aws: {
+                type: "object",
+                required: fields.aws.required,
+                additionalProperties: false,
+                properties: Object.fromEntries(
+                  Object.entries(fields.aws.properties).map(([name, field]) => [
+                    name,
+                    field.enum ? { type: field.type, enum: field.enum } : { type: field.type },
+                  ]),
+                ),
+              },
+            },
+          },
+        },
+      },
+    },
+  };
+}
+
 type Validator = (object: Tree) => void;
 
 /**
@@ -161,6 +226,7 @@ export async function loadValidators(): Promise<Map<string, Validator>> {
     };
   const ajv = new Ajv({ allErrors: true, strict: true });
   const nodeClass = ajv.compile(autoModeNodeClassSchema);
+  const secretStore = ajv.compile(clusterSecretStoreSchema(clusterSecretStoreFact.facts));
   const entries: [string, () => Promise<Validator>][] = [
     [
       "argoproj.io/v1alpha1/ApplicationSet",
@@ -194,6 +260,14 @@ export async function loadValidators(): Promise<Map<string, Validator>> {
   validators.set("eks.amazonaws.com/v1/NodeClass", (object) => {
     if (!nodeClass(object)) throw new Error(ajv.errorsText(nodeClass.errors));
   });
+  for (const version of clusterSecretStoreFact.facts.servedVersions) {
+    validators.set(
+      `${clusterSecretStoreFact.facts.group}/${version}/${clusterSecretStoreFact.facts.kind}`,
+      (object) => {
+        if (!secretStore(object)) throw new Error(ajv.errorsText(secretStore.errors));
+      },
+    );
+  }
   return validators;
 }
 

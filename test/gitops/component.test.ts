@@ -95,6 +95,8 @@ function unsecret(value: unknown): unknown {
   return wire.value;
 }
 
+const identityCenter = { instanceArn: "arn:aws:sso:::instance/ssoins-1234567890abcdef", region: "eu-west-1" };
+
 const ofType = (resources: Registered[], type: string) =>
   resources.filter((resource) => resource.type === type);
 
@@ -135,11 +137,7 @@ describe("GitOps component (mocks, fabricated ClusterFacts)", () => {
         gitops: {
           argocd: {
             install: "capability",
-            identityCenter: {
-              instanceArn: "arn:aws:sso:::instance/ssoins-1234567890abcdef",
-              region: "eu-west-1",
-              adminGroupIds: ["group-admins"],
-            },
+            identityCenter: { ...identityCenter, adminGroupIds: ["group-admins"] },
           },
         },
       }),
@@ -175,6 +173,87 @@ describe("GitOps component (mocks, fabricated ClusterFacts)", () => {
     assert.equal((root.inputs.spec as { destination: { server: string } }).destination.server, clusterArn);
   });
 
+  describe("capability install: the Argo CD UI/API stays private", () => {
+    const capabilityConfig = (extra: Record<string, unknown> = {}, argocd: Record<string, unknown> = {}) =>
+      config({
+        compute: { mode: "auto" },
+        network: { vpcCidr: "10.40.0.0/16" },
+        cluster: { name: "demo", privateAccessCidrs: ["10.100.0.0/16"] },
+        gitops: {
+          argocd: {
+            install: "capability",
+            identityCenter,
+            ...argocd,
+          },
+        },
+        ...extra,
+      });
+
+    it("puts an eks-capabilities interface endpoint in the private subnets and its id in networkAccess.vpceIds", async () => {
+      const resources = await runComponent(capabilityConfig());
+      const endpoints = ofType(resources, "aws:ec2/vpcEndpoint:VpcEndpoint");
+      assert.equal(endpoints.length, 1);
+      const [endpoint] = endpoints;
+      assert.equal(endpoint.inputs.serviceName, "com.amazonaws.eu-central-1.eks-capabilities");
+      assert.equal(endpoint.inputs.vpcEndpointType, "Interface");
+      assert.equal(endpoint.inputs.vpcId, "vpc-0123");
+      assert.deepEqual(endpoint.inputs.subnetIds, ["subnet-a", "subnet-b", "subnet-c"]);
+      assert.equal(endpoint.inputs.policy, undefined, "eks-capabilities supports no endpoint policy");
+
+      const [group] = ofType(resources, "aws:ec2/securityGroup:SecurityGroup");
+      assert.equal(group.inputs.vpcId, "vpc-0123");
+      assert.deepEqual(endpoint.inputs.securityGroupIds, [`${group.name}-id`], "its own security group");
+      const rules = ofType(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
+      assert.deepEqual(
+        rules.map((rule) => [
+          rule.inputs.securityGroupId,
+          rule.inputs.cidrIpv4,
+          rule.inputs.ipProtocol,
+          rule.inputs.fromPort,
+          rule.inputs.toPort,
+        ]),
+        [
+          [`${group.name}-id`, "10.40.0.0/16", "tcp", 443, 443],
+          [`${group.name}-id`, "10.100.0.0/16", "tcp", 443, 443],
+        ],
+        "HTTPS from the VPC and the configured private networks, nothing else",
+      );
+
+      const [capability] = ofType(resources, "aws:eks/capability:Capability");
+      const argoCd = (capability.inputs.configuration as { argoCd: Record<string, unknown> }).argoCd;
+      assert.deepEqual(argoCd.networkAccess, { vpceIds: [`${endpoint.name}-id`] });
+    });
+
+    it("leaves the access entry of the capability role to EKS: the program only associates a policy", async () => {
+      const resources = await runComponent(capabilityConfig());
+      const entries = ofType(resources, "aws:eks/accessEntry:AccessEntry").filter((entry) =>
+        String(entry.inputs.principalArn).includes("argocd-capability"),
+      );
+      assert.deepEqual(entries, [], "EKS creates this entry; a second one would fail with ResourceInUse");
+    });
+
+    it("a dev stack's written opt-out keeps the endpoint public: no VPC endpoint, no networkAccess", async () => {
+      const resources = await runComponent(
+        capabilityConfig(
+          { environment: "dev", expiresOn: "2026-12-31" },
+          { publicEndpoint: { reason: "no VPN into the dev VPC yet" } },
+        ),
+      );
+      assert.equal(ofType(resources, "aws:ec2/vpcEndpoint:VpcEndpoint").length, 0);
+      assert.equal(ofType(resources, "aws:ec2/securityGroup:SecurityGroup").length, 0);
+      const [capability] = ofType(resources, "aws:eks/capability:Capability");
+      const argoCd = (capability.inputs.configuration as { argoCd: Record<string, unknown> }).argoCd;
+      assert.equal(argoCd.networkAccess, undefined);
+    });
+
+    it("helm install creates no endpoint and no security group", async () => {
+      const resources = await runComponent(config({ compute: { mode: "auto" } }));
+      assert.equal(ofType(resources, "aws:ec2/vpcEndpoint:VpcEndpoint").length, 0);
+      assert.equal(ofType(resources, "aws:ec2/securityGroup:SecurityGroup").length, 0);
+      assert.equal(ofType(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").length, 0);
+    });
+  });
+
   it("karpenter mode without Cilium: Karpenter AWS side, no Cilium release, no CoreDNS add-on here", async () => {
     const resources = await runComponent(
       config({ compute: { mode: "karpenter" }, addons: { cilium: false } }),
@@ -193,7 +272,9 @@ describe("GitOps component (mocks, fabricated ClusterFacts)", () => {
     assert.equal(annotations.karpenter_startup_taints, "[]");
     assert.equal(annotations.karpenter_interruption_queue, "demo-karpenter");
     assert.equal(annotations.cilium_operator_role_arn, undefined);
-    const rolePolicy = ofType(resources, "aws:iam/rolePolicy:RolePolicy")[0];
+    const rolePolicy = ofType(resources, "aws:iam/rolePolicy:RolePolicy").find((candidate) =>
+      String(candidate.inputs.policy).includes("AllowPassingInstanceRole"),
+    ) as (typeof resources)[number];
     const policy = JSON.parse(String(rolePolicy.inputs.policy)) as {
       Statement: { Sid: string; Resource: unknown }[];
     };

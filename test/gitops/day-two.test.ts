@@ -36,6 +36,13 @@ const onDeletion: Record<string, "keeps" | "deletes"> = {
   "coredns-autoscaler": "deletes",
   falco: "deletes",
   kubecost: "deletes",
+  "metrics-server": "deletes",
+  "external-dns": "deletes",
+  // Its CRDs go with it otherwise, and with them every ExternalSecret and the Secrets they own.
+  "external-secrets": "keeps",
+  "external-secrets-stores": "deletes",
+  // It must delete the load balancers of the Services and Ingresses being drained; its CRDs stay.
+  "aws-load-balancer-controller": "keeps",
 };
 
 const chartSource = (application: Tree) => {
@@ -54,7 +61,15 @@ interface NonIdempotent {
   outputs: { group?: string; kind: string; name: string; fields: string[]; when: Condition[][] }[];
 }
 
-const karpenterCrds = upstreamFact<{ chartCrds: { kinds: string[] } }>("karpenter-1.14.1.crd-fields.json");
+type ChartCrds = { chartCrds: { kinds: string[] } };
+/** CRDs each chart installs, as vendored at its pin. */
+const chartCrds: Record<string, string[]> = {
+  karpenter: upstreamFact<ChartCrds>("karpenter-1.14.1.crd-fields.json").facts.chartCrds.kinds,
+  "external-secrets": upstreamFact<ChartCrds>("external-secrets-2.9.0.clustersecretstore-fields.json").facts
+    .chartCrds.kinds,
+  "aws-load-balancer-controller": upstreamFact<ChartCrds>("aws-load-balancer-controller-3.5.0.crds.json")
+    .facts.chartCrds.kinds,
+};
 
 /** API groups served by Kubernetes itself: their kinds need no CRD. */
 const builtInGroups = new Set(["", "apps", "batch", "policy", "storage.k8s.io", "rbac.authorization.k8s.io"]);
@@ -92,7 +107,7 @@ function usedCustomKinds(application: Tree, basepath: string): string[] {
 
 /** The CRDs an Application installs (charts whose CRDs are vendored). */
 function ownedKinds(application: Tree): string[] {
-  return chartSource(application)?.chart === "karpenter" ? karpenterCrds.facts.chartCrds.kinds : [];
+  return chartCrds[String(chartSource(application)?.chart)] ?? [];
 }
 
 /**
@@ -298,7 +313,13 @@ describe("Argo CD day two: deletion, ordering and idempotence of the generated A
         for (const [name, app] of model)
           for (const kind of app.uses)
             assert.ok(everything.has(kind), `${stack}: ${name} uses ${kind}, which nothing installs`);
-        for (const order of permutations([...model.keys()])) {
+        // An Application that neither deploys nor installs a custom kind syncs on its first attempt in any order, and
+        // no other depends on it: permuting only the others covers every order (and keeps the count small).
+        const ordered = [...model.keys()].filter((name) => {
+          const app = model.get(name)!;
+          return app.uses.length > 0 || app.owns.length > 0;
+        });
+        for (const order of permutations(ordered)) {
           assert.deepEqual(
             neverSynced(order, model, provided),
             [],

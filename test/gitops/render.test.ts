@@ -1,6 +1,8 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { loadBalancerControllerPolicy } from "../../infra/addons/load-balancer-controller";
+import { renderHelmRelease } from "../../infra/gitops/addon-files";
 import type { SynthResult } from "../../synth";
 import {
   addonsDir,
@@ -21,17 +23,32 @@ import { clusterSecretOf, configOf, generate, paramsOf } from "./generate";
  */
 
 const expectedApplications: Record<string, string[]> = {
-  dev: ["argo-cd", "cluster-base", "falco", "karpenter-nodepools", "kubecost"],
-  prod: ["argo-cd", "cluster-base", "falco", "karpenter-nodepools", "kubecost"],
+  dev: ["argo-cd", "cluster-base", "falco", "karpenter-nodepools", "kubecost", "metrics-server"],
+  prod: [
+    "argo-cd",
+    "cluster-base",
+    "external-dns",
+    "external-secrets",
+    "external-secrets-stores",
+    "falco",
+    "karpenter-nodepools",
+    "kubecost",
+    "metrics-server",
+  ],
   staging: [
     "argo-cd",
+    "aws-load-balancer-controller",
     "cilium",
     "cluster-base",
     "coredns-autoscaler",
+    "external-dns",
+    "external-secrets",
+    "external-secrets-stores",
     "falco",
     "karpenter",
     "karpenter-nodepools",
     "kubecost",
+    "metrics-server",
   ],
 };
 
@@ -134,6 +151,102 @@ describe("addons/ rendered against each synthesized stack's cluster Secret", () 
             taints.map((taint) => taint.key),
             stack === "staging" ? ["node.cilium.io/agent-not-ready"] : [],
           );
+        }
+      });
+
+      it("builds the ClusterSecretStore with the region and name prefix from the cluster Secret, valid against the vendored CRD fields", function () {
+        const application = applications.get("external-secrets-stores");
+        if (!application) return this.skip();
+        const source = (application.spec as Tree).source as Tree;
+        const facts = paramsOf(result).metadata.annotations;
+        const local = path.join(addonsDir, String(source.path).slice(facts.addons_repo_basepath.length + 1));
+        const objects = kustomizeBuild(local, (source.kustomize as Tree).patches as Tree[]);
+        assert.deepEqual(
+          objects.map((object) => object.kind),
+          ["ClusterSecretStore"],
+        );
+        for (const object of objects) validateObject(validators, object as never);
+        const aws = (((objects[0].spec as Tree).provider as Tree).aws ?? {}) as Tree;
+        assert.equal(aws.service, "SecretsManager");
+        assert.equal(aws.region, configOf(result).region);
+        assert.equal(aws.prefix, facts.external_secrets_name_prefix);
+        assert.equal(aws.auth, undefined, "the operator's own Pod Identity credentials");
+        // The role can read exactly the names the store can ask for.
+        const association = ofType(result, "aws:eks/podIdentityAssociation:PodIdentityAssociation").find(
+          (candidate) => candidate.inputs.serviceAccount === "external-secrets",
+        );
+        assert.equal(association?.inputs.namespace, "external-secrets");
+        const policy = ofType(result, "aws:iam/rolePolicy:RolePolicy")
+          .map((candidate) => String(candidate.inputs.policy))
+          .find((document) => document.includes("secretsmanager:GetSecretValue"));
+        assert.ok(policy?.includes(`:secret:${String(aws.prefix)}*"`), policy);
+      });
+
+      it("passes the cluster's zones, owner id and policy to ExternalDNS, and the VPC and region to the LB controller", () => {
+        const params = paramsOf(result);
+        const facts = params.metadata.annotations;
+        const config = configOf(result);
+        if (applications.has("external-dns")) {
+          const values = renderHelmRelease(addonsDir, "external-dns", "external-dns", params).values;
+          assert.deepEqual(
+            (values.extraArgs as Tree)["zone-id-filter"],
+            config.addons.externalDns.hostedZoneIds,
+          );
+          assert.equal(values.txtOwnerId, config.cluster.name, "one TXT owner per cluster");
+          assert.equal(values.policy, "upsert-only");
+          assert.equal((values.provider as Tree).name, "aws");
+          const policy = ofType(result, "aws:iam/rolePolicy:RolePolicy")
+            .map((candidate) => String(candidate.inputs.policy))
+            .find((document) => document.includes("route53:ChangeResourceRecordSets")) as string;
+          const zones = config.addons.externalDns.hostedZoneIds.map(
+            (id) => `arn:aws:route53:::hostedzone/${id}`,
+          );
+          assert.deepEqual(
+            (JSON.parse(policy) as { Statement: { Action: string[]; Resource: string[] }[] }).Statement.find(
+              (statement) => statement.Action.includes("route53:ChangeResourceRecordSets"),
+            )?.Resource,
+            zones,
+          );
+        } else {
+          assert.equal(facts.external_dns_zone_ids, undefined);
+        }
+        if (applications.has("aws-load-balancer-controller")) {
+          const values = renderHelmRelease(
+            addonsDir,
+            "aws-load-balancer-controller",
+            "aws-load-balancer-controller",
+            params,
+          ).values;
+          assert.equal(values.vpcId, facts.aws_vpc_id);
+          assert.match(String(values.vpcId), /^vpc-/);
+          assert.equal(values.region, config.region);
+          assert.equal(values.clusterName, config.cluster.name);
+          // Subnet discovery: the controller picks subnets by these role tags (no subnet ids in values).
+          const subnets = ofType(result, "aws:ec2/subnet:Subnet").map(
+            (subnet) => subnet.inputs.tags as Record<string, string>,
+          );
+          assert.equal(
+            subnets.filter((tags) => tags["kubernetes.io/role/elb"] === "1").length,
+            3,
+            "public: internet-facing",
+          );
+          assert.equal(
+            subnets.filter((tags) => tags["kubernetes.io/role/internal-elb"] === "1").length,
+            3,
+            "private: internal",
+          );
+          const association = ofType(result, "aws:eks/podIdentityAssociation:PodIdentityAssociation").find(
+            (candidate) => candidate.inputs.serviceAccount === "aws-load-balancer-controller",
+          );
+          assert.equal(association?.inputs.namespace, "kube-system");
+          assert.ok(
+            ofType(result, "aws:iam/rolePolicy:RolePolicy").some(
+              (candidate) => String(candidate.inputs.policy) === loadBalancerControllerPolicy("aws"),
+            ),
+            "the controller role carries upstream's policy",
+          );
+        } else {
+          assert.equal(facts.aws_load_balancer_controller_role_arn, undefined);
         }
       });
 
@@ -278,7 +391,12 @@ describe("addons/ rendered against each synthesized stack's cluster Secret", () 
         const charts = ofType(result, "kubernetes:helm.sh/v3:Release").map((release) => release.inputs.chart);
         assert.deepEqual(charts, ["argo-cd"]);
         assert.equal(ofType(result, "aws:sqs/queue:Queue").length, 0);
-        assert.equal(ofType(result, "aws:eks/podIdentityAssociation:PodIdentityAssociation").length, 0);
+        const associations = ofType(result, "aws:eks/podIdentityAssociation:PodIdentityAssociation");
+        assert.deepEqual(
+          associations.map((association) => association.inputs.serviceAccount).sort(),
+          stack === "prod" ? ["external-dns", "external-secrets"] : [],
+          "no Karpenter controller or LB controller role in Auto Mode",
+        );
         assert.equal(clusterSecretOf(result).annotations.karpenter_interruption_queue, undefined);
         const entry = ofType(result, "aws:eks/accessEntry:AccessEntry").find(
           (candidate) => candidate.inputs.type === "EC2",

@@ -30,6 +30,9 @@ const infra: InfrastructureValues = {
   karpenterControllerRoleArn: "arn:aws:iam::111122223333:role/demo-karpenter-controller",
   karpenterInterruptionQueueName: "demo-karpenter",
   ciliumOperatorRoleArn: "arn:aws:iam::111122223333:role/demo-cilium-operator",
+  awsLoadBalancerControllerRoleArn: "arn:aws:iam::111122223333:role/demo-aws-load-balancer-controller",
+  externalDnsRoleArn: "arn:aws:iam::111122223333:role/demo-external-dns",
+  externalSecretsRoleArn: "arn:aws:iam::111122223333:role/demo-external-secrets",
 };
 
 const params = clusterGeneratorParams({

@@ -144,6 +144,54 @@ describe("stack config", () => {
     });
   }
 
+  describe("gitops.argocd.publicEndpoint (the capability's UI/API left public)", () => {
+    const capability = (publicEndpoint?: unknown) => ({
+      install: "capability",
+      identityCenter: { instanceArn: "arn:aws:sso:::instance/ssoins-1234567890abcdef", region: "eu-west-1" },
+      ...(publicEndpoint === undefined ? {} : { publicEndpoint }),
+    });
+    const reason = { reason: "no VPN into the dev VPC yet" };
+
+    it("is accepted on dev with a reason, and is off by default", () => {
+      const optedOut = resolvePlatformConfig(withPatch({ gitops: { argocd: capability(reason) } }), context);
+      assert.deepEqual(optedOut.gitops.argocd.publicEndpoint, reason);
+      const fresh = resolvePlatformConfig(withPatch({ gitops: { argocd: capability() } }), context);
+      assert.equal(fresh.gitops.argocd.publicEndpoint, undefined);
+    });
+
+    for (const environment of ["prod", "staging"]) {
+      it(`is refused on ${environment}, naming the key and the fix`, () => {
+        const problems = problemsOf({
+          environment,
+          access: minimal.access,
+          gitops: { argocd: capability(reason) },
+        });
+        assert.equal(problems.length, 1, problems.join("\n"));
+        assert.match(
+          problems[0],
+          new RegExp(
+            `^eks-gitops-platform:gitops\\.argocd\\.publicEndpoint = .*is refused on ${environment}: .*remove gitops\\.argocd\\.publicEndpoint and reach the UI privately through the VPC endpoint`,
+          ),
+        );
+      });
+    }
+
+    it("needs a reason, and applies only to install: capability", () => {
+      assert.match(
+        problemsOf(withPatch({ gitops: { argocd: capability({ reason: "" }) } })).join("\n"),
+        /gitops\.argocd\.publicEndpoint\.reason = "": say why/,
+      );
+      assert.match(
+        problemsOf(withPatch({ gitops: { argocd: capability({}) } })).join("\n"),
+        /gitops\.argocd\.publicEndpoint\.reason/,
+      );
+      assert.match(
+        problemsOf(withPatch({ gitops: { argocd: { publicEndpoint: reason } } })).join("\n"),
+        /gitops\.argocd\.publicEndpoint = .*applies only to install: capability/,
+      );
+    });
+  });
+
   it("refuses a public endpoint on prod even with a narrow CIDR", () => {
     const problems = problemsOf({
       environment: "prod",

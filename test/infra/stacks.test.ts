@@ -235,6 +235,35 @@ describe("synthesized stacks: the cluster", () => {
         "ebs-csi-controller-sa",
       );
     });
+
+    it("launches system nodes from a launch template (IMDSv2 only, both Bottlerocket volumes encrypted gp3) tainted CriticalAddonsOnly", async () => {
+      const result = await synthesizedStack("staging");
+      const nodeGroup = single(result, "aws:eks/nodeGroup:NodeGroup");
+      const template = single(result, "aws:ec2/launchTemplate:LaunchTemplate");
+      assert.ok(nodeGroup.inputs.launchTemplate, "the node group names its launch template");
+      assert.ok(nodeGroup.dependencies.includes(template.urn));
+      assert.deepEqual(template.inputs.metadataOptions, {
+        httpEndpoint: "enabled",
+        httpTokens: "required",
+        httpPutResponseHopLimit: 2,
+      });
+      // Bottlerocket: /dev/xvda is the OS volume, /dev/xvdb the data volume; a device left out keeps the AMI's
+      // unencrypted mapping.
+      const devices = template.inputs.blockDeviceMappings as {
+        deviceName: string;
+        ebs: Record<string, unknown>;
+      }[];
+      assert.deepEqual(devices.map((device) => device.deviceName).sort(), ["/dev/xvda", "/dev/xvdb"]);
+      for (const device of devices) {
+        assert.equal(device.ebs.encrypted, "true", device.deviceName);
+        assert.equal(device.ebs.volumeType, "gp3", device.deviceName);
+      }
+      assert.deepEqual(nodeGroup.inputs.taints, [
+        { key: "CriticalAddonsOnly", value: "true", effect: "NO_SCHEDULE" },
+        { key: "node.cilium.io/agent-not-ready", value: "true", effect: "NO_EXECUTE" },
+      ]);
+      assert.equal(nodeGroup.inputs.diskSize, undefined, "disk size comes from the launch template");
+    });
   });
 });
 

@@ -41,7 +41,7 @@ describe("ops/cost estimateMonthlyCost", () => {
   it("prices the dev fixture at the hand-computed figure (us-east-1, 730 h)", () => {
     const estimate = estimateMonthlyCost(loadDev(), { date: on });
     // 0.10×730 | 2×0.096×730 | 12% of 140.16 | 0.045×730 | 0.005×730 | 2 AZ×0.01×730 | $1 |
-    // (1+0.5) GB/d × 730/24 d × $0.50 | (1+0.5) GB/d × 7 d × 0.15 × $0.03
+    // (1+0.5) GB/d × 730/24 d × $0.50 | (1+0.5) GB/d × 7 d × 0.15 × $0.03 | 1 endpoint × 5 GB × $0.01
     const expected: Record<string, number> = {
       "EKS control plane (standard support)": 73.0,
       "Auto Mode baseline nodes": 140.16,
@@ -49,12 +49,13 @@ describe("ops/cost estimateMonthlyCost", () => {
       "NAT gateways": 32.85,
       "Public IPv4 addresses": 3.65,
       "VPC interface endpoints": 14.6,
+      "VPC interface endpoint data": 0.05,
       "KMS keys": 1.0,
       "CloudWatch Logs ingestion": 22.81,
       "CloudWatch Logs storage": 0.05,
     };
     assert.deepEqual(Object.fromEntries(estimate.lines.map((l) => [l.item, l.monthly])), expected);
-    assert.equal(estimate.total, 304.94);
+    assert.equal(estimate.total, 304.99);
     assert.equal(estimate.region, "us-east-1");
     assert.deepEqual(estimate.notEstimated, []);
   });
@@ -80,7 +81,7 @@ describe("ops/cost estimateMonthlyCost", () => {
         resources: ["db"],
       },
     ]);
-    assert.equal(estimate.total, 304.94, "the unpriced item adds nothing to the total");
+    assert.equal(estimate.total, 304.99, "the unpriced item adds nothing to the total");
     assert.match(formatCostEstimate(estimate), /not estimated: aws:rds\/instance:Instance \(db\)/);
     assert.match(formatCostEstimate(estimate), /lower bound/);
   });
@@ -149,7 +150,12 @@ describe("ops/cost estimateMonthlyCost", () => {
         inputs: { vpcEndpointType: "Interface", subnetIds: ["a", "b", "c"] },
       },
     ]);
-    assert.equal(line(estimateMonthlyCost(result, { date: on }), "VPC interface endpoints").monthly, 36.5); // 5 × 0.01 × 730
+    const estimate = estimateMonthlyCost(result, { date: on });
+    assert.equal(line(estimate, "VPC interface endpoints").monthly, 36.5); // 5 × 0.01 × 730
+    const data = line(estimate, "VPC interface endpoint data");
+    assert.equal(data.monthly, 0.1); // 2 endpoints × 5 GB × $0.01
+    assert.equal(data.basis, "2 × 5 GB/month × $0.01/GB (assumed volume)");
+    assert.ok(estimate.assumptions.includes("each interface VPC endpoint processes 5 GB a month"));
   });
 
   it("uses the region's own prices and flags lines it has no price for", () => {
@@ -202,7 +208,7 @@ describe("ops/cost comparison and CLI", () => {
     assert.match(markdown, /\| NAT gateways \| \$32\.85 \| \$98\.55 \| \+\$65\.70 \(\+200\.0%\) \|/);
     assert.match(
       markdown,
-      /\| \*\*Total\*\* \| \*\*\$304\.94\*\* \| \*\*\$377\.94\*\* \| \*\*\+\$73\.00 \(\+23\.9%\)\*\* \|/,
+      /\| \*\*Total\*\* \| \*\*\$304\.99\*\* \| \*\*\$377\.99\*\* \| \*\*\+\$73\.00 \(\+23\.9%\)\*\* \|/,
     );
   });
 

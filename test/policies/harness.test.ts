@@ -63,6 +63,7 @@ describe("policies: harness over whole stacks", () => {
       "kms-deletion-window mandatory secrets (aws:kms/key:Key)",
       "eks-control-plane-logging mandatory platform-misconfigured (aws:eks/cluster:Cluster)",
       "log-group-retention mandatory flow-logs (aws:cloudwatch/logGroup:LogGroup)",
+      "log-group-kms mandatory flow-logs (aws:cloudwatch/logGroup:LogGroup)",
       "eks-access-entries-only mandatory platform-misconfigured (aws:eks/cluster:Cluster)",
       "eks-no-creator-admin mandatory platform-misconfigured (aws:eks/cluster:Cluster)",
       "eks-no-aws-auth-configmap mandatory aws-auth (kubernetes:core/v1:ConfigMap)",
@@ -74,6 +75,7 @@ describe("policies: harness over whole stacks", () => {
       "vpc-pod-subnet-size mandatory private-b (aws:ec2/subnet:Subnet)",
       "vpc-private-subnet-no-public-ip mandatory private-a (aws:ec2/subnet:Subnet)",
       "eks-multi-az mandatory platform-misconfigured (aws:eks/cluster:Cluster)",
+      "vpc-flow-logs mandatory platform (aws:ec2/vpc:Vpc)",
       "eks-auto-mode-consistent mandatory platform-misconfigured (aws:eks/cluster:Cluster)",
       "sg-no-public-ingress mandatory bastion (aws:ec2/securityGroup:SecurityGroup)",
       "sg-open-egress advisory bastion (aws:ec2/securityGroup:SecurityGroup)",
@@ -83,13 +85,23 @@ describe("policies: harness over whole stacks", () => {
       "dev-expiry-tag mandatory platform-misconfigured (aws:eks/cluster:Cluster)",
       "dev-single-nat advisory nat-b (aws:ec2/natGateway:NatGateway)",
     ]);
-    assert.equal(report.mandatoryCount, 22);
+    assert.equal(report.mandatoryCount, 24);
     assert.equal(report.advisoryCount, 3);
     assert.deepEqual(report.passed, [
       "pack-settings",
+      "kms-key-policy-no-wildcard",
       "eks-cluster-log-group",
+      "eks-access-admin-scoped",
+      "iam-no-admin-access",
+      "iam-trust-policy-scoped",
       "eks-version-upgrade-due",
+      "eks-node-no-ssh",
+      "ec2-imdsv2-required",
       "eks-auto-mode-no-redundant-addons",
+      "argocd-server-private",
+      "k8s-no-plaintext-secret",
+      "k8s-storageclass-encrypted",
+      "argocd-capability-private",
       "prod-deletion-protection",
       "prod-nat-per-az",
     ]);
@@ -206,7 +218,7 @@ describe("policies: harness over whole stacks", () => {
       );
       const allAdvisory = runPolicyPack(stack, { ...dev, all: "advisory" });
       assert.equal(allAdvisory.mandatoryCount, 0);
-      assert.equal(allAdvisory.advisoryCount, 25);
+      assert.equal(allAdvisory.advisoryCount, 27);
     });
 
     it("passes policy properties through, with schema defaults for the rest", () => {
@@ -258,10 +270,10 @@ describe("policies: harness over whole stacks", () => {
       const lines = text.trimEnd().split("\n");
       assert.equal(
         lines[0],
-        "Policy report for stack misconfigured: 22 mandatory, 3 advisory violation(s); 6 policies passed.",
+        "Policy report for stack misconfigured: 24 mandatory, 3 advisory violation(s); 16 policies passed.",
       );
       assert.match(lines[2], /^POLICY\s+LEVEL\s+RESOURCE\s+MESSAGE$/);
-      assert.equal(lines.length, 3 + 25);
+      assert.equal(lines.length, 3 + 27);
       assert.match(
         lines[3],
         /^eks-endpoint-private\s+mandatory\s+platform-misconfigured \(aws:eks\/cluster:Cluster\)\s+The API endpoint is public/,

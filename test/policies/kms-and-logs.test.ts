@@ -3,9 +3,10 @@ import {
   eksClusterLogGroup,
   kmsDeletionWindow,
   kmsKeyRotation,
+  logGroupKms,
   logGroupRetention,
 } from "../../policies/kms-and-logs";
-import { goodCluster, UNKNOWN_VALUE, validateResource, validateStack } from "./support";
+import { goodCluster, UNKNOWN_VALUE, validateResource, validateStack, withSettings } from "./support";
 
 const key = "aws:kms/key:Key";
 const logGroup = "aws:cloudwatch/logGroup:LogGroup";
@@ -60,18 +61,94 @@ describe("policies: KMS and logs", () => {
   describe("log-group-retention", () => {
     it("passes a group with retention and rejects one without", () => {
       assert.deepEqual(
-        validateResource(logGroupRetention, logGroup, { name: "/aws/eks/x/cluster", retentionInDays: 7 }),
+        withSettings({ environment: "dev" }, () =>
+          validateResource(logGroupRetention, logGroup, { name: "/aws/eks/x/cluster", retentionInDays: 7 }),
+        ),
         [],
       );
       assert.deepEqual(validateResource(logGroupRetention, logGroup, { name: "/aws/eks/x/cluster" }), [
-        "retentionInDays is unset, so logs are kept (and billed) forever; set a retention period.",
+        "Log group subject has retentionInDays unset, so logs are kept (and billed) forever; set a retention period.",
       ]);
       // CloudWatch reads 0 as "never expire".
       assert.deepEqual(
         validateResource(logGroupRetention, logGroup, { name: "/aws/eks/x/cluster", retentionInDays: 0 }),
-        ["retentionInDays is 0, so logs are kept (and billed) forever; set a retention period."],
+        [
+          "Log group subject has retentionInDays 0, so logs are kept (and billed) forever; set a retention period.",
+        ],
       );
       assert.deepEqual(validateResource(logGroupRetention, logGroup, { retentionInDays: UNKNOWN_VALUE }), []);
+    });
+
+    it("holds each environment to its minimum from the pack settings (prod 365 by default), not to tags", () => {
+      const week = { name: "/aws/eks/x/cluster", retentionInDays: 7, tags: { environment: "dev" } };
+      assert.deepEqual(
+        withSettings({ environment: "prod" }, () => validateResource(logGroupRetention, logGroup, week)),
+        [
+          "Log group subject keeps logs 7 days, below the prod minimum of 365: an incident or audit needs them longer; set retentionInDays to at least 365 (cluster.logRetentionDays / network.flowLogRetentionDays).",
+        ],
+      );
+      assert.equal(
+        withSettings({ environment: "staging" }, () => validateResource(logGroupRetention, logGroup, week))
+          .length,
+        1,
+      );
+      assert.deepEqual(
+        withSettings({ environment: "prod" }, () =>
+          validateResource(logGroupRetention, logGroup, week, {
+            minimumRetentionDays: { dev: 1, staging: 7, prod: 7 },
+          }),
+        ),
+        [],
+      );
+    });
+  });
+
+  describe("log-group-kms", () => {
+    const key = { type: "aws:kms/key:Key", name: "platform", props: { enableKeyRotation: true } };
+    it("rejects a group without kmsKeyId or with a key that is not the stack's, naming the platform key", () => {
+      assert.deepEqual(
+        validateStack(logGroupKms, [key, { type: logGroup, name: "flow", props: { retentionInDays: 7 } }]),
+        [
+          {
+            message:
+              "Log group flow has no kmsKeyId, so its logs (audit trail, flow logs) are encrypted only with a CloudWatch-owned key that no key policy controls; set kmsKeyId to the platform key (platform).",
+            urn: "urn:pulumi:test::eks-gitops-platform::aws:cloudwatch/logGroup:LogGroup::flow",
+          },
+        ],
+      );
+      const foreign = "arn:aws:kms:eu-west-1:999988887777:key/abc";
+      assert.match(
+        validateStack(logGroupKms, [key, { type: logGroup, name: "flow", props: { kmsKeyId: foreign } }])[0]
+          .message,
+        /is encrypted with arn:aws:kms:eu-west-1:999988887777:key\/abc that is neither a key of this stack nor in allowedKeyArns/,
+      );
+      assert.deepEqual(
+        validateStack(logGroupKms, [{ type: logGroup, name: "flow", props: { kmsKeyId: foreign } }], {
+          allowedKeyArns: [foreign],
+        }),
+        [],
+      );
+    });
+
+    it("passes a group whose kmsKeyId comes from the stack's key, known or still unknown", () => {
+      assert.deepEqual(
+        validateStack(logGroupKms, [
+          key,
+          {
+            type: logGroup,
+            name: "a",
+            props: { kmsKeyId: UNKNOWN_VALUE },
+            propertyDependencies: { kmsKeyId: ["platform"] },
+          },
+          {
+            type: logGroup,
+            name: "b",
+            props: { kmsKeyId: "arn:aws:kms:eu-west-1:1:key/x" },
+            propertyDependencies: { kmsKeyId: ["platform"] },
+          },
+        ]),
+        [],
+      );
     });
   });
 

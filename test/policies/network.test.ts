@@ -3,6 +3,7 @@ import {
   eksMultiAz,
   sgNoPublicIngress,
   sgOpenEgress,
+  vpcFlowLogs,
   vpcPodSubnetSize,
   vpcPrivateSubnetNoPublicIp,
 } from "../../policies/network";
@@ -325,5 +326,33 @@ describe("policies: network", () => {
         [],
       );
     });
+  });
+});
+
+describe("policies: vpc-flow-logs", () => {
+  const vpc = { type: "aws:ec2/vpc:Vpc", name: "vpc", props: { cidrBlock: "10.0.0.0/16" } };
+  const flowLog = (trafficType: string) => ({
+    type: "aws:ec2/flowLog:FlowLog",
+    name: "vpc-flow",
+    props: { vpcId: UNKNOWN_VALUE, trafficType },
+    propertyDependencies: { vpcId: ["vpc"] },
+  });
+
+  it("rejects a VPC without a flow log, or with one that drops accepted traffic", () => {
+    assert.deepEqual(validateStack(vpcFlowLogs, [vpc]), [
+      {
+        message:
+          'VPC vpc has no flow log, so there is no record of its traffic for an incident review; add an aws.ec2.FlowLog with vpcId: vpc.id, trafficType: "ALL", to a KMS-encrypted log group with retention (the platform\'s network component does this).',
+        urn: "urn:pulumi:test::eks-gitops-platform::aws:ec2/vpc:Vpc::vpc",
+      },
+    ]);
+    assert.match(
+      validateStack(vpcFlowLogs, [vpc, flowLog("REJECT")])[0].message,
+      /capture only REJECT traffic/,
+    );
+  });
+
+  it("passes a VPC whose flow log captures ALL traffic", () => {
+    assert.deepEqual(validateStack(vpcFlowLogs, [vpc, flowLog("ALL")]), []);
   });
 });

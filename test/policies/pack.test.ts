@@ -52,6 +52,17 @@ describe("policies: the pack", () => {
       "dev-single-nat",
       "prod-deletion-protection",
       "prod-nat-per-az",
+      "eks-access-admin-scoped",
+      "iam-no-admin-access",
+      "iam-trust-policy-scoped",
+      "kms-key-policy-no-wildcard",
+      "log-group-kms",
+      "vpc-flow-logs",
+      "k8s-no-plaintext-secret",
+      "k8s-storageclass-encrypted",
+      "argocd-server-private",
+      "eks-node-no-ssh",
+      "ec2-imdsv2-required",
     ]) {
       assert.ok(names.has(required), required);
     }

@@ -1,0 +1,210 @@
+import { strict as assert } from "node:assert";
+import { spawn } from "node:child_process";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { main, writeFileAtomic } from "../../synth/cli";
+
+/** `npm run synth` under abuse: broken stacks among good ones, stale outputs, bad options, unwritable output. */
+const root = path.resolve(__dirname, "..", "..");
+const project = "eks-gitops-platform";
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+async function synth(argv: string[], stackRoot = root): Promise<Run> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (line) => out.push(line), err: (line) => err.push(line) }, stackRoot);
+  return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+function scratch(): string {
+  return mkdtempSync(path.join(tmpdir(), "synth-cli-"));
+}
+
+describe("synth CLI: options", () => {
+  it("--help prints usage and examples and exits 0", async () => {
+    for (const flag of ["--help", "-h"]) {
+      const run = await synth([flag]);
+      assert.equal(run.code, 0);
+      assert.match(run.out, /^usage: npm run synth -- <stack>\.\.\. \| --all \[--out <dir>\]/);
+      assert.match(run.out, /examples:\n {2}npm run synth -- dev\n/);
+    }
+  });
+
+  it("refuses --out without a value instead of writing a folder named after the stack", async () => {
+    for (const argv of [
+      ["dev", "--out"],
+      ["--out", "--all"],
+      ["dev", "--out="],
+    ]) {
+      const run = await synth(argv);
+      assert.equal(run.code, 2, argv.join(" "));
+      assert.match(run.err, /^synth: --out needs a directory, e.g. --out \/tmp\/synth\nusage: /);
+    }
+  });
+
+  it("refuses unknown options and stacks, suggesting the nearest stack", async () => {
+    assert.match((await synth(["dev", "--outdir", "x"])).err, /^synth: unknown option --outdir/);
+    const run = await synth(["dve"]);
+    assert.equal(run.code, 2);
+    assert.match(run.err, /no stack file Pulumi\.dve\.yaml; did you mean dev\? \(stacks here: .*dev.*\)/);
+  });
+});
+
+describe("synth CLI: --all with broken stacks among good ones", function () {
+  this.timeout(120_000);
+  let dir: string;
+  let run: Run;
+
+  before(async () => {
+    dir = scratch();
+    copyFileSync(path.join(root, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    copyFileSync(path.join(root, "Pulumi.dev.yaml"), path.join(dir, "Pulumi.dev.yaml"));
+    const dev = readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8");
+    writeFileSync(
+      path.join(dir, "Pulumi.a-yaml.yaml"),
+      "config:\n  aws:region: eu-west-1\n   bad: [indent\n",
+    );
+    writeFileSync(
+      path.join(dir, "Pulumi.b-config.yaml"),
+      dev.replace(/availabilityZoneCount: 3/, "availabilityZoneCount: 4294967295"),
+    );
+    writeFileSync(
+      path.join(dir, "Pulumi.c-principal.yaml"),
+      dev.replace(
+        "- arn:aws:iam::111122223333:role/platform-admins",
+        "- arn:aws:iam::111122223333:role/github-deploy",
+      ),
+    );
+    // Outputs of an earlier good run of b-config, which its config now contradicts.
+    mkdirSync(path.join(dir, "out", "b-config"), { recursive: true });
+    writeFileSync(path.join(dir, "out", "b-config", "resources.json"), "{}");
+    writeFileSync(path.join(dir, "out", "b-config", "policy-report.json"), "{}");
+    run = await synth(["--all"], dir);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("synthesizes every stack it can and exits 1", () => {
+    assert.equal(run.code, 1);
+    assert.ok(existsSync(path.join(dir, "out", "dev", "resources.json")), run.err);
+    assert.match(run.out, /Stack dev: \d+ resources/);
+    assert.match(
+      run.err,
+      /synth: 1 of 4 stacks synthesized; failed: a-yaml \(Pulumi\.a-yaml\.yaml\), b-config \(Pulumi\.b-config\.yaml\), c-principal \(Pulumi\.c-principal\.yaml\)$/,
+    );
+  });
+
+  it("reports each broken stack with its file and its problems, without a stack trace", () => {
+    assert.match(
+      run.err,
+      /Stack a-yaml \(Pulumi\.a-yaml\.yaml\) failed: Nested mappings are not allowed in compact mappings at line 2, column 15/,
+    );
+    assert.match(
+      run.err,
+      new RegExp(
+        `Stack b-config \\(Pulumi\\.b-config\\.yaml\\) failed: Stack configuration is invalid \\(1 problem\\):\\n  - ${project}:network\\.availabilityZoneCount = 4294967295: at most 6 AZs are supported; use 3`,
+      ),
+    );
+    assert.match(
+      run.err,
+      /Stack c-principal \(Pulumi\.c-principal\.yaml\) failed: access\.admins: arn:aws:iam::111122223333:role\/github-deploy is already granted access/,
+    );
+    assert.doesNotMatch(run.err, /\n\s+at /, "no stack trace");
+  });
+
+  it("removes a failed stack's previous outputs instead of leaving them to contradict its config", () => {
+    assert.match(
+      run.err,
+      /out\/b-config: removed the previous resources\.json and policy-report\.json \(stale\)/,
+    );
+    assert.ok(!existsSync(path.join(dir, "out", "b-config")));
+  });
+});
+
+describe("synth CLI: output", function () {
+  this.timeout(120_000);
+
+  it("says which path cannot be written, with no trace, when out/ is unusable", async () => {
+    const dir = scratch();
+    try {
+      const blocked = path.join(dir, "out");
+      writeFileSync(blocked, "a file where the output folder belongs");
+      const run = await synth(["dev", "--out", path.join(blocked, "nested")]);
+      assert.equal(run.code, 1);
+      assert.match(
+        run.err,
+        /^synth: cannot write .*out\/nested: a file is in the way of a folder \(ENOTDIR\); choose a writable folder with --out <dir>$/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("writes files atomically (temp file in the same folder, renamed; none left behind)", () => {
+    const dir = scratch();
+    try {
+      const file = path.join(dir, "resources.json");
+      writeFileSync(file, "old");
+      writeFileAtomic(file, "new");
+      assert.equal(readFileSync(file, "utf8"), "new");
+      assert.deepEqual(readdirSync(dir), ["resources.json"]);
+      assert.throws(
+        () => writeFileAtomic(path.join(file, "x.json"), "{}"),
+        /a file is in the way of a folder \(ENOTDIR\)/,
+      );
+      assert.deepEqual(readdirSync(dir), ["resources.json"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("runs three synths in parallel on an empty build cache, all complete and equal", async () => {
+    const dir = scratch();
+    try {
+      const env = { ...process.env, SYNTH_BUILD_DIR: path.join(dir, "build") };
+      const runs = await Promise.all(
+        [1, 2, 3].map(
+          (index) =>
+            new Promise<{ code: number | null; err: string }>((resolve) => {
+              const child = spawn(
+                process.execPath,
+                ["synth/run.js", "dev", "--out", path.join(dir, `out${index}`)],
+                {
+                  cwd: root,
+                  env,
+                  stdio: ["ignore", "ignore", "pipe"],
+                },
+              );
+              let err = "";
+              child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+              child.on("close", (code) => resolve({ code, err }));
+            }),
+        ),
+      );
+      for (const { code, err } of runs) assert.equal(code, 0, err);
+      const outputs = [1, 2, 3].map((index) =>
+        readFileSync(path.join(dir, `out${index}`, "dev", "resources.json"), "utf8"),
+      );
+      assert.equal(outputs[1], outputs[0]);
+      assert.equal(outputs[2], outputs[0]);
+      const cached = readdirSync(path.join(dir, "build", "ts-cache"));
+      assert.ok(cached.length > 20 && cached.every((name) => name.endsWith(".js")), cached.join(" "));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
