@@ -26,10 +26,28 @@ const spokeStacks = ["fleet-spoke-a", "fleet-spoke-b"];
 const project = "eks-gitops-platform";
 
 const expectedApplications: Record<string, string[]> = {
-  // prod, Auto Mode, every default add-on: no argo-cd (the hub's Argo CD deploys here).
-  "fleet-spoke-a": ["cluster-base", "falco", "karpenter-nodepools", "kubecost"],
-  // staging, karpenter mode, Kubecost off, CoreDNS autoscaler on.
-  "fleet-spoke-b": ["cluster-base", "coredns-autoscaler", "falco", "karpenter", "karpenter-nodepools"],
+  // prod, Auto Mode, the default add-ons: no argo-cd (the hub's Argo CD deploys here).
+  "fleet-spoke-a": [
+    "cluster-base",
+    "external-secrets",
+    "external-secrets-stores",
+    "falco",
+    "karpenter-nodepools",
+    "kubecost",
+    "metrics-server",
+  ],
+  // staging, karpenter mode, Kubecost off, CoreDNS autoscaler on (and the load balancer controller Auto Mode has built in).
+  "fleet-spoke-b": [
+    "aws-load-balancer-controller",
+    "cluster-base",
+    "coredns-autoscaler",
+    "external-secrets",
+    "external-secrets-stores",
+    "falco",
+    "karpenter",
+    "karpenter-nodepools",
+    "metrics-server",
+  ],
 };
 
 function fleetHubOf(result: SynthResult): FleetHubOutputs {
