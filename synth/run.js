@@ -3,8 +3,8 @@
 //   in out/.build/compile-cache, so a warm synth skips parsing and compiling the SDKs;
 // - the project's own .ts files go through a minimal esbuild transform (type-checking is `npm run lint`'s job),
 //   cached by content in out/.build/ts-cache;
-// - modules the offline synth never calls (Pulumi's automation API and the closure serializer's npm tree reader,
-//   ~550 modules pulled in by `@pulumi/pulumi`'s index) load only if something touches them.
+// - modules the offline synth never calls (Pulumi's automation API, the closure serializer's npm tree reader and
+//   TypeScript compiler: ~550 modules and 9 MB pulled in by `@pulumi/pulumi`'s index) load only if touched.
 // Cache files are written to a temporary name and renamed, so parallel synths never read a half-written file; an
 // unwritable cache directory only costs speed.
 "use strict";
@@ -12,6 +12,11 @@ const crypto = require("node:crypto");
 const fs = require("node:fs");
 const Module = require("node:module");
 const path = require("node:path");
+
+// Pulumi's runtime records `new Error().stack` for every promise it creates (only ever read by its leak report) and
+// formatting those traces was a fifth of a synth's CPU. The CLI prints no traces anyway; DEBUG=1 brings them back.
+// (Resource source positions are unaffected: Pulumi raises the limit itself while it reads them.)
+if (!process.env.DEBUG) Error.stackTraceLimit = 0;
 
 const minimumNodeMajor = 22;
 const nodeMajor = Number(process.versions.node.split(".")[0]);
@@ -80,9 +85,12 @@ require.extensions[".ts"] = (module, filename) => {
 // automation API and by closure serialization (dynamic providers), neither of which a synth runs; each is
 // TypeScript-compiled (`__esModule`) or imported through `__importStar`, so a proxy stands in transparently.
 const lazyModules = new Set(
-  ["@pulumi/pulumi/automation/index.js", "@npmcli/arborist", "normalize-package-data"].map((request) =>
-    require.resolve(request, { paths: [path.join(__dirname, "..")] }),
-  ),
+  [
+    "@pulumi/pulumi/automation/index.js",
+    "@pulumi/pulumi/typescript-shim.js",
+    "@npmcli/arborist",
+    "normalize-package-data",
+  ].map((request) => require.resolve(request, { paths: [path.join(__dirname, "..")] })),
 );
 const load = Module._load;
 Module._load = function (request, parent, isMain) {

@@ -108,3 +108,11 @@ export function publicArgoCdEndpointIssue(
   if (argocd.publicEndpoint === undefined || environment === "dev") return undefined;
   return `is refused on ${environment}: the managed Argo CD UI/API would be reachable from the internet; remove gitops.argocd.publicEndpoint and reach the UI privately through the VPC endpoint (VPN, the in-VPC runner's network, or SSM port forwarding; see docs/gitops.md)`;
 }
+
+/**
+ * Name of the IAM role the EKS Argo CD capability runs as. EKS itself gives this role an access entry on the local
+ * cluster, so the program only associates an access policy with it, and the live check counts it as AWS-created.
+ */
+export function argoCdCapabilityRoleName(clusterName: string): string {
+  return `${clusterName}-argocd-capability`;
+}

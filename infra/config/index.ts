@@ -4,6 +4,7 @@ import { foundationStackReference } from "../foundation/contract";
 import { isRecord, valueAt } from "../objects";
 import { partitionOf, regionProblem } from "./regions";
 import { everydayAddonIssues } from "./addons";
+import { argoCdCapabilityRoleName } from "./gitops";
 import { clusterNamePattern, clusterNameRule, platformSchema, RawPlatformConfig } from "./schema";
 import { closest, didYouMean } from "./suggest";
 
@@ -112,6 +113,7 @@ export function resolvePlatformConfig(
       message: `(derived from project and stack) ${clusterNameRule}; set cluster.name explicitly`,
     });
   }
+  problems.push(...capabilityRoleProblems(config, clusterName, context.project));
   if (highAvailability && config.compute.mode === "karpenter" && config.compute.systemNodeGroup.minSize < 3) {
     // Argo CD's redis-ha spreads 3 replicas over 3 nodes, and before Argo CD installs Karpenter the system node
     // group is all there is: with fewer nodes the bootstrap release never becomes ready.
@@ -193,15 +195,41 @@ function namespaceProblems(config: Readonly<Record<string, unknown>>, project: s
   });
 }
 
-/** Principal ARNs must be in the partition of the stack's region (arn:aws-cn:… for cn-north-1, and so on). */
-function partitionProblems(config: RawPlatformConfig, region: unknown, project: string): ConfigProblem[] {
-  const partition = typeof region === "string" ? partitionOf(region) : undefined;
-  if (!partition) return [];
-  const principals: [string, string | undefined][] = [
+/** The principals of access.*, each with its config key. */
+function accessPrincipals(config: RawPlatformConfig): [string, string | undefined][] {
+  return [
     ["access.deployRoleArn", config.access.deployRoleArn],
     ...config.access.admins.map((arn, index): [string, string] => [`access.admins.${index}`, arn]),
     ...config.access.viewers.map((arn, index): [string, string] => [`access.viewers.${index}`, arn]),
   ];
+}
+
+/**
+ * EKS itself gives the Argo CD capability role an access entry on the cluster; listing that role in access.* would
+ * make the program create a second one, which EKS refuses halfway through the deploy.
+ */
+function capabilityRoleProblems(
+  config: RawPlatformConfig,
+  clusterName: string,
+  project: string,
+): ConfigProblem[] {
+  if (config.gitops.argocd.install !== "capability") return [];
+  const role = `:role/${argoCdCapabilityRoleName(clusterName)}`;
+  return accessPrincipals(config)
+    .filter(([, arn]) => arn?.endsWith(role))
+    .map(([key, arn]) => ({
+      key: `${project}:${key}`,
+      value: arn,
+      message:
+        "is the Argo CD capability's own role: EKS creates its access entry and the platform grants it cluster admin; remove it from access",
+    }));
+}
+
+/** Principal ARNs must be in the partition of the stack's region (arn:aws-cn:… for cn-north-1, and so on). */
+function partitionProblems(config: RawPlatformConfig, region: unknown, project: string): ConfigProblem[] {
+  const partition = typeof region === "string" ? partitionOf(region) : undefined;
+  if (!partition) return [];
+  const principals = accessPrincipals(config);
   return principals.flatMap(([key, arn]) => {
     const arnPartition = arn?.split(":")[1];
     if (arn === undefined || arnPartition === partition) return [];

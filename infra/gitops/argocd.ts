@@ -21,11 +21,3 @@ export function applicationsKeptOnTeardown(clusterName: string): string[] {
     `${addon}-${clusterName}`,
   ]);
 }
-
-/**
- * Name of the IAM role the EKS Argo CD capability runs as. EKS itself gives this role an access entry on the local
- * cluster, so the program only associates an access policy with it, and the live check counts it as AWS-created.
- */
-export function argoCdCapabilityRoleName(clusterName: string): string {
-  return `${clusterName}-argocd-capability`;
-}

@@ -1,11 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config";
+import { argoCdCapabilityRoleName } from "../config/gitops";
 import type { ClusterFacts } from "../facts";
 import { associateClusterPolicy } from "../identity";
 import { serviceTrustPolicy } from "../identity/trust-policy";
 import { withName } from "../tags";
-import { argoCdCapabilityRoleName, argocdNamespace } from "./argocd";
+import { argocdNamespace } from "./argocd";
 
 /**
  * capability mode: Argo CD run by AWS (the EKS Argo CD capability), its IAM role, the Kubernetes permissions that

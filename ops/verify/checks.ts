@@ -2,7 +2,7 @@ import type { PlatformConfig } from "../../infra/config";
 import { parseCidr } from "../../infra/network/plan";
 import { accessGrants } from "../../infra/identity/access";
 import { controlPlaneLogGroupName, controlPlaneLogTypes } from "../../infra/cluster/contract";
-import { argoCdCapabilityRoleName } from "../../infra/gitops/argocd";
+import { argoCdCapabilityRoleName } from "../../infra/config/gitops";
 import type {
   LeftoverInterface,
   Leftovers,

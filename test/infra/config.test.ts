@@ -176,6 +176,32 @@ describe("stack config", () => {
       });
     }
 
+    it("refuses the capability's own role in access.*: EKS creates its entry, a second one would fail the deploy", () => {
+      const problems = problemsOf(
+        withPatch({
+          cluster: { name: "demo" },
+          access: { admins: ["arn:aws:iam::111122223333:role/demo-argocd-capability"] },
+          gitops: { argocd: capability() },
+        }),
+      );
+      assert.equal(problems.length, 1, problems.join("\n"));
+      assert.match(
+        problems[0],
+        /^eks-gitops-platform:access\.admins\.0 = .*the Argo CD capability's own role: EKS creates its access entry/,
+      );
+      // In helm mode that role does not exist, and another cluster's capability role is just a principal.
+      assert.deepEqual(
+        problemsOf(
+          withPatch({
+            cluster: { name: "demo" },
+            access: { admins: ["arn:aws:iam::111122223333:role/other-argocd-capability"] },
+            gitops: { argocd: capability() },
+          }),
+        ),
+        [],
+      );
+    });
+
     it("needs a reason, and applies only to install: capability", () => {
       assert.match(
         problemsOf(withPatch({ gitops: { argocd: capability({ reason: "" }) } })).join("\n"),

