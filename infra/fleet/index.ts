@@ -125,6 +125,18 @@ export async function readFleetSpokes(config: PlatformConfig): Promise<FleetSpok
   );
 }
 
+/**
+ * `fleet.hubNetwork: same-vpc` admits the hub's nodes and pods by their security group, which only means something
+ * inside one VPC (clusters sharing a foundation VPC): returns that group, or throws naming the key.
+ */
+export function sameVpcHubSecurityGroup(project: string, hub: FleetHubOutputs, vpcId: string): string {
+  if (vpcId !== hub.vpcId)
+    throw new Error(
+      `${project}:fleet.hubNetwork is "same-vpc" but the hub ${hub.stack} runs in ${hub.vpcId} and this cluster in ${vpcId}: set "routed" and connect the VPCs (peering or transit gateway)`,
+    );
+  return hub.clusterSecurityGroupId;
+}
+
 export interface HubAccessArgs {
   readonly facts: ClusterFacts;
   readonly hub: FleetHubOutputs;
@@ -172,16 +184,10 @@ export class HubAccess extends pulumi.ComponentResource {
       this.principalArn = role.arn;
       this.hubAccessRoleArn = role.arn;
       const network = fleetOf(config).hubNetwork;
-      if (network === "same-vpc") {
-        // Checked once both VPC ids are known: an SG reference across VPCs would admit nothing.
-        pulumi.output(facts.vpcId).apply((vpcId) => {
-          if (vpcId !== hub.vpcId)
-            throw new Error(
-              `${config.project}:fleet.hubNetwork is "same-vpc" but the hub ${hub.stack} runs in ${hub.vpcId} and this cluster in ${vpcId}; set "routed" and connect the VPCs`,
-            );
-          return vpcId;
-        });
-      }
+      // Resolved once this cluster's VPC id is known: a mismatch fails the rule, and with it the `pulumi up`.
+      const hubSecurityGroup = pulumi
+        .output(facts.vpcId)
+        .apply((vpcId) => sameVpcHubSecurityGroup(config.project, hub, vpcId));
       new aws.vpc.SecurityGroupIngressRule(
         `${name}-api`,
         {
@@ -190,7 +196,7 @@ export class HubAccess extends pulumi.ComponentResource {
           fromPort: 443,
           toPort: 443,
           ...(network === "same-vpc"
-            ? { referencedSecurityGroupId: hub.clusterSecurityGroupId }
+            ? { referencedSecurityGroupId: hubSecurityGroup }
             : { cidrIpv4: hub.vpcCidr }),
           description: `Kubernetes API from the Argo CD fleet hub ${hub.clusterName}`,
           tags: config.tags,

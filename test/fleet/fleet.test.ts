@@ -6,6 +6,7 @@ import {
   FleetHubOutputs,
   FleetSpokeOutputs,
   hubAccessPolicy,
+  sameVpcHubSecurityGroup,
 } from "../../infra/fleet";
 import { clusterSecretLabels, spokeClusterSecretData } from "../../infra/gitops/cluster-secret";
 import { clusterGeneratorParams } from "../../infra/gitops/template";
@@ -295,6 +296,24 @@ describe("fleet: a hub and two spokes, synthesized offline", () => {
     ) as SynthResource;
     assert.equal(entry.inputs.principalArn, hubOut.principalArn);
     assert.equal(fleetSpokeOf(spoke).hubAccessRoleArn, undefined);
+  });
+
+  it("same-vpc: the spoke admits the hub's cluster security group, and refuses a hub in another VPC naming the key", async () => {
+    const hubOut = fleetHubOf(hub);
+    // The offline mocks give every stack the same VPC id, as clusters sharing one foundation VPC would have.
+    const spoke = await synthesize("fleet-spoke-a", { overrides: { fleet: { hubNetwork: "same-vpc" } } });
+    const rule = under(spoke, "platform:fleet:HubAccess").find((resource) =>
+      resource.type.endsWith("SecurityGroupIngressRule"),
+    ) as SynthResource;
+    assert.equal(rule.inputs.referencedSecurityGroupId, hubOut.clusterSecurityGroupId);
+    assert.equal(rule.inputs.cidrIpv4, undefined);
+    assert.equal(sameVpcHubSecurityGroup(project, hubOut, hubOut.vpcId), hubOut.clusterSecurityGroupId);
+    assert.throws(
+      () => sameVpcHubSecurityGroup(project, hubOut, "vpc-0another"),
+      new RegExp(
+        `${project}:fleet.hubNetwork is "same-vpc" but the hub .* runs in ${hubOut.vpcId} and this cluster in vpc-0another: set "routed"`,
+      ),
+    );
   });
 
   describe("clear errors naming the key", () => {
