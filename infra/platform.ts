@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, loadPlatformConfig, PlatformConfig } from "./config";
+import { loadPlatformConfig, PlatformConfig } from "./config";
 import { Cluster } from "./cluster";
 import { PlatformKey } from "./cluster/encryption";
 import { fleetOf } from "./config/fleet";
@@ -18,7 +18,8 @@ import { GitOps } from "./gitops";
 import { applicationsKeptOnTeardown, argocdNamespace } from "./gitops/argocd";
 import { ClusterAccess } from "./identity";
 import { renderKubeconfig, updateKubeconfigCommand } from "./kubeconfig";
-import { Network } from "./network";
+import { readFoundation } from "./foundation/reference";
+import { ClusterSubnets } from "./network";
 import { FleetSpokeGuard, SpokeDrain } from "../ops/fleet/component";
 import { OrderedTeardown } from "../ops/teardown/component";
 
@@ -45,19 +46,21 @@ export interface PlatformOutputs {
 }
 
 /**
- * The whole platform: config → KMS key → network → cluster → access → GitOps. Config is validated and the AZs are
- * looked up before the first resource is declared, so a bad value never leaves a half-built stack.
+ * The whole platform: config → foundation (StackReference) → KMS key → subnets → cluster → access → GitOps. Config
+ * is validated and the foundation read and checked before the first resource is declared, so a bad value never
+ * leaves a half-built stack.
  */
 export async function definePlatform(
   config: PlatformConfig = loadPlatformConfig(),
 ): Promise<PlatformOutputs> {
-  const availabilityZones = await lookUpAvailabilityZones(config);
-  // The other side of the fleet is read before the first resource, so a missing hub or spoke leaves nothing half-built.
+  const caller = aws.getCallerIdentityOutput();
+  const partition = aws.getPartitionOutput().partition;
+  // The VPC, egress, runner and CI roles come from the foundation stack, read and checked before any resource.
+  const foundation = await readFoundation(config, (await aws.getCallerIdentity()).accountId);
+  // The other side of the fleet too: a missing hub or spoke leaves nothing half-built.
   const fleet = fleetOf(config);
   const hub = fleet.role === "spoke" ? await readFleetHub(config) : undefined;
   const spokes = fleet.role === "hub" ? await readFleetSpokes(config) : [];
-  const caller = aws.getCallerIdentityOutput();
-  const partition = aws.getPartitionOutput().partition;
 
   const key = new PlatformKey("platform", {
     clusterName: config.cluster.name,
@@ -68,16 +71,14 @@ export async function definePlatform(
     tags: config.tags,
   });
 
-  const network = new Network("vpc", {
+  const network = new ClusterSubnets("subnets", {
     clusterName: config.cluster.name,
-    region: config.region,
-    vpcCidr: config.network.vpcCidr,
-    availabilityZones,
+    vpcId: foundation.outputs.vpcId,
+    cidrBlock: config.network.vpcCidr,
+    availabilityZones: foundation.availabilityZones,
     privateSubnetPrefix: config.network.privateSubnetPrefix,
-    publicSubnetPrefix: config.network.publicSubnetPrefix,
-    natGateways: config.network.natGateways,
-    flowLogRetentionDays: config.network.flowLogRetentionDays,
-    logKeyArn: key.keyArn,
+    natGatewayIds: foundation.natGatewayIds,
+    s3EndpointId: foundation.outputs.s3EndpointId,
     tags: config.tags,
   });
 
@@ -87,10 +88,16 @@ export async function definePlatform(
     supportType: config.cluster.supportType,
     computeMode: config.compute.mode,
     partition,
-    subnetIds: network.privateSubnetIds,
+    subnetIds: network.subnetIds,
     networkReady: network.egress,
     publicAccessCidrs: config.cluster.publicAccessCidrs,
-    privateAccessCidrs: [config.network.vpcCidr, ...config.cluster.privateAccessCidrs],
+    privateAccessCidrs: config.cluster.privateAccessCidrs,
+    apiSourceSecurityGroups: [
+      {
+        id: foundation.environment.runnerSecurityGroupId,
+        description: `the ${config.environment} runner (${foundation.environment.runnerProject})`,
+      },
+    ],
     keyArn: key.keyArn,
     logRetentionDays: config.cluster.logRetentionDays,
     deletionProtection: config.cluster.deletionProtection,
@@ -104,7 +111,19 @@ export async function definePlatform(
 
   const access = new ClusterAccess(
     "access",
-    { clusterName: cluster.cluster.name, partition, access: config.access, tags: config.tags },
+    {
+      clusterName: cluster.cluster.name,
+      partition,
+      access: {
+        ...config.access,
+        pipeline: {
+          deployRoleArn: foundation.environment.deployRoleArn,
+          previewRoleArn: foundation.environment.previewRoleArn,
+          previewAccess: foundation.environment.previewClusterAccess,
+        },
+      },
+      tags: config.tags,
+    },
     { dependsOn: [cluster.cluster] },
   );
 
@@ -126,8 +145,8 @@ export async function definePlatform(
     endpoint: eks.endpoint,
     certificateAuthorityData: eks.certificateAuthority.data,
     kubeconfig,
-    vpcId: network.vpcId,
-    privateSubnetIds: network.privateSubnetIds,
+    vpcId: pulumi.output(foundation.outputs.vpcId),
+    privateSubnetIds: network.subnetIds,
     clusterSecurityGroupId: eks.vpcConfig.clusterSecurityGroupId,
     nodeRoleName: cluster.nodeRole.name,
     nodeRoleArn: cluster.nodeRole.arn,
@@ -172,7 +191,7 @@ export async function definePlatform(
     clusterName: eks.name,
     region: config.region,
     kubeconfig,
-    vpcId: network.vpcId,
+    vpcId: foundation.outputs.vpcId,
     computeMode: config.compute.mode,
     deletionProtection: config.cluster.deletionProtection,
     // Argo CD and Cilium keep running while the drain deletes everything else (see their ApplicationSets).
@@ -202,31 +221,12 @@ export async function definePlatform(
     kubernetesVersion: config.cluster.kubernetesVersion,
     updateKubeconfigCommand: eks.name.apply((name) => updateKubeconfigCommand(name, config.region)),
     kubeconfig,
-    vpcId: network.vpcId,
-    privateSubnetIds: network.privateSubnetIds,
-    publicSubnetIds: network.publicSubnetIds,
+    vpcId: pulumi.output(foundation.outputs.vpcId),
+    privateSubnetIds: network.subnetIds,
+    publicSubnetIds: foundation.outputs.publicSubnetIds.map((id) => pulumi.output(id)),
     kmsKeyArn: key.keyArn,
     environment: config.environment,
     expiresOn: config.expiresOn,
     ...fleetOutputs,
   };
-}
-
-/** The region's standard AZs (no Local or Wavelength Zones), checked against the configured count. */
-async function lookUpAvailabilityZones(config: PlatformConfig): Promise<string[]> {
-  const zones = await aws.getAvailabilityZones({
-    state: "available",
-    filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }],
-  });
-  const wanted = config.network.availabilityZoneCount;
-  if (zones.names.length < wanted) {
-    throw new ConfigError([
-      {
-        key: `${config.project}:network.availabilityZoneCount`,
-        value: wanted,
-        message: `${config.region} offers only ${zones.names.length} AZs to this account (${zones.names.join(", ")}); the platform needs at least 3 — pick another region`,
-      },
-    ]);
-  }
-  return [...zones.names].sort().slice(0, wanted);
 }

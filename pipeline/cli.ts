@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -15,7 +15,7 @@ import {
 import { gateMarkdown, renderImages, runGate, writeGateSarif } from "./gate";
 import { extractImages, uniqueImages } from "./images";
 import { CiConfigError, clusterStackCi, discoverFoundationStacks, foundationStackCi } from "./foundations";
-import { discoverStacks, missingPolicyConfigs, readProjectName, StackInfo } from "./stacks";
+import { discoverStacks, missingPolicyConfigs, policyConfigPath, readProjectName, StackInfo } from "./stacks";
 import { summarizeOutDir, synthMarkdown } from "./synth-summary";
 import { checkIgnoreFile } from "./trivyignore";
 
@@ -149,7 +149,15 @@ export function main(argv: string[]): number {
       return 0;
     }
     case "foundations": {
-      const matrix = discoverFoundationStacks(root).map(foundationStackCi);
+      const foundations = discoverFoundationStacks(root);
+      const missing = foundations
+        .map((foundation) => policyConfigPath(`foundation-${foundation.name}`))
+        .filter((file) => !existsSync(join(root, file)));
+      if (missing.length > 0)
+        throw new CiConfigError(
+          `missing ${missing.join(", ")}: every foundation stack needs its policy config (the workflows pass it as --policy-pack-config); copy policies/config/foundation-eu-west-1.json`,
+        );
+      const matrix = foundations.map(foundationStackCi);
       console.log(JSON.stringify(matrix));
       setOutput("matrix", JSON.stringify(matrix));
       return 0;

@@ -5,6 +5,7 @@ import { ConfigError, projectConfigValues } from "../infra/config";
 import { FoundationConfig, resolveFoundationConfig } from "../infra/foundation/config";
 import {
   ciNames,
+  foundationDir,
   foundationGitHubEnvironment,
   foundationProject,
   foundationStackReference,
@@ -23,9 +24,6 @@ import type { StackInfo } from "./stacks";
  * a stack whose environment has no runner fails in a GitHub-hosted job that names the key to fix, instead of a job
  * waiting forever for a runner label nobody serves.
  */
-
-/** The foundation project's folder, holding its Pulumi.yaml and one Pulumi.<stack>.yaml per account and region. */
-export const foundationDir = "foundation";
 
 export interface FoundationStack {
   readonly name: string;

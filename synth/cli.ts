@@ -4,24 +4,29 @@ import { ConfigError } from "../infra/config";
 import { didYouMean } from "../infra/config/suggest";
 import { estimateMonthlyCost, formatCostEstimate } from "../ops/cost";
 import { formatPolicyReport, loadPackConfig, runPolicyPack } from "../policies/harness";
-import { projectRoot, synthesize } from "./index";
-import { anyStackFile, exampleStacks, stackNames } from "./stacks";
+import { foundationDir } from "../infra/foundation/contract";
+import { foundationStackOf, foundationSynthNames, projectRoot, synthesize } from "./index";
+import { anyStackFile, exampleStacks, stackFile, stackNames } from "./stacks";
 import { formatSummary } from "./summary";
 
 export const usage = `usage: npm run synth -- <stack>... | --all [--out <dir>]
 
 Evaluates the real program offline (Pulumi runtime mocks) for each stack's Pulumi.<stack>.yaml and writes
-<dir>/<stack>/resources.json and policy-report.json (default dir: out/). Exits 1 if any stack fails its config
+<dir>/<stack>/resources.json and policy-report.json (default dir: out/). Foundation stacks
+(foundation/Pulumi.<stack>.yaml) are named foundation-<stack>; a cluster stack reads the synthesized outputs of
+its foundation through its StackReference. Exits 1 if any stack fails its config
 check, a mandatory policy or the program itself; a failed stack's previous outputs are removed, never left stale.
 
 options:
-  --all          every Pulumi.<stack>.yaml in the repository and examples/fleet/ (broken ones are reported, the rest still run)
+  --all          every foundation stack, then every Pulumi.<stack>.yaml, then the examples/fleet/ stacks (broken
+                 ones are reported, the rest run)
   --out <dir>    where to write the outputs (default: out)
   -h, --help     this help
 
 examples:
   npm run synth -- dev
   npm run synth -- dev prod --out /tmp/synth
+  npm run synth -- foundation-eu-west-1
   npm run synth -- --all`;
 
 /** A wrong invocation: printed with the usage, exit 2. */
@@ -58,8 +63,9 @@ export function parseArguments(
   if (stacks.length === 0) throw new UsageError(`name a stack or --all (stacks here: ${known.join(", ")})`);
   const unknown = stacks.filter((stack) => !known.includes(stack));
   if (unknown.length > 0) {
+    const foundation = foundationStackOf(unknown[0]);
     throw new UsageError(
-      `no stack file Pulumi.${unknown[0]}.yaml${didYouMean(unknown[0], known)} (stacks here: ${known.join(", ")})`,
+      `no stack file ${foundation ? `${foundationDir}/Pulumi.${foundation}` : `Pulumi.${unknown[0]}`}.yaml${didYouMean(unknown[0], known)} (stacks here: ${known.join(", ")})`,
     );
   }
   return { help: false, stacks: [...new Set(stacks)], outDir };
@@ -144,7 +150,12 @@ export async function main(
 ): Promise<number> {
   let invocation: SynthInvocation;
   try {
-    invocation = parseArguments(argv, [...stackNames(root), ...exampleStacks(root).keys()], root);
+    // Foundations first: the cluster stacks are built on them (--all reads like the deploy order).
+    invocation = parseArguments(
+      argv,
+      [...foundationSynthNames(root), ...stackNames(root), ...exampleStacks(root).keys()],
+      root,
+    );
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     io.err(
@@ -165,7 +176,10 @@ export async function main(
   }
   const failed: string[] = [];
   for (const stack of stacks) {
-    const configFile = anyStackFile(root, stack);
+    const foundation = foundationStackOf(stack);
+    const configFile = foundation
+      ? stackFile(path.join(root, foundationDir), foundation)
+      : anyStackFile(root, stack);
     const file = path.relative(root, configFile);
     const stackDir = path.join(outDir, stack);
     try {

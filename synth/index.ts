@@ -1,11 +1,13 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { isRecord } from "../infra/objects";
+import { foundationDir, foundationProject, foundationStackReference } from "../infra/foundation/contract";
+import { isRecord, valueAt } from "../infra/objects";
 import { projectRoot, readProjectName } from "../infra/project";
-import { referencedStackOutputs, synthOrganization } from "./fleet";
 import { platformMocks } from "./mocks";
-import { anyStackFile } from "./stacks";
+import { referencedStackOutputs } from "./fleet";
+import { anyStackFile, stackFile, stackNames } from "./stacks";
 import type { SynthResource, SynthResult } from "./types";
 
 export type { SynthResource, SynthResult } from "./types";
@@ -16,12 +18,19 @@ export interface SynthOptions {
   /** Stack config file to read instead of Pulumi.<stack>.yaml (fixtures in tests). */
   readonly configFile?: string;
   /**
+   * Outputs the cluster stack's StackReference reads, by reference name, instead of the synthesized foundation
+   * (tests: a foundation in another region, without a runner, …). `{}`: no foundation exists.
+   */
+  readonly foundationOutputs?: Record<string, Record<string, unknown>>;
+  /** The project whose keys bare override keys belong to (the foundation's, for a foundation stack). */
+  readonly project?: string;
+  /**
    * Config values to change, deep-merged over the file: keys without a ":" belong to this project
    * (e.g. { cluster: { kubernetesVersion: "1.35" } }), others are full keys (e.g. "aws:region").
    */
   readonly overrides?: Record<string, unknown>;
   /**
-   * Outputs of referenced stacks (fleet hub and spokes) by fully qualified name. Default: synthesized from the
+   * Outputs of stacks a fleet stack references, by fully qualified name, over those synthesized from the
    * referenced stacks' own files here (synth/fleet.ts), as `pulumi up` would find them deployed.
    */
   readonly stackOutputs?: Readonly<Record<string, Record<string, unknown>>>;
@@ -34,7 +43,7 @@ export function projectName(): string {
 
 /** The stack config file's `config:` map with overrides merged in, keyed by full config key. */
 export function readStackConfig(stack: string, options: SynthOptions = {}): Record<string, unknown> {
-  const project = projectName();
+  const project = options.project ?? projectName();
   const file = options.configFile ?? anyStackFile(projectRoot, stack);
   const document = (parse(readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
   const config: Record<string, unknown> = { ...(document.config ?? {}) };
@@ -72,50 +81,186 @@ interface MonitorWithRegister {
   registerResource(request: RegisterRequest, callback: RegisterCallback): Promise<void>;
 }
 
+/** The synth's name of a foundation stack (`foundation/Pulumi.<stack>.yaml`), also its out/ folder. */
+export function foundationSynthName(stack: string): string {
+  return `foundation-${stack}`;
+}
+
+/** The foundation stack behind a synth name, or undefined for a cluster stack. */
+export function foundationStackOf(name: string): string | undefined {
+  return /^foundation-(.+)$/.exec(name)?.[1];
+}
+
+const foundationRoot = path.join(projectRoot, foundationDir);
+
+/**
+ * What the offline synth answers a cluster stack's `pulumi.StackReference` with: the outputs of every synthesized
+ * foundation stack, by reference name. A reference to anything else fails as the engine would ("unknown stack").
+ */
+const foundationOutputsByReference = new Map<string, Promise<Record<string, unknown>>>();
+
 /**
  * Runs the real program (infra/platform.ts) for one stack under Pulumi's mocks, with no CLI, cloud or network, and
- * records every resource registration as the engine would see it: URN, parent, inputs and dependencies.
+ * records every resource registration as the engine would see it: URN, parent, inputs and dependencies. A cluster
+ * stack's foundation is synthesized first (once per process), so its StackReference reads the synthesized outputs;
+ * `foundation-<stack>` synthesizes a foundation stack itself.
  */
 export async function synthesize(stack: string, options: SynthOptions = {}): Promise<SynthResult> {
+  const foundation = foundationStackOf(stack);
+  if (foundation !== undefined) return synthesizeFoundation(foundation, options);
   const project = projectName();
   const rawConfig = readStackConfig(stack, options);
-  // Before this stack's mocks are set: referenced stacks are synthesized on their own.
-  const stackOutputs = options.stackOutputs ?? (await referencedStackOutputs(project, rawConfig, synthesize));
-  const region =
-    typeof rawConfig["aws:region"] === "string" ? (rawConfig["aws:region"] as string) : "us-east-1";
-
-  // "organization" is what a self-managed backend calls every stack's organization.
-  await pulumi.runtime.setMocks(
-    platformMocks(region, stackOutputs),
+  const region = regionOf(rawConfig);
+  const references = {
+    ...(options.foundationOutputs ?? (await synthesizedFoundations(rawConfig, project, region))),
+    // Before this stack's program runs (one program at a time): referenced fleet stacks are synthesized on their own.
+    ...(await referencedStackOutputs(project, rawConfig, {
+      organization: synthOrganization,
+      synthesize,
+      synthesizeFoundation,
+    })),
+    ...options.stackOutputs,
+  };
+  return runProgram({
     project,
     stack,
-    false,
-    synthOrganization,
-  );
-  pulumi.runtime.setAllConfig(
-    Object.fromEntries(
-      Object.entries(rawConfig).map(([key, value]) => [
-        key,
-        typeof value === "string" ? value : JSON.stringify(value),
-      ]),
-    ),
-  );
-  const resources = recordRegistrations();
-
-  // Loaded after the mocks are set, as Pulumi requires; the module cache makes later stacks cheap.
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const { definePlatform } = require("../infra/platform") as typeof import("../infra/platform");
-  const { loadPlatformConfig } = require("../infra/config") as typeof import("../infra/config");
-  /* eslint-enable @typescript-eslint/no-require-imports */
-  const config = loadPlatformConfig();
-  let programOutputs: Record<string, unknown> = {};
-  await pulumi.runtime.runInPulumiStack(async () => {
-    programOutputs = (await definePlatform(config)) as unknown as Record<string, unknown>;
-    return {};
+    rawConfig,
+    region,
+    references,
+    program: async () => {
+      // Loaded after the mocks are set, as Pulumi requires; the module cache makes later stacks cheap.
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      const { definePlatform } = require("../infra/platform") as typeof import("../infra/platform");
+      const { loadPlatformConfig } = require("../infra/config") as typeof import("../infra/config");
+      /* eslint-enable @typescript-eslint/no-require-imports */
+      const config = loadPlatformConfig();
+      return { config, outputs: () => definePlatform(config) };
+    },
   });
-  const outputs = await resolveOutputs(programOutputs);
-  await waitForRegistrations();
-  return { project, stack, config, resources: await Promise.all(resources), outputs };
+}
+
+/** Synthesizes a foundation stack (`foundation/Pulumi.<stack>.yaml`) under the foundation project's name. */
+export async function synthesizeFoundation(stack: string, options: SynthOptions = {}): Promise<SynthResult> {
+  const project = readProjectName(foundationRoot);
+  const rawConfig = readStackConfig(stack, {
+    ...options,
+    project,
+    configFile: options.configFile ?? stackFile(foundationRoot, stack),
+  });
+  const result = await runProgram({
+    project,
+    stack: foundationSynthName(stack),
+    pulumiStack: stack,
+    rawConfig,
+    region: regionOf(rawConfig),
+    references: {},
+    program: async () => {
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      const { defineFoundation } = require("../infra/foundation") as typeof import("../infra/foundation");
+      const { loadFoundationConfig } =
+        require("../infra/foundation/config") as typeof import("../infra/foundation/config");
+      /* eslint-enable @typescript-eslint/no-require-imports */
+      const config = loadFoundationConfig();
+      return { config, outputs: () => defineFoundation(config) };
+    },
+  });
+  return result;
+}
+
+/** The foundation stacks of this checkout, as `npm run synth -- --all` lists them. */
+export function foundationSynthNames(root: string = projectRoot): string[] {
+  const dir = path.join(root, foundationDir);
+  return existsSync(path.join(dir, "Pulumi.yaml")) ? stackNames(dir).map(foundationSynthName) : [];
+}
+
+function regionOf(rawConfig: Record<string, unknown>): string {
+  return typeof rawConfig["aws:region"] === "string" ? (rawConfig["aws:region"] as string) : "us-east-1";
+}
+
+/**
+ * Synthesizes (once per process) the foundation stack a cluster stack references, when it is one of this
+ * checkout's foundation stacks in the synth's organization; the map is empty otherwise, and the program's
+ * StackReference then fails like a missing stack does.
+ */
+async function synthesizedFoundations(
+  rawConfig: Record<string, unknown>,
+  project: string,
+  region: string,
+): Promise<Record<string, Record<string, unknown>>> {
+  const configured = valueAt(rawConfig, [`${project}:foundation`, "stack"]);
+  const reference =
+    typeof configured === "string" ? configured : foundationStackReference(synthOrganization, region);
+  const [organization, foundationProjectName, stack] = reference.split("/");
+  if (organization !== synthOrganization || foundationProjectName !== foundationProject) return {};
+  if (!foundationSynthNames().includes(foundationSynthName(stack))) return {};
+  if (!foundationOutputsByReference.has(reference))
+    foundationOutputsByReference.set(
+      reference,
+      synthesizeFoundation(stack).then((result) => result.outputs),
+    );
+  return {
+    [reference]: await (foundationOutputsByReference.get(reference) as Promise<Record<string, unknown>>),
+  };
+}
+
+/** What a self-managed backend (and the synth) calls every stack's organization. */
+export const synthOrganization = "organization";
+
+interface ProgramRun {
+  readonly project: string;
+  /** The synth's name (out/ folder, reports). */
+  readonly stack: string;
+  /** The Pulumi stack name, when it differs (a foundation stack). */
+  readonly pulumiStack?: string;
+  readonly rawConfig: Record<string, unknown>;
+  readonly region: string;
+  readonly references: Record<string, Record<string, unknown>>;
+  readonly program: () => Promise<{ config: unknown; outputs: () => Promise<unknown> }>;
+}
+
+// One program at a time: Pulumi's mocks and config are process-wide.
+let running: Promise<unknown> = Promise.resolve();
+
+async function runProgram(run: ProgramRun): Promise<SynthResult> {
+  const previous = running;
+  let release: () => void = () => undefined;
+  running = new Promise<void>((resolve) => (release = resolve));
+  await previous.catch(() => undefined);
+  try {
+    await pulumi.runtime.setMocks(
+      platformMocks(run.region, run.references),
+      run.project,
+      run.pulumiStack ?? run.stack,
+      false,
+      synthOrganization,
+    );
+    pulumi.runtime.setAllConfig(
+      Object.fromEntries(
+        Object.entries(run.rawConfig).map(([key, value]) => [
+          key,
+          typeof value === "string" ? value : JSON.stringify(value),
+        ]),
+      ),
+    );
+    const resources = recordRegistrations();
+    const { config, outputs: define } = await run.program();
+    let programOutputs: Record<string, unknown> = {};
+    await pulumi.runtime.runInPulumiStack(async () => {
+      programOutputs = (await define()) as Record<string, unknown>;
+      return {};
+    });
+    const outputs = await resolveOutputs(programOutputs);
+    await waitForRegistrations();
+    return {
+      project: run.project,
+      stack: run.stack,
+      config,
+      resources: await Promise.all(resources),
+      outputs,
+    };
+  } finally {
+    release();
+  }
 }
 
 function recordRegistrations(): Promise<SynthResource>[] {
@@ -171,8 +316,12 @@ async function resolveOutputs(outputs: Record<string, unknown>): Promise<Record<
     if (Array.isArray(value)) return Promise.all(value.map(resolveOne));
     if (pulumi.Output.isInstance(value)) {
       const output = value as unknown as InternalOutput;
-      return (await output.isSecret) ? "[secret]" : output.promise();
+      return (await output.isSecret) ? "[secret]" : resolveOne(await output.promise());
     }
+    if (isRecord(value))
+      return Object.fromEntries(
+        await Promise.all(Object.entries(value).map(async ([key, item]) => [key, await resolveOne(item)])),
+      );
     return value;
   };
   const entries = await Promise.all(

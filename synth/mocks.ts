@@ -32,8 +32,7 @@ function shortHash(...parts: string[]): string {
  */
 export function platformMocks(
   region: string,
-  /** Outputs of the stacks this one references (fleet hub/spokes), by fully qualified name; absent = no such stack. */
-  stackOutputs: Readonly<Record<string, Record<string, unknown>>> = {},
+  stackReferences: Readonly<Record<string, Record<string, unknown>>> = {},
 ): pulumi.runtime.Mocks {
   const arn = (service: string, resource: string, withRegion = true) =>
     `arn:aws:${service}:${withRegion ? region : ""}:${mockAccountId}:${resource}`;
@@ -47,10 +46,23 @@ export function platformMocks(
         state: { ...inputs, ...extra },
       });
       switch (args.type) {
-        case "pulumi:pulumi:StackReference":
-          return withId(String(inputs.name), {
-            outputs: stackOutputs[String(inputs.name)] ?? {},
-            secretOutputNames: [],
+        case "pulumi:pulumi:StackReference": {
+          // As the engine does: the referenced stack's outputs, or an error for a stack the backend does not hold.
+          const name = String(inputs.name);
+          const outputs = stackReferences[name];
+          if (!outputs) throw new Error(`unknown stack "${name}"`);
+          return { id: name, state: { name, outputs, secretOutputNames: [] } };
+        }
+        case "aws:iam/openIdConnectProvider:OpenIdConnectProvider": {
+          const host = String(inputs.url).replace(/^https:\/\//, "");
+          return withId(arn("iam", `oidc-provider/${host}`, false), {
+            arn: arn("iam", `oidc-provider/${host}`, false),
+          });
+        }
+        case "aws:codebuild/project:Project":
+          return withId(arn("codebuild", `project/${physicalName}`), {
+            name: physicalName,
+            arn: arn("codebuild", `project/${physicalName}`),
           });
         case "aws:ec2/vpc:Vpc":
           return withId(`vpc-${hash.slice(0, 17)}`, { arn: arn("ec2", `vpc/vpc-${hash.slice(0, 17)}`) });

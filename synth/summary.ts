@@ -1,5 +1,10 @@
 import { valueAt } from "../infra/objects";
+import { foundationProject } from "../infra/foundation/contract";
 import type { SynthResource, SynthResult } from "./types";
+
+function isFoundation(result: SynthResult): boolean {
+  return result.project === foundationProject;
+}
 
 /** Resource counts by type, custom resources only (components have no cloud footprint). */
 export function countByType(resources: readonly SynthResource[]): Map<string, number> {
@@ -82,6 +87,56 @@ export function fargateSummary(result: SynthResult): string[] {
   ];
 }
 
+/** What a reviewer checks first in a foundation stack: the VPC, the CI trust and the runners' placement. */
+export function foundationSummary(result: SynthResult): [string, string][] {
+  const ofType = (type: string) => result.resources.filter((resource) => resource.type === type);
+  const vpc = ofType("aws:ec2/vpc:Vpc")[0]?.inputs ?? {};
+  const blocks = ofType("aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociation").map((block) =>
+    String(block.inputs.cidrBlock),
+  );
+  const subnets = ofType("aws:ec2/subnet:Subnet");
+  const runnerSubnets = subnets.filter((subnet) => valueAt(subnet.inputs, ["tags", "tier"]) === "runner");
+  const publicIps = subnets.filter((subnet) => subnet.inputs.mapPublicIpOnLaunch !== false).length;
+  const providers = ofType("aws:iam/openIdConnectProvider:OpenIdConnectProvider");
+  const subjects = ofType("aws:iam/role:Role")
+    .map((role) => {
+      const trust = JSON.parse(String(role.inputs.assumeRolePolicy ?? "{}")) as {
+        Statement?: { Condition?: { StringEquals?: Record<string, string> } }[];
+      };
+      const sub = trust.Statement?.[0]?.Condition?.StringEquals?.["token.actions.githubusercontent.com:sub"];
+      return sub ? `${role.inputs.name} ← ${sub}` : undefined;
+    })
+    .filter((line): line is string => line !== undefined);
+  const projects = ofType("aws:codebuild/project:Project");
+  return [
+    ["VPC", `${vpc.cidrBlock} + cluster blocks ${blocks.join(", ") || "none"}`],
+    [
+      "Runner subnets",
+      `${runnerSubnets.map((subnet) => subnet.inputs.cidrBlock).join(", ")}; public IPs on launch: ${publicIps === 0 ? "none" : `${publicIps} subnet(s)`}`,
+    ],
+    ["NAT gateways", String(ofType("aws:ec2/natGateway:NatGateway").length)],
+    ["GitHub OIDC provider", providers.length > 0 ? "declared here" : "reused (github.oidcProviderArn)"],
+    ["CI roles (OIDC sub)", subjects.join("; ")],
+    [
+      "Runners",
+      projects
+        .map(
+          (project) =>
+            `${project.inputs.name} (${valueAt(project.inputs, ["vpcConfig", "subnets"]) ? "in VPC" : "NOT in a VPC"})`,
+        )
+        .join(", "),
+    ],
+    [
+      "Destroy guard",
+      ofType("command:local:Command").some((command) =>
+        String(command.inputs.delete).includes("ops/foundation"),
+      )
+        ? "on (refuses while cluster subnets remain)"
+        : "NONE",
+    ],
+  ];
+}
+
 export function formatSummary(result: SynthResult): string {
   const counts = countByType(result.resources);
   const total = [...counts.values()].reduce((sum, count) => sum + count, 0);
@@ -90,7 +145,9 @@ export function formatSummary(result: SynthResult): string {
     `Stack ${result.stack}: ${total} resources`,
     ...[...counts.entries()].map(([type, count]) => `  ${type.padEnd(width)}  ${count}`),
     "Security settings:",
-    ...securitySummary(result).map(([label, value]) => `  ${label.padEnd(20)} ${value}`),
+    ...(isFoundation(result) ? foundationSummary(result) : securitySummary(result)).map(
+      ([label, value]) => `  ${label.padEnd(20)} ${value}`,
+    ),
     ...fargateSummary(result),
   ];
   return lines.join("\n");

@@ -23,8 +23,13 @@ export interface ClusterArgs {
   readonly publicAccessCidrs: readonly string[];
   /** Network resources the cluster needs to keep until it is gone (NAT egress of the private subnets). */
   readonly networkReady: pulumi.Resource[];
-  /** Private networks (the VPC itself, VPN, peered runner VPCs) allowed to reach the private endpoint on 443. */
+  /** Private networks (VPN, peered networks) allowed to reach the private endpoint on 443; none by default. */
   readonly privateAccessCidrs: readonly string[];
+  /** Security groups admitted to the private endpoint on 443, by group id: the environment's in-VPC runner. */
+  readonly apiSourceSecurityGroups: readonly {
+    readonly id: pulumi.Input<string>;
+    readonly description: string;
+  }[];
   readonly keyArn: pulumi.Input<string>;
   readonly logRetentionDays: number;
   readonly deletionProtection: boolean;
@@ -142,8 +147,24 @@ export class Cluster extends pulumi.ComponentResource {
       },
     );
 
-    // The EKS-managed cluster security group only admits itself; a pipeline runner or VPN client inside these
-    // networks needs 443 to reach the private endpoint.
+    // The EKS-managed cluster security group only admits itself. The pipeline's runner is admitted by its security
+    // group (not by address: the VPC is shared with other clusters and their runners); a VPN by explicit CIDR.
+    args.apiSourceSecurityGroups.forEach(
+      (source, index) =>
+        new aws.vpc.SecurityGroupIngressRule(
+          `${name}-api-sg-${index}`,
+          {
+            securityGroupId: this.cluster.vpcConfig.clusterSecurityGroupId,
+            referencedSecurityGroupId: source.id,
+            ipProtocol: "tcp",
+            fromPort: 443,
+            toPort: 443,
+            description: `Kubernetes API from ${source.description}`,
+            tags: args.tags,
+          },
+          parent,
+        ),
+    );
     args.privateAccessCidrs.forEach(
       (cidr, index) =>
         new aws.vpc.SecurityGroupIngressRule(

@@ -21,10 +21,10 @@ export interface PlatformConfig extends Omit<
   readonly project: string;
   readonly stack: string;
   readonly region: string;
-  readonly network: RawPlatformConfig["network"] & {
-    readonly natGateways: "single" | "perAz";
-    readonly flowLogRetentionDays: number;
-  };
+  readonly network: Omit<
+    RawPlatformConfig["network"],
+    "publicSubnetPrefix" | "natGateways" | "flowLogRetentionDays"
+  >;
   readonly cluster: RawPlatformConfig["cluster"] & {
     readonly name: string;
     readonly logRetentionDays: number;
@@ -56,14 +56,13 @@ export class ConfigError extends Error {
 
 /** Defaults that differ by environment: dev cheap and short-lived, prod hardened. */
 const environmentDefaults = {
-  dev: { natGateways: "single", logRetentionDays: 7, deletionProtection: false, highAvailability: false },
+  dev: { logRetentionDays: 7, deletionProtection: false, highAvailability: false },
   staging: {
-    natGateways: "single",
     logRetentionDays: 30,
     deletionProtection: false,
     highAvailability: false,
   },
-  prod: { natGateways: "perAz", logRetentionDays: 365, deletionProtection: true, highAvailability: true },
+  prod: { logRetentionDays: 365, deletionProtection: true, highAvailability: true },
 } as const;
 
 /**
@@ -147,9 +146,9 @@ export function resolvePlatformConfig(
       ...(config.expiresOn ? { "expires-on": config.expiresOn } : {}),
     },
     network: {
-      ...config.network,
-      natGateways: config.network.natGateways ?? defaults.natGateways,
-      flowLogRetentionDays: config.network.flowLogRetentionDays ?? defaults.logRetentionDays,
+      vpcCidr: config.network.vpcCidr,
+      availabilityZoneCount: config.network.availabilityZoneCount,
+      privateSubnetPrefix: config.network.privateSubnetPrefix,
     },
     cluster: {
       ...config.cluster,

@@ -117,8 +117,18 @@ const principalList = z
   .max(100, "at most 100 principals per list; grant a role that people assume instead")
   .default([]);
 
+/** Keys a cluster stack no longer has: the foundation owns the VPC's public side, NAT and flow logs. */
+const movedToFoundation = (key: string) =>
+  z
+    .unknown()
+    .refine(() => false, {
+      message: `the VPC now belongs to the foundation: set eks-gitops-foundation:network.${key} in foundation/Pulumi.<stack>.yaml and remove it here`,
+    })
+    .optional();
+
 export const networkSchema = z.strictObject({
-  vpcCidr: cidr.default("10.0.0.0/16"),
+  /** The cluster's own VPC block: one of the foundation's network.clusterCidrs. */
+  vpcCidr: cidr.default("10.40.0.0/16"),
   availabilityZoneCount: intBetween(3, 6, {
     min: "the cluster must span at least 3 AZs so that losing one AZ leaves a quorum of capacity; use 3",
     max: "at most 6 AZs are supported; use 3",
@@ -127,12 +137,9 @@ export const networkSchema = z.strictObject({
     min: "private subnets larger than /16 are not supported; use 19",
     max: "private subnets hold every pod IP (VPC CNI): a /21 or smaller runs out of pod IPs as the cluster grows (a /24 leaves ~250 pod IPs per AZ); use 19 (8,190 IPs per AZ) or at least 20",
   }).default(19),
-  publicSubnetPrefix: intBetween(20, 27, {
-    min: "public subnets only hold load balancers and NAT gateways; use 24",
-    max: "a public subnet smaller than /27 cannot hold an ALB's ENIs; use 24",
-  }).default(24),
-  natGateways: z.enum(["single", "perAz"]).optional(),
-  flowLogRetentionDays: retentionDays.optional(),
+  publicSubnetPrefix: movedToFoundation("publicSubnetPrefix"),
+  natGateways: movedToFoundation("natGateways"),
+  flowLogRetentionDays: movedToFoundation("flowLogRetentionDays"),
 });
 
 export const clusterSchema = z.strictObject({
@@ -268,14 +275,13 @@ export const platformSchema = z
       const needed = addressesNeeded({
         availabilityZones: zones,
         privatePrefix: config.network.privateSubnetPrefix,
-        publicPrefix: config.network.publicSubnetPrefix,
       });
       const available = 1n << BigInt(32 - vpc.prefix);
       if (needed > available || config.network.privateSubnetPrefix < vpc.prefix) {
         ctx.addIssue({
           code: "custom",
           path: ["network", "vpcCidr"],
-          message: `holds ${available} addresses but ${zones.length} private /${config.network.privateSubnetPrefix} and ${zones.length} public /${config.network.publicSubnetPrefix} subnets need ${needed}; use a /16 (e.g. 10.0.0.0/16) or smaller subnets`,
+          message: `holds ${available} addresses but ${zones.length} private /${config.network.privateSubnetPrefix} subnets need ${needed}; use a /16 block (e.g. 10.40.0.0/16) or /20 subnets`,
         });
       }
     }
@@ -298,14 +304,6 @@ export const platformSchema = z
     const publicArgoCd = publicArgoCdEndpointIssue(config.environment, config.gitops.argocd);
     if (publicArgoCd) {
       ctx.addIssue({ code: "custom", path: ["gitops", "argocd", "publicEndpoint"], message: publicArgoCd });
-    }
-    if (config.access.deployRoleArn === undefined && config.access.admins.length === 0) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["access", "admins"],
-        message:
-          "with the creator's admin access off, nobody could reach the cluster: set access.deployRoleArn or list at least one admin role ARN",
-      });
     }
     if (config.compute.mode === "auto" && config.addons.cilium) {
       ctx.addIssue({

@@ -46,10 +46,17 @@ async function readOutputs(
   output: "fleetHub" | "fleetSpoke",
 ): Promise<Record<string, unknown>> {
   const ref = new pulumi.StackReference(name, { name: reference });
-  const [fleet, clusterName] = await Promise.all([
-    ref.getOutputDetails(output),
-    ref.getOutputDetails("clusterName"),
-  ]);
+  let fleet: { value?: unknown };
+  let clusterName: { value?: unknown };
+  try {
+    [fleet, clusterName] = await Promise.all([
+      ref.getOutputDetails(output),
+      ref.getOutputDetails("clusterName"),
+    ]);
+  } catch {
+    // The engine refuses a reference to a stack the backend does not hold ("unknown stack").
+    return {};
+  }
   const raw: Record<string, unknown> = {};
   if (fleet.value !== undefined) raw[output] = fleet.value;
   if (clusterName.value !== undefined) raw.clusterName = clusterName.value;

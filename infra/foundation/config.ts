@@ -126,14 +126,14 @@ export const foundationSchema = z.strictObject({
         .refine((days) => logRetentionChoices.includes(days), {
           message: `is not a CloudWatch Logs retention period; use one of ${logRetentionChoices.join(", ")}`,
         })
-        .default(90),
+        .default(365),
     })
     .default({
       computeType: "BUILD_GENERAL1_MEDIUM",
       image: "aws/codebuild/amazonlinux-x86_64-standard:5.0",
       buildTimeoutMinutes: 120,
       concurrentBuildLimit: 4,
-      logRetentionDays: 90,
+      logRetentionDays: 365,
     }),
   state: z
     .strictObject({

@@ -9,6 +9,8 @@ import { isRecord } from "../objects";
  * Changing an output name or shape is a breaking change for every consumer: raise `foundationContractVersion`.
  */
 
+/** The foundation project's folder (its Pulumi.yaml and one Pulumi.<stack>.yaml per account and region). */
+export const foundationDir = "foundation";
 /** `name` in foundation/Pulumi.yaml: the project part of a foundation stack reference. */
 export const foundationProject = "eks-gitops-foundation";
 /** Raised on any breaking change to `FoundationOutputs`; consumers refuse a version they do not know. */

@@ -10,6 +10,12 @@ export interface AccessConfig {
   readonly deployRoleArn?: string;
   readonly admins: readonly string[];
   readonly viewers: readonly string[];
+  /** The environment's CI roles from the foundation: deploy (admin) and preview (admin or view). */
+  readonly pipeline?: {
+    readonly deployRoleArn: string;
+    readonly previewRoleArn: string;
+    readonly previewAccess: "admin" | "view";
+  };
 }
 
 /**
@@ -26,6 +32,16 @@ export function accessGrants(access: AccessConfig): AccessGrant[] {
     }
     grants.set(principalArn, { principalArn, accessPolicy, logicalName: principalLogicalName(principalArn) });
   };
+  if (access.pipeline) {
+    // The deploy role applies the Kubernetes side; the preview role's dry runs need write RBAC unless the
+    // foundation chose view-only previews for this environment (docs/pipeline.md, "Preview rights").
+    add(access.pipeline.deployRoleArn, "AmazonEKSClusterAdminPolicy", "deployRoleArn (the foundation's)");
+    add(
+      access.pipeline.previewRoleArn,
+      access.pipeline.previewAccess === "admin" ? "AmazonEKSClusterAdminPolicy" : "AmazonEKSViewPolicy",
+      "previewRoleArn (the foundation's)",
+    );
+  }
   if (access.deployRoleArn) add(access.deployRoleArn, "AmazonEKSClusterAdminPolicy", "deployRoleArn");
   access.admins.forEach((arn) => add(arn, "AmazonEKSClusterAdminPolicy", "admins"));
   access.viewers.forEach((arn) => add(arn, "AmazonEKSViewPolicy", "viewers"));

@@ -4,12 +4,18 @@ import { serviceTrustPolicy } from "../identity/trust-policy";
 import { withName } from "../tags";
 import { planSubnets, SubnetPlan } from "./plan";
 
+export { ClusterSubnets, ClusterSubnetsArgs } from "./cluster-subnets";
+
 export interface NetworkArgs {
-  readonly clusterName: string;
+  /** Prefix of the Name tags (the foundation's namePrefix). */
+  readonly namePrefix: string;
   readonly region: string;
+  /** Primary block: public and runner subnets. */
   readonly vpcCidr: string;
+  /** Secondary blocks, one per cluster stack; each cluster lays out its own private subnets in its block. */
+  readonly clusterCidrs: readonly string[];
   readonly availabilityZones: readonly string[];
-  readonly privateSubnetPrefix: number;
+  readonly runnerSubnetPrefix: number;
   readonly publicSubnetPrefix: number;
   readonly natGateways: "single" | "perAz";
   readonly flowLogRetentionDays: number;
@@ -19,20 +25,22 @@ export interface NetworkArgs {
 }
 
 /**
- * VPC with one private (nodes and pods) and one public (load balancers, NAT) subnet per AZ, NAT egress, an S3
- * gateway endpoint (image layers from ECR come from S3 without NAT charges) and VPC flow logs.
+ * The foundation's VPC, shared by the cluster stacks of one account and region: one public subnet (load balancers,
+ * NAT) and one runner subnet (the CodeBuild runners' network interfaces) per AZ in the primary block, one secondary
+ * block per cluster (the cluster stack plans its node and pod subnets there), NAT egress, an S3 gateway endpoint
+ * (image layers from ECR come from S3 without NAT charges) and VPC flow logs.
  */
 export class Network extends pulumi.ComponentResource {
   readonly plan: SubnetPlan;
   readonly vpcId: pulumi.Output<string>;
-  readonly privateSubnetIds: pulumi.Output<string>[];
+  /** Runner subnets: private, egress through NAT, no public IPs. */
+  readonly runnerSubnetIds: pulumi.Output<string>[];
   readonly publicSubnetIds: pulumi.Output<string>[];
-  /**
-   * What gives the private subnets their way out (NAT gateways, routes, route table associations). The cluster
-   * depends on it so that `pulumi destroy` keeps egress until the cluster and its drain are gone: controllers
-   * cleaning up (Karpenter, the EBS CSI driver, Pod Identity) still need to reach AWS APIs.
-   */
-  readonly egress: pulumi.Resource[] = [];
+  /** The NAT gateway serving each AZ, in `availabilityZones` order (one gateway repeated when `single`). */
+  readonly natGatewayIds: pulumi.Output<string>[];
+  readonly s3EndpointId: pulumi.Output<string>;
+  /** The secondary block associations, which cluster subnets need first. */
+  readonly clusterCidrAssociations: aws.ec2.VpcIpv4CidrBlockAssociation[];
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:index:Network", name, {}, opts);
@@ -40,7 +48,7 @@ export class Network extends pulumi.ComponentResource {
     this.plan = planSubnets({
       vpcCidr: args.vpcCidr,
       availabilityZones: args.availabilityZones,
-      privatePrefix: args.privateSubnetPrefix,
+      privatePrefix: args.runnerSubnetPrefix,
       publicPrefix: args.publicSubnetPrefix,
     });
 
@@ -50,20 +58,28 @@ export class Network extends pulumi.ComponentResource {
         cidrBlock: args.vpcCidr,
         enableDnsHostnames: true,
         enableDnsSupport: true,
-        tags: withName(args.tags, args.clusterName),
+        tags: withName(args.tags, args.namePrefix),
       },
       parent,
     );
     this.vpcId = vpc.id;
+    this.clusterCidrAssociations = args.clusterCidrs.map(
+      (cidrBlock) =>
+        new aws.ec2.VpcIpv4CidrBlockAssociation(
+          `${name}-cluster-${cidrBlock.replace(/[./]/g, "-")}`,
+          { vpcId: vpc.id, cidrBlock },
+          parent,
+        ),
+    );
     const internetGateway = new aws.ec2.InternetGateway(
       name,
-      { vpcId: vpc.id, tags: withName(args.tags, args.clusterName) },
+      { vpcId: vpc.id, tags: withName(args.tags, args.namePrefix) },
       parent,
     );
 
     const publicRouteTable = new aws.ec2.RouteTable(
       `${name}-public`,
-      { vpcId: vpc.id, tags: withName(args.tags, `${args.clusterName}-public`) },
+      { vpcId: vpc.id, tags: withName(args.tags, `${args.namePrefix}-public`) },
       parent,
     );
     new aws.ec2.Route(
@@ -83,7 +99,7 @@ export class Network extends pulumi.ComponentResource {
           availabilityZone: planned.availabilityZone,
           mapPublicIpOnLaunch: false,
           tags: {
-            ...withName(args.tags, `${args.clusterName}-public-${planned.availabilityZone}`),
+            ...withName(args.tags, `${args.namePrefix}-public-${planned.availabilityZone}`),
             "kubernetes.io/role/elb": "1",
           },
         },
@@ -103,7 +119,7 @@ export class Network extends pulumi.ComponentResource {
       const zoneSuffix = this.plan.public[index].availabilityZone.slice(-1);
       const address = new aws.ec2.Eip(
         `${name}-nat-${zoneSuffix}`,
-        { domain: "vpc", tags: withName(args.tags, `${args.clusterName}-nat-${zoneSuffix}`) },
+        { domain: "vpc", tags: withName(args.tags, `${args.namePrefix}-nat-${zoneSuffix}`) },
         parent,
       );
       const natGateway = new aws.ec2.NatGateway(
@@ -111,74 +127,77 @@ export class Network extends pulumi.ComponentResource {
         {
           allocationId: address.id,
           subnetId: subnet.id,
-          tags: withName(args.tags, `${args.clusterName}-${zoneSuffix}`),
+          tags: withName(args.tags, `${args.namePrefix}-${zoneSuffix}`),
         },
         { parent: this, dependsOn: [internetGateway] },
       );
-      this.egress.push(natGateway);
       return natGateway;
     });
 
+    this.natGatewayIds = this.plan.private.map(
+      (_, index) => natGateways[Math.min(index, natGateways.length - 1)].id,
+    );
+
     const privateRouteTables: aws.ec2.RouteTable[] = [];
-    this.privateSubnetIds = this.plan.private.map((planned, index) => {
+    this.runnerSubnetIds = this.plan.private.map((planned, index) => {
       const zoneSuffix = planned.availabilityZone.slice(-1);
       const subnet = new aws.ec2.Subnet(
-        `${name}-private-${zoneSuffix}`,
+        `${name}-runner-${zoneSuffix}`,
         {
           vpcId: vpc.id,
           cidrBlock: planned.cidr,
           availabilityZone: planned.availabilityZone,
           mapPublicIpOnLaunch: false,
+          // Not a node or pod subnet: no internal-elb or discovery tag, so no cluster schedules into it.
           tags: {
-            ...withName(args.tags, `${args.clusterName}-private-${planned.availabilityZone}`),
-            "kubernetes.io/role/internal-elb": "1",
-            // Karpenter and Auto Mode NodeClasses find node subnets by this tag.
-            "karpenter.sh/discovery": args.clusterName,
+            ...withName(args.tags, `${args.namePrefix}-runner-${planned.availabilityZone}`),
+            tier: "runner",
           },
         },
         parent,
       );
       const routeTable = new aws.ec2.RouteTable(
-        `${name}-private-${zoneSuffix}`,
+        `${name}-runner-${zoneSuffix}`,
         {
           vpcId: vpc.id,
-          tags: withName(args.tags, `${args.clusterName}-private-${planned.availabilityZone}`),
+          tags: withName(args.tags, `${args.namePrefix}-runner-${planned.availabilityZone}`),
         },
         parent,
       );
       privateRouteTables.push(routeTable);
-      const route = new aws.ec2.Route(
-        `${name}-private-${zoneSuffix}-egress`,
+      new aws.ec2.Route(
+        `${name}-runner-${zoneSuffix}-egress`,
         {
           routeTableId: routeTable.id,
           destinationCidrBlock: "0.0.0.0/0",
-          natGatewayId: natGateways[Math.min(index, natGateways.length - 1)].id,
+          natGatewayId: this.natGatewayIds[index],
         },
         parent,
       );
-      const association = new aws.ec2.RouteTableAssociation(
-        `${name}-private-${zoneSuffix}`,
+      new aws.ec2.RouteTableAssociation(
+        `${name}-runner-${zoneSuffix}`,
         { subnetId: subnet.id, routeTableId: routeTable.id },
         parent,
       );
-      this.egress.push(route, association);
       return subnet.id;
     });
 
-    new aws.ec2.VpcEndpoint(
+    // Cluster stacks add their route tables with aws.ec2.VpcEndpointRouteTableAssociation.
+    const s3Endpoint = new aws.ec2.VpcEndpoint(
       `${name}-s3`,
       {
         vpcId: vpc.id,
         serviceName: `com.amazonaws.${args.region}.s3`,
         vpcEndpointType: "Gateway",
         routeTableIds: privateRouteTables.map((table) => table.id),
-        tags: withName(args.tags, `${args.clusterName}-s3`),
+        tags: withName(args.tags, `${args.namePrefix}-s3`),
       },
       parent,
     );
+    this.s3EndpointId = s3Endpoint.id;
 
     this.createFlowLogs(name, vpc, args);
-    this.registerOutputs({ vpcId: this.vpcId, privateSubnetIds: this.privateSubnetIds });
+    this.registerOutputs({ vpcId: this.vpcId, runnerSubnetIds: this.runnerSubnetIds });
   }
 
   private createFlowLogs(name: string, vpc: aws.ec2.Vpc, args: NetworkArgs): void {
@@ -186,7 +205,7 @@ export class Network extends pulumi.ComponentResource {
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-flow-logs`,
       {
-        name: `/aws/vpc/${args.clusterName}/flow-logs`,
+        name: `/aws/vpc/${args.namePrefix}/flow-logs`,
         retentionInDays: args.flowLogRetentionDays,
         kmsKeyId: args.logKeyArn,
         tags: args.tags,
@@ -228,7 +247,7 @@ export class Network extends pulumi.ComponentResource {
         logDestinationType: "cloud-watch-logs",
         logDestination: logGroup.arn,
         iamRoleArn: role.arn,
-        tags: withName(args.tags, `${args.clusterName}-flow-logs`),
+        tags: withName(args.tags, `${args.namePrefix}-flow-logs`),
       },
       parent,
     );

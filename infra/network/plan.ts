@@ -17,7 +17,8 @@ export interface SubnetPlanRequest {
   readonly vpcCidr: string;
   readonly availabilityZones: readonly string[];
   readonly privatePrefix: number;
-  readonly publicPrefix: number;
+  /** None: private subnets only (a cluster's block inside a foundation VPC, whose public subnets it shares). */
+  readonly publicPrefix?: number;
 }
 
 /** Parses an IPv4 CIDR that is written in its canonical form (network address, no host bits). */
@@ -64,7 +65,8 @@ function formatCidr(base: bigint, prefix: number): string {
 /** How many addresses the plan needs, to compare with what the VPC CIDR holds. */
 export function addressesNeeded(request: Omit<SubnetPlanRequest, "vpcCidr">): bigint {
   const zones = BigInt(request.availabilityZones.length);
-  return zones * (blockSize(request.privatePrefix) + blockSize(request.publicPrefix));
+  const publicSize = request.publicPrefix === undefined ? 0n : blockSize(request.publicPrefix);
+  return zones * (blockSize(request.privatePrefix) + publicSize);
 }
 
 /**
@@ -75,12 +77,13 @@ export function addressesNeeded(request: Omit<SubnetPlanRequest, "vpcCidr">): bi
  */
 export function planSubnets(request: SubnetPlanRequest): SubnetPlan {
   const vpc = parseCidr(request.vpcCidr);
-  if (request.privatePrefix > request.publicPrefix) {
+  const publicPrefix = request.publicPrefix ?? request.privatePrefix;
+  if (request.privatePrefix > publicPrefix) {
     throw new Error(
       `private subnets (/${request.privatePrefix}) must be at least as large as public ones (/${request.publicPrefix})`,
     );
   }
-  if (request.privatePrefix < vpc.prefix || request.publicPrefix < vpc.prefix) {
+  if (request.privatePrefix < vpc.prefix || publicPrefix < vpc.prefix) {
     throw new Error(`subnets cannot be larger than the VPC block ${request.vpcCidr}`);
   }
   const needed = addressesNeeded(request);
@@ -88,20 +91,25 @@ export function planSubnets(request: SubnetPlanRequest): SubnetPlan {
   if (needed > available) {
     throw new Error(
       `${request.vpcCidr} holds ${available} addresses but ${request.availabilityZones.length} private /${request.privatePrefix} ` +
-        `and ${request.availabilityZones.length} public /${request.publicPrefix} subnets need ${needed}`,
+        (request.publicPrefix === undefined
+          ? `subnets need ${needed}`
+          : `and ${request.availabilityZones.length} public /${request.publicPrefix} subnets need ${needed}`),
     );
   }
   const privateSize = blockSize(request.privatePrefix);
-  const publicSize = blockSize(request.publicPrefix);
+  const publicSize = blockSize(publicPrefix);
   const publicBase = vpc.base + privateSize * BigInt(request.availabilityZones.length);
   return {
     private: request.availabilityZones.map((zone, index) => ({
       availabilityZone: zone,
       cidr: formatCidr(vpc.base + privateSize * BigInt(index), request.privatePrefix),
     })),
-    public: request.availabilityZones.map((zone, index) => ({
-      availabilityZone: zone,
-      cidr: formatCidr(publicBase + publicSize * BigInt(index), request.publicPrefix),
-    })),
+    public:
+      request.publicPrefix === undefined
+        ? []
+        : request.availabilityZones.map((zone, index) => ({
+            availabilityZone: zone,
+            cidr: formatCidr(publicBase + publicSize * BigInt(index), publicPrefix),
+          })),
   };
 }

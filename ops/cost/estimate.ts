@@ -82,6 +82,9 @@ const noFixedChargeTypes: Readonly<Record<string, string>> = {
   "aws:sqs/queuePolicy:QueuePolicy": noCharge,
   "aws:cloudwatch/eventRule:EventRule": usagePriced,
   "aws:cloudwatch/eventTarget:EventTarget": usagePriced,
+  "aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociation": noCharge,
+  "aws:ec2/vpcEndpointRouteTableAssociation:VpcEndpointRouteTableAssociation": noCharge,
+  "aws:codebuild/webhook:Webhook": noCharge,
 };
 
 /** Type prefixes that never bill AWS: in-cluster objects and things that run on the deploying machine. */
@@ -107,6 +110,7 @@ const lineOrder = [
   "Fargate",
   "NAT gateways",
   "Public IPv4",
+  "CodeBuild",
   "VPC interface",
   "KMS",
   "CloudWatch",
@@ -160,6 +164,17 @@ export function estimateMonthlyCost(result: SynthResult, options: EstimateOption
             );
           }
         }
+        break;
+      case "aws:codebuild/project:Project":
+        // On-demand CodeBuild bills build minutes only: a runner that runs no job costs nothing. Shown as a $0 line
+        // (not hidden among the free types) because "what does the runner cost idle" is the question users ask.
+        lines.push({
+          item: "CodeBuild runners (idle)",
+          basis: `${resources.length} on-demand project(s) × 0 build-minutes`,
+          monthly: 0,
+          resources: names(resources),
+          note: "each job is billed per build-minute of its compute type while it runs; nothing while idle",
+        });
         break;
       case "aws:ec2/natGateway:NatGateway":
         price("NAT gateways", resources, (p) => [

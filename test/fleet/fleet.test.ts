@@ -161,7 +161,7 @@ describe("fleet: a hub and two spokes, synthesized offline", () => {
     assert.equal(ofType(hub, "kubernetes:helm.sh/v3:Release").length, 1);
   });
 
-  it("each spoke grants the hub exactly the documented access: one role it may assume, one entry, one cluster-scoped policy, 443 from the hub VPC", () => {
+  it("each spoke grants the hub exactly the documented access: one role it may assume, one entry, one cluster-scoped policy, 443 from the hub", () => {
     const hubOut = fleetHubOf(hub);
     for (const [stack, spoke] of spokes) {
       const access = under(spoke, "platform:fleet:HubAccess");
@@ -194,10 +194,15 @@ describe("fleet: a hub and two spokes, synthesized offline", () => {
       const rule = access.find((resource) =>
         resource.type.endsWith("SecurityGroupIngressRule"),
       ) as SynthResource;
-      assert.deepEqual(
-        [rule.inputs.fromPort, rule.inputs.toPort, rule.inputs.cidrIpv4],
-        [443, 443, hubOut.vpcCidr],
-      );
+      assert.deepEqual([rule.inputs.fromPort, rule.inputs.toPort], [443, 443]);
+      // fleet-spoke-a shares the hub's VPC (same-vpc): the hub cluster's security group; fleet-spoke-b says routed.
+      if (stack === "fleet-spoke-a") {
+        assert.equal(rule.inputs.referencedSecurityGroupId, hubOut.clusterSecurityGroupId);
+        assert.equal(rule.inputs.cidrIpv4, undefined);
+      } else {
+        assert.equal(rule.inputs.cidrIpv4, hubOut.vpcCidr);
+        assert.equal(rule.inputs.referencedSecurityGroupId, undefined);
+      }
     }
   });
 
@@ -300,8 +305,8 @@ describe("fleet: a hub and two spokes, synthesized offline", () => {
 
   it("same-vpc: the spoke admits the hub's cluster security group, and refuses a hub in another VPC naming the key", async () => {
     const hubOut = fleetHubOf(hub);
-    // The offline mocks give every stack the same VPC id, as clusters sharing one foundation VPC would have.
-    const spoke = await synthesize("fleet-spoke-a", { overrides: { fleet: { hubNetwork: "same-vpc" } } });
+    // Both clusters in the sample fleet's foundation VPC.
+    const spoke = await synthesizedStack("fleet-spoke-a");
     const rule = under(spoke, "platform:fleet:HubAccess").find((resource) =>
       resource.type.endsWith("SecurityGroupIngressRule"),
     ) as SynthResource;

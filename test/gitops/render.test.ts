@@ -182,7 +182,7 @@ describe("addons/ rendered against each synthesized stack's cluster Secret", () 
         assert.ok(policy?.includes(`:secret:${String(aws.prefix)}*"`), policy);
       });
 
-      it("passes the cluster's zones, owner id and policy to ExternalDNS, and the VPC and region to the LB controller", () => {
+      it("passes the cluster's zones, owner id and policy to ExternalDNS, and the VPC and region to the LB controller", async () => {
         const params = paramsOf(result);
         const facts = params.metadata.annotations;
         const config = configOf(result);
@@ -221,15 +221,18 @@ describe("addons/ rendered against each synthesized stack's cluster Secret", () 
           assert.match(String(values.vpcId), /^vpc-/);
           assert.equal(values.region, config.region);
           assert.equal(values.clusterName, config.cluster.name);
-          // Subnet discovery: the controller picks subnets by these role tags (no subnet ids in values).
+          // Subnet discovery: the controller picks subnets by these role tags (no subnet ids in values). Public
+          // subnets are the foundation's (shared by its clusters), private ones the cluster's own.
           const subnets = ofType(result, "aws:ec2/subnet:Subnet").map(
             (subnet) => subnet.inputs.tags as Record<string, string>,
           );
-          assert.equal(
-            subnets.filter((tags) => tags["kubernetes.io/role/elb"] === "1").length,
-            3,
-            "public: internet-facing",
+          const publicSubnets = ofType(
+            await synthesizedStack("foundation-eu-west-1"),
+            "aws:ec2/subnet:Subnet",
+          ).filter(
+            (subnet) => (subnet.inputs.tags as Record<string, string>)["kubernetes.io/role/elb"] === "1",
           );
+          assert.equal(publicSubnets.length, 3, "public: internet-facing");
           assert.equal(
             subnets.filter((tags) => tags["kubernetes.io/role/internal-elb"] === "1").length,
             3,

@@ -29,10 +29,10 @@ function withPatch(patch: Record<string, unknown>): Record<string, unknown> {
 describe("stack config", () => {
   it("accepts a minimal dev config and fills every default", () => {
     const config = resolvePlatformConfig(minimal, context);
-    assert.equal(config.network.vpcCidr, "10.0.0.0/16");
+    assert.equal(config.network.vpcCidr, "10.40.0.0/16");
     assert.equal(config.network.availabilityZoneCount, 3);
     assert.equal(config.network.privateSubnetPrefix, 19);
-    assert.equal(config.network.natGateways, "single");
+    assert.equal(config.foundation.stack, "organization/eks-gitops-foundation/eu-west-1");
     assert.equal(config.cluster.logRetentionDays, 7);
     assert.equal(config.cluster.deletionProtection, false);
     assert.equal(config.cluster.supportType, "STANDARD");
@@ -42,12 +42,11 @@ describe("stack config", () => {
     assert.equal(config.tags["expires-on"], "2026-12-31");
   });
 
-  it("hardens prod by default: NAT per AZ, long retention, deletion protection, HA Argo CD", () => {
+  it("hardens prod by default: long retention, deletion protection, HA Argo CD", () => {
     const config = resolvePlatformConfig(
       { environment: "prod", access: { deployRoleArn: "arn:aws:iam::111122223333:role/deploy" } },
       context,
     );
-    assert.equal(config.network.natGateways, "perAz");
     assert.equal(config.cluster.logRetentionDays, 365);
     assert.equal(config.cluster.deletionProtection, true);
     assert.equal(config.gitops.highAvailability, true);
@@ -67,7 +66,7 @@ describe("stack config", () => {
     [
       "a VPC CIDR that cannot hold the subnets",
       { network: { vpcCidr: "10.0.0.0/20" } },
-      /^eks-gitops-platform:network\.vpcCidr = "10\.0\.0\.0\/20": holds 4096 addresses but 3 private \/19 and 3 public \/24 subnets need 25344; use a \/16/,
+      /^eks-gitops-platform:network\.vpcCidr = "10\.0\.0\.0\/20": holds 4096 addresses but 3 private \/19 subnets need 24576; use a \/16 block/,
     ],
     [
       "a VPC CIDR with host bits",
@@ -126,9 +125,14 @@ describe("stack config", () => {
       /^eks-gitops-platform:cluster\.kubernetesVerison = "1\.35": unknown config key/,
     ],
     [
-      "no principal at all",
-      { access: {} },
-      /access\.admins = null: with the creator's admin access off, nobody could reach the cluster/,
+      "a key that moved to the foundation",
+      { network: { natGateways: "perAz" } },
+      /^eks-gitops-platform:network\.natGateways = "perAz": the VPC now belongs to the foundation: set eks-gitops-foundation:network\.natGateways in foundation\/Pulumi\.<stack>\.yaml/,
+    ],
+    [
+      "a foundation reference that is not fully qualified",
+      { foundation: { stack: "eu-west-1" } },
+      /^eks-gitops-platform:foundation\.stack = "eu-west-1": must be a fully qualified stack name <organization>\/eks-gitops-foundation\/<stack>/,
     ],
     [
       "a bad log retention",

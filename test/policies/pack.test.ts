@@ -1,5 +1,4 @@
 import { strict as assert } from "assert";
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { policies, policyPackName } from "../../policies/pack";
@@ -129,20 +128,50 @@ describe("policies: the pack", () => {
     assert.equal(manifest.main, "index.ts");
     assert.equal(manifest.name, policyPackName);
   });
+});
 
-  it("starts as an analyzer under the CLI's own policy-pack runner (type-checked TypeScript) and prints its port", async function () {
-    this.timeout(120_000);
-    const runner = path.join(root, "node_modules", "@pulumi", "pulumi", "cmd", "run-policy-pack");
-    const child = spawn(process.execPath, [runner, "127.0.0.1:0", "."], {
-      cwd: policiesDir,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const port = await new Promise<string>((resolve, reject) => {
-      child.stdout.on("data", (chunk: Buffer) => resolve(chunk.toString().trim()));
-      child.on("exit", (code) => reject(new Error(`policy pack exited with ${code}: ${stderr}`)));
-    }).finally(() => child.kill());
-    assert.match(port, /^\d+$/);
+describe("policies: docs/policies.md", () => {
+  const docs = fs.readFileSync(path.join(root, "docs", "policies.md"), "utf8");
+  const section = (heading: string) => {
+    const start = docs.indexOf(heading);
+    assert.ok(start >= 0, heading);
+    const end = docs.indexOf("\n## ", start + heading.length);
+    return docs.slice(start, end < 0 ? undefined : end);
+  };
+  const tableNames = (text: string) =>
+    [...text.matchAll(/^\| `([a-z0-9-]+)` +\|/gm)].map((match) => match[1]);
+
+  it("describes every policy of the pack, once, in the policies table", () => {
+    assert.deepEqual(
+      tableNames(section("## The policies")).sort(),
+      policies.map((policy) => policy.name).sort(),
+    );
+  });
+
+  it("maps every policy to Checkov and Trivy check ids (or says none), marking the rules only this pack has", () => {
+    const rows = [
+      ...section("## Comparable checks in Checkov and Trivy").matchAll(
+        /^\| `([a-z0-9-]+)` +\|([^|]*)\|([^|]*)\|([^|]*)\|$/gm,
+      ),
+    ];
+    assert.deepEqual(rows.map((row) => row[1]).sort(), policies.map((policy) => policy.name).sort());
+    for (const [, name, checkov, trivy, notes] of rows) {
+      assert.match(
+        checkov.trim(),
+        /^(none|n\/a|CKV2?_AWS_\d+(, CKV2?_AWS_\d+)*( \(.*\))?)$/,
+        `${name}: Checkov ${checkov}`,
+      );
+      assert.match(
+        trivy.trim(),
+        /^(none|n\/a|AVD-(AWS|KSV)-\d{4}(, AVD-AWS-\d{4})*( \(.*\))?)$/,
+        `${name}: Trivy ${trivy}`,
+      );
+      const neither = checkov.trim() === "none" && trivy.trim() === "none";
+      assert.equal(
+        notes.includes("**only here**"),
+        neither,
+        `${name}: "only here" exactly when neither has one`,
+      );
+    }
   });
 });

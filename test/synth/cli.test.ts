@@ -88,7 +88,7 @@ describe("synth CLI: --all with broken stacks among good ones", function () {
       path.join(dir, "Pulumi.c-principal.yaml"),
       dev.replace(
         "- arn:aws:iam::111122223333:role/platform-admins",
-        "- arn:aws:iam::111122223333:role/github-deploy",
+        "- arn:aws:iam::111122223333:role/platform-eu-west-1-dev-deploy",
       ),
     );
     // Outputs of an earlier good run of b-config, which its config now contradicts.
@@ -122,7 +122,7 @@ describe("synth CLI: --all with broken stacks among good ones", function () {
     );
     assert.match(
       run.err,
-      /Stack c-principal \(Pulumi\.c-principal\.yaml\) failed: access\.admins: arn:aws:iam::111122223333:role\/github-deploy is already granted access/,
+      /Stack c-principal \(Pulumi\.c-principal\.yaml\) failed: access\.admins: arn:aws:iam::111122223333:role\/platform-eu-west-1-dev-deploy is already granted access/,
     );
     assert.doesNotMatch(run.err, /\n\s+at /, "no stack trace");
   });
