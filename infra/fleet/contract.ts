@@ -28,6 +28,7 @@ export interface FleetHubOutputs {
    */
   readonly principalArn: string;
   readonly vpcId: string;
+  /** The hub cluster's address block (its network.vpcCidr): where its nodes and pods live. */
   readonly vpcCidr: string;
   /** The hub cluster's EKS security group: a chart hub's nodes and pods carry it. */
   readonly clusterSecurityGroupId: string;
