@@ -13,6 +13,7 @@ import {
   eksVersionSupported,
   eksVersionUpgradeDue,
 } from "./eks-cluster";
+import { eksFleetHubAccess } from "./fleet";
 import { iamNoAdminAccess, iamTrustPolicyScoped } from "./iam";
 import {
   eksAccessAdminScoped,
@@ -66,6 +67,7 @@ export const rules: Policies = [
   eksNoAwsAuthConfigMap,
   eksNoIrsaOidcProvider,
   eksNoIrsaAnnotations,
+  eksFleetHubAccess,
   eksVersionSupported,
   eksVersionUpgradeDue,
   eksStandardSupport,
