@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { externalTools } from "../support/tools";
@@ -9,7 +9,7 @@ import { externalTools } from "../support/tools";
  * .ci/run as CI reads it: the tool versions it ran with, then npm test, and as its very last line the plain
  * "N passed, N failed" (skips on a line of their own). npm and the tools are stand-ins on PATH, so nothing is
  * installed and the suite does not run twice; sudo and apt-get refuse, so a missing stand-in fails instead of
- * installing anything.
+ * installing anything. The Node .nvmrc asks for is "already fetched": its cache entry is this test's own Node.
  */
 const root = path.resolve(__dirname, "..", "..");
 
@@ -47,10 +47,18 @@ function runCi(mochaTail: string, status: number) {
         "esac",
       ].join("\n"),
     );
+    const wanted = readFileSync(path.join(root, ".nvmrc"), "utf8").trim().replace(/^v/, "");
+    const nodeBin = path.join(bin, "cache", "eks-gitops-platform", `node-${wanted}`, "package", "bin");
+    mkdirSync(nodeBin, { recursive: true });
+    symlinkSync(process.execPath, path.join(nodeBin, "node"));
     return spawnSync("bash", [path.join(root, ".ci", "run")], {
       cwd: root,
       encoding: "utf8",
-      env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}` },
+      env: {
+        ...process.env,
+        PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`,
+        XDG_CACHE_HOME: path.join(bin, "cache"),
+      },
     });
   } finally {
     rmSync(bin, { recursive: true, force: true });
