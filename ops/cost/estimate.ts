@@ -299,14 +299,10 @@ export function estimateMonthlyCost(result: SynthResult, options: EstimateOption
     notEstimated,
     noFixedCharge: [...free.values()],
     total: round(merged.reduce((sum, line) => sum + line.monthly, 0)),
-<<<<<<< HEAD
     assumptions: [
-      ...describeAssumptions(table, merged),
+      ...describeAssumptions(table, merged, platformPools),
       ...addonUsageAssumptions(result.config as PlatformConfig),
     ],
-=======
-    assumptions: describeAssumptions(table, merged, platformPools),
->>>>>>> main
   };
 }
 
