@@ -99,7 +99,4 @@ export const rules: Policies = [
  * pack-settings first (it records the environment and exemptions the rules read), then each rule with the
  * stack's exemptions applied to its violations.
  */
-export const policies: Policies = [
-  packSettingsPolicy(() => rules.map((rule) => rule.name)),
-  ...rules.map(withExemptions),
-];
+export const policies: Policies = [packSettingsPolicy(() => rules), ...rules.map(withExemptions)];
