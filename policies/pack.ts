@@ -1,5 +1,6 @@
 import type { Policies } from "@pulumi/policy";
 import { argocdCapabilityPrivate } from "./argocd-capability";
+import { ciRunnerLogsEncrypted, ciRunnerPrivateSubnets, ciRunnerRoleNotAdmin } from "./ci-runner";
 import { devExpiryTag, devSingleNat, prodDeletionProtection, prodNatPerAz } from "./cost";
 import {
   eksAccessEntriesOnly,
@@ -90,6 +91,9 @@ export const rules: Policies = [
   devSingleNat,
   prodDeletionProtection,
   prodNatPerAz,
+  ciRunnerRoleNotAdmin,
+  ciRunnerPrivateSubnets,
+  ciRunnerLogsEncrypted,
 ];
 
 /**

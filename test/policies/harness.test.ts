@@ -104,6 +104,9 @@ describe("policies: harness over whole stacks", () => {
       "argocd-capability-private",
       "prod-deletion-protection",
       "prod-nat-per-az",
+      "ci-runner-role-not-admin",
+      "ci-runner-private-subnets",
+      "ci-runner-logs-encrypted",
     ]);
   });
 
@@ -270,7 +273,7 @@ describe("policies: harness over whole stacks", () => {
       const lines = text.trimEnd().split("\n");
       assert.equal(
         lines[0],
-        "Policy report for stack misconfigured: 24 mandatory, 3 advisory violation(s); 16 policies passed.",
+        "Policy report for stack misconfigured: 24 mandatory, 3 advisory violation(s); 19 policies passed.",
       );
       assert.match(lines[2], /^POLICY\s+LEVEL\s+RESOURCE\s+MESSAGE$/);
       assert.equal(lines.length, 3 + 27);
