@@ -46,7 +46,13 @@ const usage = `usage: pipeline/cli.ts <command> [options]
                   [--work-dir DIR (default: a new temp dir)] [--sarif F] [--summary F]
                                                       render every chart a stack enables, scan every image
   check-ignores   [--file .trivyignore.yaml] [--today D]
-  synth-summary   [--out out]                         markdown summary of out/<stack>/*.json`;
+  synth-summary   [--out out]                         markdown summary of out/<stack>/*.json
+  help, --help                                        this help
+
+examples:
+  npx ts-node --transpile-only pipeline/cli.ts stacks
+  npx ts-node --transpile-only pipeline/cli.ts expiry --today 2026-12-01
+  npx ts-node --transpile-only pipeline/cli.ts synth-summary --out out`;
 
 const options = {
   root: { type: "string", default: "." },
@@ -103,6 +109,10 @@ function printImages(references: readonly string[], problems: readonly string[])
 
 export function main(argv: string[]): number {
   const [command, ...rest] = argv;
+  if (command === undefined || command === "help" || argv.includes("--help") || argv.includes("-h")) {
+    (command === undefined ? console.error : console.log)(usage);
+    return command === undefined ? 2 : 0;
+  }
   const { values: flags } = parseArgs({ args: rest, options, allowPositionals: false });
   const root = flags.root;
   const today = flags.today ?? utcToday();

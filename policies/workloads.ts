@@ -32,6 +32,8 @@ export const defaultFargateForbiddenNamespaces = [
   "cilium",
   "kubecost",
   "monitoring",
+  "external-dns",
+  "external-secrets",
 ];
 
 const fargateConfigSchema = {
@@ -47,7 +49,7 @@ const fargateConfigSchema = {
 export const eksFargateNamespaces: ResourceValidationPolicy = {
   name: "eks-fargate-namespaces",
   description:
-    "Fargate cannot run DaemonSets, EBS-backed volumes or privileged pods, and its pods get no Pod Identity: do not select namespaces such as kube-system, argocd, karpenter, falco, cilium, kubecost or monitoring (or wildcards matching them) in a Fargate profile.",
+    "Fargate cannot run DaemonSets, EBS-backed volumes or privileged pods, and its pods get no Pod Identity: do not select namespaces such as kube-system, argocd, karpenter, falco, cilium, kubecost, monitoring, external-dns or external-secrets (or wildcards matching them) in a Fargate profile.",
   enforcementLevel: "mandatory",
   configSchema: fargateConfigSchema,
   validateResource: forType<FargateProfileProps>(fargateProfileType, (profile, args, reportViolation) => {
@@ -60,7 +62,7 @@ export const eksFargateNamespaces: ResourceValidationPolicy = {
       const hits = config.forbiddenNamespaces.filter((namespace) => globMatches(pattern, namespace));
       if (hits.length > 0) {
         reportViolation(
-          `Selector namespace "${pattern}" puts ${hits.join(", ")} on Fargate, where DaemonSets never run and EBS volumes and privileged pods are refused; leave those namespaces to EC2/Auto Mode nodes.`,
+          `Selector namespace "${pattern}" puts ${hits.join(", ")} on Fargate, where DaemonSets never run, EBS volumes and privileged pods are refused and pods get no Pod Identity; leave those namespaces to EC2/Auto Mode nodes.`,
         );
       }
     }

@@ -26,7 +26,7 @@ examples:
   npm run bench
   npm run bench -- --runs 11 --with-tests`;
 
-interface Target {
+export interface Target {
   readonly label: string;
   readonly command: string;
   readonly args: string[];
@@ -55,7 +55,31 @@ function median(samples: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-export function main(args: readonly string[]): number {
+/** One line per target with its ratio to the first (the baseline), and how many targets were missed. */
+export function judge(
+  targets: readonly Pick<Target, "label" | "limit">[],
+  medians: readonly number[],
+): { lines: string[]; missed: number } {
+  const bare = medians[0];
+  let missed = 0;
+  const lines = targets.map((target, index) => {
+    const ratio = medians[index] / bare;
+    let verdict = "";
+    if (target.limit !== undefined) {
+      const met = ratio <= target.limit;
+      if (!met) missed++;
+      verdict = `  (${ratio.toFixed(2)}× bare; target ≤ ${target.limit.toFixed(2)}× ${met ? "met" : "MISSED"})`;
+    }
+    return `  ${target.label.padEnd(42)} ${medians[index].toFixed(3)} s${verdict}`;
+  });
+  return { lines, missed };
+}
+
+/** `measure` times one command (tests pass a fake clock's). */
+export function main(
+  args: readonly string[],
+  measure: (command: string, args: string[], env: NodeJS.ProcessEnv) => number = seconds,
+): number {
   if (args.includes("--help") || args.includes("-h")) {
     console.log(benchUsage);
     return 0;
@@ -99,26 +123,16 @@ export function main(args: readonly string[]): number {
     // Round 0 warms the caches (out/.build) and the OS file cache; it is not counted.
     for (let round = 0; round <= runs; round++) {
       targets.forEach((target, index) => {
-        const time = seconds(target.command, target.args, env);
+        const time = measure(target.command, target.args, env);
         if (round > 0) samples[index].push(time);
       });
     }
-    const medians = samples.map(median);
-    const bare = medians[0];
-    let missed = 0;
+    const result = judge(targets, samples.map(median));
     console.log(`median of ${runs} rounds, node ${process.version}, ${new Date().toISOString()}`);
-    targets.forEach((target, index) => {
-      const ratio = medians[index] / bare;
-      let verdict = "";
-      if (target.limit !== undefined) {
-        const met = ratio <= target.limit;
-        if (!met) missed++;
-        verdict = `  (${ratio.toFixed(2)}× bare; target ≤ ${target.limit.toFixed(2)}× ${met ? "met" : "MISSED"})`;
-      }
-      console.log(`  ${target.label.padEnd(42)} ${medians[index].toFixed(3)} s${verdict}`);
-    });
+    result.lines.forEach((line) => console.log(line));
+    let missed = result.missed;
     if (args.includes("--with-tests")) {
-      const test = seconds("npm", ["test", "--silent"], env);
+      const test = measure("npm", ["test", "--silent"], env);
       const met = test < 60;
       if (!met) missed++;
       console.log(

@@ -17,8 +17,9 @@ export const fargateLabelsPerSelector = 5;
 
 /**
  * Namespaces that must never be routed to Fargate, with why. Fargate runs no DaemonSets, no privileged containers,
- * no EBS volumes, no hostNetwork/hostPort pods, and EKS Pod Identity does not reach Fargate pods. The policy pack's
- * `eks-fargate-namespaces` default list is kept equal to these keys (a test asserts it).
+ * no EBS volumes, no hostNetwork/hostPort pods, and EKS Pod Identity does not reach Fargate pods, so every namespace
+ * whose add-on has a Pod Identity association is here too (a test checks each synthesized association). The policy
+ * pack's `eks-fargate-namespaces` default list is kept equal to these keys (a test asserts it).
  */
 export const fargateForbiddenNamespaces: Readonly<Record<string, string>> = {
   "kube-system":
@@ -32,6 +33,10 @@ export const fargateForbiddenNamespaces: Readonly<Record<string, string>> = {
   kubecost: "Kubecost keeps its data on EBS volumes",
   monitoring:
     "node exporters run as DaemonSets with host access and Prometheus keeps its data on EBS volumes",
+  "external-dns":
+    "ExternalDNS gets its Route 53 permissions through EKS Pod Identity, which Fargate pods cannot use",
+  "external-secrets":
+    "External Secrets gets its Secrets Manager permissions through EKS Pod Identity, which Fargate pods cannot use",
 };
 
 /** Fargate's selector wildcards: `*` any run of characters (also none), `?` exactly one character. */

@@ -1,16 +1,36 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 import type { SynthResult } from "../../synth/types";
 import { estimateMonthlyCost } from "./estimate";
 import { formatCostComparison } from "./format";
 
+export const costUsage = `usage: npm run cost -- --base <baseOutDir> --head <headOutDir> [--stack <stack>]...
+
+Prints markdown comparing the estimated fixed monthly cost of each stack between two synth outputs
+(<dir>/<stack>/resources.json, as \`npm run synth -- --all --out <dir>\` writes them). Without --stack, every stack
+found in either directory. Both directories must exist; a stack missing from the base (an empty directory for a
+branch without synth output) counts as new, one missing from the head as removed.
+
+examples:
+  npm run synth -- --all --out /tmp/head && npm run cost -- --base /tmp/base --head /tmp/head
+  npm run cost -- --base /tmp/base --head out --stack dev`;
+
 /**
- * `npm run cost -- --base <baseOutDir> --head <headOutDir> [--stack <stack>]...` prints markdown comparing the
- * estimated fixed monthly cost of each stack between two synth outputs (`<dir>/<stack>/resources.json`).
- * Without --stack, every stack found in either directory. A missing base directory or stack counts as "new".
+ * `npm run cost -- --base <baseOutDir> --head <headOutDir> [--stack <stack>]...` (see costUsage). Returns the
+ * markdown, or the usage for --help.
  */
 export function runCostCli(argv: readonly string[]): string {
+  if (argv.includes("--help") || argv.includes("-h")) return `${costUsage}\n`;
   const args = parseArgs(argv);
+  for (const [flag, dir] of [
+    ["--base", args.base],
+    ["--head", args.head],
+  ]) {
+    if (!existsSync(dir) || !statSync(dir).isDirectory())
+      throw new Error(
+        `${flag} ${dir}: no such directory (create an empty one for a side without synth output)`,
+      );
+  }
   const stacks =
     args.stacks.length > 0
       ? args.stacks
@@ -43,19 +63,18 @@ function parseArgs(argv: readonly string[]): CostArgs {
   for (let index = 0; index < argv.length; index++) {
     const flag = argv[index];
     const value = argv[index + 1];
-    if (!["--base", "--head", "--stack"].includes(flag) || value === undefined) {
-      throw new Error(
-        `usage: npm run cost -- --base <baseOutDir> --head <headOutDir> [--stack <stack>]... (got ${flag})`,
-      );
-    }
+    if (!["--base", "--head", "--stack"].includes(flag))
+      throw new Error(`unknown option ${flag}\n${costUsage.split("\n")[0]}`);
+    if (value === undefined || value.startsWith("-"))
+      throw new Error(`${flag} needs a value\n${costUsage.split("\n")[0]}`);
     if (flag === "--base") base = value;
     if (flag === "--head") head = value;
     if (flag === "--stack") stacks.push(value);
     index++;
   }
-  if (head === undefined)
-    throw new Error("usage: npm run cost -- --base <baseOutDir> --head <headOutDir> [--stack <stack>]...");
-  return { base: base ?? "", head, stacks };
+  if (head === undefined || base === undefined)
+    throw new Error(`--base and --head are both required\n${costUsage.split("\n")[0]}`);
+  return { base, head, stacks };
 }
 
 function stacksIn(dir: string): string[] {

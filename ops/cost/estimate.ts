@@ -1,6 +1,6 @@
 import { findKubernetesVersion } from "../../infra/config/kubernetes-versions";
 import type { SynthResource, SynthResult } from "../../synth/types";
-import { describeFargateAssumption, fargateLines, fargateProfileType } from "./fargate";
+import { describeFargateAssumption, fargateLineItem, fargateLines, fargateProfileType } from "./fargate";
 import { CostAssumptions, priceTable, PriceTable, RegionPrices } from "./prices";
 
 /** One priced item of a stack, summed over the resources it covers. */
@@ -274,7 +274,7 @@ export function estimateMonthlyCost(result: SynthResult, options: EstimateOption
     notEstimated,
     noFixedCharge: [...free.values()],
     total: round(merged.reduce((sum, line) => sum + line.monthly, 0)),
-    assumptions: describeAssumptions(table),
+    assumptions: describeAssumptions(table, merged),
   };
 }
 
@@ -430,15 +430,23 @@ function interfaceEndpointDataLine(
   };
 }
 
-function describeAssumptions(table: PriceTable): string[] {
+/** The assumptions behind this estimate: a usage assumption is stated only when a line of the stack rests on it. */
+function describeAssumptions(table: PriceTable, lines: readonly CostLine[]): string[] {
   const a = table.assumptions;
+  const priced = (prefix: string) => lines.some((line) => line.item.startsWith(prefix));
   return [
     `${table.hoursPerMonth} hours a month; on-demand Linux prices; data transfer and per-request charges not included`,
     `log volume: control plane ${a.controlPlaneLogGbPerDay} GB/day, VPC flow logs ${a.flowLogGbPerDay} GB/day, other groups ${a.otherLogGbPerDay} GB/day; stored size ${a.logStorageCompression} of ingested`,
-    `Auto Mode keeps ${a.autoModeBaseline.count} × ${a.autoModeBaseline.instanceType} running for Argo CD and the add-ons`,
-    describeFargateAssumption(a),
+    ...(priced("Auto Mode baseline")
+      ? [
+          `Auto Mode keeps ${a.autoModeBaseline.count} × ${a.autoModeBaseline.instanceType} running for Argo CD and the add-ons`,
+        ]
+      : []),
+    ...(priced(fargateLineItem) ? [describeFargateAssumption(a)] : []),
     "load balancers and volumes created from inside the cluster are workload costs and not included",
-    `each interface VPC endpoint processes ${a.interfaceEndpointGbPerMonth} GB a month`,
+    ...(priced("VPC interface endpoint data")
+      ? [`each interface VPC endpoint processes ${a.interfaceEndpointGbPerMonth} GB a month`]
+      : []),
   ];
 }
 

@@ -2,6 +2,8 @@ import type { SynthResource } from "../../synth/types";
 import type { CostLine } from "./estimate";
 import type { CostAssumptions, RegionPrices } from "./prices";
 
+/** The estimate's Fargate line (its assumption is stated only when a stack has it). */
+export const fargateLineItem = "Fargate pods (assumed usage)";
 /** The resource type Fargate capacity is declared with. */
 export const fargateProfileType = "aws:eks/fargateProfile:FargateProfile";
 
@@ -18,7 +20,7 @@ export function fargateLines(
   const count = profiles.length;
   return [
     {
-      item: "Fargate pods (assumed usage)",
+      item: fargateLineItem,
       basis: `${count} profile${count === 1 ? "" : "s"} × (${usage.vcpuHours} vCPU-h × $${prices.fargateVcpuHour} + ${usage.gbHours} GB-h × $${prices.fargateGbHour})`,
       monthly: count * (usage.vcpuHours * prices.fargateVcpuHour + usage.gbHours * prices.fargateGbHour),
       resources: profiles.map((profile) => profile.name),

@@ -59,7 +59,7 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv)
   }
   const [stack, ...rest] = argv;
   if (!stack || stack.startsWith("-"))
-    throw new Error("usage: npm run teardown -- <stack> [--timeout-minutes N]");
+    throw new Error("usage: npm run teardown -- <stack> [--timeout-minutes N]   (--help for more)");
   const timeoutIndex = rest.indexOf("--timeout-minutes");
   const minutes = timeoutIndex >= 0 ? Number(rest[timeoutIndex + 1]) : defaultDrainOptions.timeoutMs / 60_000;
   if (!(minutes > 0)) throw new Error("--timeout-minutes takes a positive number");
@@ -78,7 +78,26 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv)
   };
 }
 
+export const teardownUsage = `usage: npm run teardown -- <stack> [--timeout-minutes N]
+       ts-node ops/teardown/cli.ts --from-env        (what the program's OrderedTeardown runs on destroy)
+
+Drains what Argo CD created before \`pulumi destroy\` removes the cluster: stops auto-sync, deletes Applications and
+ApplicationSets (add-ons that hold the cluster together last), then waits until no load balancer, volume or
+Karpenter node of the cluster is left. Exit 0 when drained, 1 when refused or timed out (reason on stderr).
+
+options:
+  --timeout-minutes N   how long to wait for AWS to release what the add-ons created (default ${defaultDrainOptions.timeoutMs / 60_000})
+  -h, --help            this help
+
+examples:
+  npm run teardown -- dev
+  npm run teardown -- staging --timeout-minutes 45`;
+
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(`${teardownUsage}\n`);
+    return;
+  }
   const invocation = parseInvocation(argv, env);
   const inventory = new SdkInventory({ region: invocation.region });
   const log = (message: string) => process.stderr.write(`teardown: ${message}\n`);

@@ -9,6 +9,7 @@ import {
   fargateProfilesPerCluster,
   fargateSelectorsPerProfile,
 } from "../../infra/config/fargate";
+import { everydayServiceAccounts } from "../../infra/addons/everyday";
 import { estimateMonthlyCost } from "../../ops/cost";
 import { priceTable } from "../../ops/cost/prices";
 import { runPolicyPack, loadPackConfig } from "../../policies/harness";
@@ -37,6 +38,9 @@ interface RoleFacts {
 }
 const profileFacts = upstreamFact<ProfileFacts>("amazon-eks-user-guide-mainline.fargate-profile.json").facts;
 const roleFacts = upstreamFact<RoleFacts>("amazon-eks-user-guide-mainline.pod-execution-role.json").facts;
+const subnetTagFacts = upstreamFact<{ clusterTagAddedByEks: string; clusterTagRequiredBy: string }>(
+  "amazon-eks-user-guide-mainline.subnet-tags.json",
+).facts;
 
 function problemsOf(fargateProfiles: unknown, mode = "auto"): string[] {
   try {
@@ -103,7 +107,7 @@ describe("Fargate profiles: stack config", () => {
     );
     assert.match(
       problemsOf([{ name: "p", selectors: [{ namespace: "*" }] }])[0],
-      /would put kube-system, argocd, karpenter, falco, cilium, kubecost, monitoring on Fargate/,
+      /would put kube-system, argocd, karpenter, falco, cilium, kubecost, monitoring, external-dns, external-secrets on Fargate/,
     );
     assert.deepEqual(
       problemsOf([{ name: "p", selectors: [{ namespace: "batch-?" }, { namespace: "team*" }] }]),
@@ -213,6 +217,26 @@ describe("Fargate profiles: stack config", () => {
 });
 
 describe("Fargate profiles: the policy pack agrees with the program", () => {
+  it("refuses every namespace where a platform add-on relies on Pod Identity (Fargate pods cannot use it)", async () => {
+    const namespaces = new Set<string>(
+      Object.values(everydayServiceAccounts).map((account) => account.namespace),
+    );
+    for (const stack of ["dev", "staging", "prod"]) {
+      for (const association of ofType(
+        await synthesizedStack(stack),
+        "aws:eks/podIdentityAssociation:PodIdentityAssociation",
+      ))
+        namespaces.add(String(association.inputs.namespace));
+    }
+    assert.ok(namespaces.has("external-dns") && namespaces.has("kube-system"));
+    for (const namespace of namespaces) {
+      assert.ok(
+        Object.keys(fargateForbiddenNamespaces).includes(namespace),
+        `${namespace} has a Pod Identity association but may be routed to Fargate`,
+      );
+    }
+  });
+
   it("refuses exactly the namespaces the program refuses", () => {
     assert.deepEqual(
       [...defaultFargateForbiddenNamespaces].sort(),
@@ -265,6 +289,36 @@ describe("Fargate profiles: synthesized (mocks)", function () {
     assert.equal((profile.inputs.subnetIds as string[]).length, 3);
     for (const subnet of subnets.filter((item) => privateUrns.includes(item.urn))) {
       assert.notEqual(subnet.inputs.mapPublicIpOnLaunch, true);
+    }
+  });
+
+  it("gives no Fargate subnet a direct route to an internet gateway, and no cluster tag (EKS needs none)", () => {
+    assert.equal(subnetTagFacts.clusterTagAddedByEks, "clusters created at Kubernetes 1.18 or earlier only");
+    assert.equal(subnetTagFacts.clusterTagRequiredBy, "AWS Load Balancer Controller 2.1.1 or earlier");
+    const profile = single(staging, fargateType);
+    const subnetUrns = profile.propertyDependencies.subnetIds;
+    const routes = ofType(staging, "aws:ec2/route:Route");
+    for (const subnetUrn of subnetUrns) {
+      const subnet = staging.resources.find((resource) => resource.urn === subnetUrn);
+      assert.ok(subnet);
+      assert.ok(
+        !Object.keys((subnet.inputs.tags as Record<string, string>) ?? {}).some((tag) =>
+          tag.startsWith("kubernetes.io/cluster/"),
+        ),
+      );
+      const associations = ofType(staging, "aws:ec2/routeTableAssociation:RouteTableAssociation").filter(
+        (association) => association.propertyDependencies.subnetId?.includes(subnetUrn),
+      );
+      assert.equal(associations.length, 1, `${subnetUrn} has one route table`);
+      const table = associations[0].propertyDependencies.routeTableId[0];
+      const defaultRoutes = routes.filter((route) =>
+        route.propertyDependencies.routeTableId?.includes(table),
+      );
+      assert.ok(defaultRoutes.length > 0);
+      for (const route of defaultRoutes) {
+        assert.equal(route.inputs.gatewayId, undefined, `${subnetUrn}: route to an internet gateway`);
+        assert.ok(route.inputs.natGatewayId, `${subnetUrn}: egress through a NAT gateway`);
+      }
     }
   });
 
@@ -393,5 +447,15 @@ describe("Fargate profiles: synthesized (mocks)", function () {
     );
     const unknownRegion = estimateMonthlyCost(staging, { date: "2026-11-28", region: "sa-east-1" });
     assert.ok(unknownRegion.notEstimated.some((item) => item.item === "Fargate pods"));
+  });
+
+  it("states the Fargate usage assumption only for a stack that has profiles", async () => {
+    const fargateAssumption = (result: SynthResult) =>
+      estimateMonthlyCost(result, { date: "2026-11-28" }).assumptions.filter((text) =>
+        text.includes("Fargate"),
+      );
+    assert.equal(fargateAssumption(staging).length, 1);
+    for (const stack of ["dev", "prod"])
+      assert.deepEqual(fargateAssumption(await synthesizedStack(stack)), []);
   });
 });

@@ -216,20 +216,26 @@ describe("ops/cost comparison and CLI", () => {
     const work = mkdtempSync(path.join(tmpdir(), "cost-cli-"));
     const head = path.join(work, "head");
     mkdirSync(path.join(head, "dev"), { recursive: true });
+    mkdirSync(path.join(work, "empty"));
     writeFileSync(
       path.join(head, "dev", "resources.json"),
       readFileSync(path.join(fixtureDir, "dev", "resources.json")),
     );
-    const newStack = runCostCli(["--base", path.join(work, "missing"), "--head", head, "--stack", "dev"]);
+    const newStack = runCostCli(["--base", path.join(work, "empty"), "--head", head, "--stack", "dev"]);
     assert.match(newStack, /#### Estimated fixed monthly cost: `dev` \(us-east-1\)/);
     assert.match(newStack, /new stack/);
 
-    const removed = runCostCli(["--base", head, "--head", path.join(work, "missing"), "--stack", "dev"]);
+    const removed = runCostCli(["--base", head, "--head", path.join(work, "empty"), "--stack", "dev"]);
     assert.match(removed, /removed by this change: −\$\d+\.\d\d a month/);
 
     const same = runCostCli(["--base", fixtureDir, "--head", head, "--stack", "dev"]);
     assert.match(same, /\*\*±\$0\.00\*\*/);
-    assert.throws(() => runCostCli(["--head"]), /usage: npm run cost/);
+    assert.throws(() => runCostCli(["--head"]), /--head needs a value\nusage: npm run cost/);
+    assert.throws(
+      () => runCostCli(["--base", "/nonexistent", "--head", head]),
+      /^Error: --base \/nonexistent: no such directory/,
+    );
+    assert.throws(() => runCostCli(["--head", head]), /--base and --head are both required/);
     assert.throws(() => runCostCli(["--base", work, "--head", head, "--stack", "prod"]), /neither/);
   });
 });

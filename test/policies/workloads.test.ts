@@ -13,11 +13,11 @@ describe("policies: workloads", () => {
       assert.deepEqual(
         validateResource(eksFargateNamespaces, fargate, { selectors: [{ namespace: "falco" }] }),
         [
-          'Selector namespace "falco" puts falco on Fargate, where DaemonSets never run and EBS volumes and privileged pods are refused; leave those namespaces to EC2/Auto Mode nodes.',
+          'Selector namespace "falco" puts falco on Fargate, where DaemonSets never run, EBS volumes and privileged pods are refused and pods get no Pod Identity; leave those namespaces to EC2/Auto Mode nodes.',
         ],
       );
       assert.deepEqual(validateResource(eksFargateNamespaces, fargate, { selectors: [{ namespace: "*" }] }), [
-        'Selector namespace "*" puts kube-system, argocd, karpenter, falco, cilium, kubecost, monitoring on Fargate, where DaemonSets never run and EBS volumes and privileged pods are refused; leave those namespaces to EC2/Auto Mode nodes.',
+        'Selector namespace "*" puts kube-system, argocd, karpenter, falco, cilium, kubecost, monitoring, external-dns, external-secrets on Fargate, where DaemonSets never run, EBS volumes and privileged pods are refused and pods get no Pod Identity; leave those namespaces to EC2/Auto Mode nodes.',
       ]);
     });
 
