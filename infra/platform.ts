@@ -3,13 +3,24 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadPlatformConfig, PlatformConfig } from "./config";
 import { Cluster } from "./cluster";
 import { PlatformKey } from "./cluster/encryption";
+import { fleetOf } from "./config/fleet";
 import { ClusterFacts } from "./facts";
+import {
+  FleetHub,
+  HubAccess,
+  hubOutputs,
+  readFleetHub,
+  readFleetSpokes,
+  spokeOutputs,
+  thisStackReference,
+} from "./fleet";
 import { GitOps } from "./gitops";
-import { applicationsKeptOnTeardown } from "./gitops/argocd";
+import { applicationsKeptOnTeardown, argocdNamespace } from "./gitops/argocd";
 import { ClusterAccess } from "./identity";
 import { renderKubeconfig, updateKubeconfigCommand } from "./kubeconfig";
 import { readFoundation } from "./foundation/reference";
 import { ClusterSubnets } from "./network";
+import { FleetSpokeGuard, SpokeDrain } from "../ops/fleet/component";
 import { OrderedTeardown } from "../ops/teardown/component";
 
 /** What `pulumi stack output` shows; the kubeconfig is a secret output. */
@@ -28,6 +39,10 @@ export interface PlatformOutputs {
   /** Read back from state by the expire workflow: a stack whose live environment is not dev is never expired. */
   readonly environment: string;
   readonly expiresOn: string | undefined;
+  /** fleet.role hub / spoke only (docs/gitops.md, Fleet): what the other side reads through a StackReference. */
+  readonly fleetHub?: pulumi.Output<unknown>;
+  readonly fleetSpokes?: readonly string[];
+  readonly fleetSpoke?: pulumi.Output<unknown>;
 }
 
 /**
@@ -42,6 +57,10 @@ export async function definePlatform(
   const partition = aws.getPartitionOutput().partition;
   // The VPC, egress, runner and CI roles come from the foundation stack, read and checked before any resource.
   const foundation = await readFoundation(config, (await aws.getCallerIdentity()).accountId);
+  // The other side of the fleet too: a missing hub or spoke leaves nothing half-built.
+  const fleet = fleetOf(config);
+  const hub = fleet.role === "spoke" ? await readFleetHub(config) : undefined;
+  const spokes = fleet.role === "hub" ? await readFleetSpokes(config) : [];
 
   const key = new PlatformKey("platform", {
     clusterName: config.cluster.name,
@@ -136,10 +155,39 @@ export async function definePlatform(
     readiness: [...access.associations, ...cluster.readiness],
   };
   const gitops = new GitOps("gitops", { cluster: facts });
+  let fleetOutputs: Partial<PlatformOutputs> = {};
+  let hubAccess: HubAccess | undefined;
+  if (hub) {
+    const access = new HubAccess("fleet-hub-access", { facts, hub });
+    hubAccess = access;
+    fleetOutputs = {
+      fleetSpoke: spokeOutputs(facts, fleet.hub as string, gitops.labels, gitops.annotations, access),
+    };
+  } else if (fleet.role === "hub") {
+    const fleetHub = new FleetHub("fleet", {
+      facts,
+      spokes,
+      provider: gitops.provider,
+      argocdReady: gitops.argocdReady,
+      capabilityRoleArn: gitops.capabilityRoleArn,
+    });
+    fleetOutputs = { fleetHub: hubOutputs(facts, fleetHub.principalArn), fleetSpokes: [...fleet.spokes] };
+    // Leaving fleet.spokes (or destroying the hub) drains a spoke's Applications in wave order, then drops its Secret.
+    fleetHub.spokeSecrets.forEach(
+      (secret, index) =>
+        new SpokeDrain(`fleet-drain-${spokes[index].clusterName}`, {
+          kubeconfig,
+          secretName: secret.metadata.name,
+          server: fleetHub.spokeServers[index],
+          namespace: argocdNamespace,
+          secret,
+        }),
+    );
+  }
 
   // Created last, so `pulumi destroy` deletes it first: it drains what Argo CD created in AWS (load balancers,
   // volumes, nodes) while Argo CD, the access entries and the cluster still exist, leaving nothing to block the VPC.
-  new OrderedTeardown("teardown", {
+  const teardown = new OrderedTeardown("teardown", {
     clusterName: eks.name,
     region: config.region,
     kubeconfig,
@@ -148,8 +196,22 @@ export async function definePlatform(
     deletionProtection: config.cluster.deletionProtection,
     // Argo CD and Cilium keep running while the drain deletes everything else (see their ApplicationSets).
     keepApplications: applicationsKeptOnTeardown(config.cluster.name),
-    dependsOn: [eks, gitops.argocd, gitops.rootApplication, gitops.clusterSecret, ...facts.readiness],
+    dependsOn: [
+      eks,
+      ...[gitops.argocd, gitops.rootApplication, gitops.clusterSecret].filter(
+        (resource) => resource !== undefined,
+      ),
+      ...facts.readiness,
+    ],
   });
+
+  if (hubAccess)
+    // Deleted first on `pulumi destroy`: refuses while the hub still lists this spoke, before anything is drained.
+    new FleetSpokeGuard("fleet-guard", {
+      spoke: thisStackReference(),
+      hub: fleet.hub as string,
+      dependsOn: [teardown, hubAccess],
+    });
 
   return {
     clusterName: eks.name,
@@ -165,5 +227,6 @@ export async function definePlatform(
     kmsKeyArn: key.keyArn,
     environment: config.environment,
     expiresOn: config.expiresOn,
+    ...fleetOutputs,
   };
 }

@@ -14,6 +14,7 @@ import {
   eksVersionSupported,
   eksVersionUpgradeDue,
 } from "./eks-cluster";
+import { eksFleetHubAccess } from "./fleet";
 import { iamNoAdminAccess, iamTrustPolicyScoped } from "./iam";
 import {
   eksAccessAdminScoped,
@@ -67,6 +68,7 @@ export const rules: Policies = [
   eksNoAwsAuthConfigMap,
   eksNoIrsaOidcProvider,
   eksNoIrsaAnnotations,
+  eksFleetHubAccess,
   eksVersionSupported,
   eksVersionUpgradeDue,
   eksStandardSupport,
@@ -101,7 +103,4 @@ export const rules: Policies = [
  * pack-settings first (it records the environment and exemptions the rules read), then each rule with the
  * stack's exemptions applied to its violations.
  */
-export const policies: Policies = [
-  packSettingsPolicy(() => rules.map((rule) => rule.name)),
-  ...rules.map(withExemptions),
-];
+export const policies: Policies = [packSettingsPolicy(() => rules), ...rules.map(withExemptions)];

@@ -6,7 +6,7 @@ import { estimateMonthlyCost, formatCostEstimate } from "../ops/cost";
 import { formatPolicyReport, loadPackConfig, runPolicyPack } from "../policies/harness";
 import { foundationDir } from "../infra/foundation/contract";
 import { foundationStackOf, foundationSynthNames, projectRoot, synthesize } from "./index";
-import { stackFile, stackNames } from "./stacks";
+import { anyStackFile, exampleStacks, stackFile, stackNames } from "./stacks";
 import { formatSummary } from "./summary";
 
 export const usage = `usage: npm run synth -- <stack>... | --all [--out <dir>]
@@ -18,7 +18,8 @@ its foundation through its StackReference. Exits 1 if any stack fails its config
 check, a mandatory policy or the program itself; a failed stack's previous outputs are removed, never left stale.
 
 options:
-  --all          every foundation stack, then every Pulumi.<stack>.yaml (broken ones are reported, the rest run)
+  --all          every foundation stack, then every Pulumi.<stack>.yaml, then the examples/fleet/ stacks (broken
+                 ones are reported, the rest run)
   --out <dir>    where to write the outputs (default: out)
   -h, --help     this help
 
@@ -150,7 +151,11 @@ export async function main(
   let invocation: SynthInvocation;
   try {
     // Foundations first: the cluster stacks are built on them (--all reads like the deploy order).
-    invocation = parseArguments(argv, [...foundationSynthNames(root), ...stackNames(root)], root);
+    invocation = parseArguments(
+      argv,
+      [...foundationSynthNames(root), ...stackNames(root), ...exampleStacks(root).keys()],
+      root,
+    );
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     io.err(
@@ -174,7 +179,7 @@ export async function main(
     const foundation = foundationStackOf(stack);
     const configFile = foundation
       ? stackFile(path.join(root, foundationDir), foundation)
-      : stackFile(root, stack);
+      : anyStackFile(root, stack);
     const file = path.relative(root, configFile);
     const stackDir = path.join(outDir, stack);
     try {

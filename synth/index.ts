@@ -6,7 +6,8 @@ import { foundationDir, foundationProject, foundationStackReference } from "../i
 import { isRecord, valueAt } from "../infra/objects";
 import { projectRoot, readProjectName } from "../infra/project";
 import { platformMocks } from "./mocks";
-import { stackFile, stackNames } from "./stacks";
+import { referencedStackOutputs } from "./fleet";
+import { anyStackFile, stackFile, stackNames } from "./stacks";
 import type { SynthResource, SynthResult } from "./types";
 
 export type { SynthResource, SynthResult } from "./types";
@@ -28,6 +29,11 @@ export interface SynthOptions {
    * (e.g. { cluster: { kubernetesVersion: "1.35" } }), others are full keys (e.g. "aws:region").
    */
   readonly overrides?: Record<string, unknown>;
+  /**
+   * Outputs of stacks a fleet stack references, by fully qualified name, over those synthesized from the
+   * referenced stacks' own files here (synth/fleet.ts), as `pulumi up` would find them deployed.
+   */
+  readonly stackOutputs?: Readonly<Record<string, Record<string, unknown>>>;
 }
 
 /** Reads the project name from Pulumi.yaml, as the CLI does. */
@@ -38,7 +44,7 @@ export function projectName(): string {
 /** The stack config file's `config:` map with overrides merged in, keyed by full config key. */
 export function readStackConfig(stack: string, options: SynthOptions = {}): Record<string, unknown> {
   const project = options.project ?? projectName();
-  const file = options.configFile ?? stackFile(projectRoot, stack);
+  const file = options.configFile ?? anyStackFile(projectRoot, stack);
   const document = (parse(readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
   const config: Record<string, unknown> = { ...(document.config ?? {}) };
   for (const [key, value] of Object.entries(options.overrides ?? {})) {
@@ -105,7 +111,16 @@ export async function synthesize(stack: string, options: SynthOptions = {}): Pro
   const project = projectName();
   const rawConfig = readStackConfig(stack, options);
   const region = regionOf(rawConfig);
-  const references = options.foundationOutputs ?? (await synthesizedFoundations(rawConfig, project, region));
+  const references = {
+    ...(options.foundationOutputs ?? (await synthesizedFoundations(rawConfig, project, region))),
+    // Before this stack's program runs (one program at a time): referenced fleet stacks are synthesized on their own.
+    ...(await referencedStackOutputs(project, rawConfig, {
+      organization: synthOrganization,
+      synthesize,
+      synthesizeFoundation,
+    })),
+    ...options.stackOutputs,
+  };
   return runProgram({
     project,
     stack,

@@ -22,3 +22,25 @@ export function stackFile(rootDir: string, stack: string): string {
   const yml = join(rootDir, `Pulumi.${stack}.yml`);
   return existsSync(yml) ? yml : join(rootDir, `Pulumi.${stack}.yaml`);
 }
+
+/**
+ * Sample stacks that are synthesized and tested but not deployed by this repository's pipeline (a fleet needs its
+ * own deploy order, docs/gitops.md "Fleet"): copy one to the project root to deploy it.
+ */
+export const exampleStackDirs = ["examples/fleet"];
+
+/** Example stacks by name → their directory (relative to rootDir). */
+export function exampleStacks(rootDir: string): Map<string, string> {
+  const stacks = new Map<string, string>();
+  for (const dir of exampleStackDirs)
+    if (existsSync(join(rootDir, dir)))
+      for (const name of stackNames(join(rootDir, dir))) stacks.set(name, dir);
+  return stacks;
+}
+
+/** A stack's config file at the root, or else among the examples. */
+export function anyStackFile(rootDir: string, stack: string): string {
+  const root = stackFile(rootDir, stack);
+  const example = exampleStacks(rootDir).get(stack);
+  return existsSync(root) || example === undefined ? root : stackFile(join(rootDir, example), stack);
+}

@@ -1,13 +1,15 @@
 import type { PlatformConfig } from "../config";
 import { everydayAddons } from "../config/addons";
+import { fleetOf } from "../config/fleet";
 
 /** Which add-ons run on this stack, after the compute-mode rules (config validation already rejects the impossible). */
 export function enabledAddons(config: PlatformConfig): Record<string, boolean> {
   const karpenterMode = config.compute.mode === "karpenter";
   const everyday = everydayAddons(config);
   return {
-    // Argo CD manages its own chart only when it is installed from the chart; AWS runs the capability.
-    argocd: config.gitops.argocd.install === "helm",
+    // Argo CD manages its own chart only when it is installed from the chart; AWS runs the capability. A fleet
+    // spoke has no Argo CD of its own: its hub's Argo CD deploys to it.
+    argocd: config.gitops.argocd.install === "helm" && fleetOf(config).role !== "spoke",
     cluster_base: true,
     karpenter: config.addons.karpenter,
     cilium: karpenterMode && config.addons.cilium,

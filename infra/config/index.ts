@@ -5,6 +5,7 @@ import { isRecord, valueAt } from "../objects";
 import { partitionOf, regionProblem } from "./regions";
 import { everydayAddonIssues } from "./addons";
 import { argoCdCapabilityRoleName } from "./gitops";
+import { supportProblem } from "./kubernetes-versions";
 import { clusterNamePattern, clusterNameRule, platformSchema, RawPlatformConfig } from "./schema";
 import { closest, didYouMean } from "./suggest";
 
@@ -78,6 +79,8 @@ export function resolvePlatformConfig(
     organization?: string;
     /** The stack's config outside this project's namespace (`aws:region`, …), whose namespaces are checked. */
     otherConfig?: Readonly<Record<string, unknown>>;
+    /** The day support windows are judged on (YYYY-MM-DD); today when omitted. */
+    today?: string;
   },
 ): PlatformConfig {
   const problems: ConfigProblem[] = [];
@@ -121,6 +124,18 @@ export function resolvePlatformConfig(
       value: config.compute.systemNodeGroup.minSize,
       message:
         "HA Argo CD (gitops.highAvailability) needs 3 nodes for redis-ha before Karpenter exists; set minSize: 3 (and maxSize ≥ 3), or gitops.highAvailability: false",
+    });
+  }
+  const support = supportProblem(
+    config.cluster.kubernetesVersion,
+    config.cluster.supportType,
+    context.today ?? new Date().toISOString().slice(0, 10),
+  );
+  if (support !== undefined) {
+    problems.push({
+      key: `${context.project}:cluster.kubernetesVersion`,
+      value: config.cluster.kubernetesVersion,
+      message: support,
     });
   }
   for (const issue of everydayAddonIssues(config, highAvailability)) {

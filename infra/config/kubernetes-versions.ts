@@ -29,3 +29,26 @@ export function minorOf(version: string): number | undefined {
 export function findKubernetesVersion(version: string): KubernetesVersionSupport | undefined {
   return kubernetesVersions.find((entry) => entry.version === version);
 }
+
+/** List prices per cluster-hour (EKS pricing page; the same in every commercial region). */
+export const clusterHourPrice = { standard: 0.1, extended: 0.6 } as const;
+
+/**
+ * Why a version/support-type pair cannot be deployed on `today` (YYYY-MM-DD), or undefined when it can. Past the
+ * end of standard support EKS bills extended support, and a cluster that has entered it cannot be switched back:
+ * that must be a deliberate `supportType: EXTENDED`, never a silent default. Past extended support nothing runs.
+ */
+export function supportProblem(
+  version: string,
+  supportType: "STANDARD" | "EXTENDED",
+  today: string,
+): string | undefined {
+  const window = findKubernetesVersion(version);
+  if (!window) return undefined;
+  const extraPerMonth = Math.round((clusterHourPrice.extended - clusterHourPrice.standard) * 730);
+  if (today > window.endOfExtendedSupport)
+    return `${version} left extended support on ${window.endOfExtendedSupport}: EKS no longer runs it; use ${newestKubernetesVersion}`;
+  if (today > window.endOfStandardSupport && supportType !== "EXTENDED")
+    return `${version} left standard support on ${window.endOfStandardSupport}: EKS bills extended support ($${clusterHourPrice.extended.toFixed(2)} instead of $${clusterHourPrice.standard.toFixed(2)} per cluster-hour, about $${extraPerMonth} more a month) until ${window.endOfExtendedSupport}, and a cluster in extended support cannot go back; upgrade to ${newestKubernetesVersion}, or accept it with cluster.supportType: EXTENDED`;
+  return undefined;
+}

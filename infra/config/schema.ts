@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { addressesNeeded, parseCidr } from "../network/plan";
 import { fargateProfilesSchema } from "./fargate";
+import { fleetSchema } from "./fleet";
 import { addonsSchema, gitopsSchema, publicArgoCdEndpointIssue } from "./gitops";
 import { dayNumber } from "./patterns";
 import { findKubernetesVersion, kubernetesVersions, newestKubernetesVersion } from "./kubernetes-versions";
@@ -264,6 +265,8 @@ export const platformSchema = z
     compute: computeSchema.default(computeSchema.parse({})),
     gitops: gitopsSchema.default(gitopsSchema.parse({})),
     addons: addonsSchema.default(addonsSchema.parse({})),
+    // No default: a standalone stack's resolved config (and synthesized graph) stays exactly what it was.
+    fleet: fleetSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const zones = Array.from({ length: config.network.availabilityZoneCount }, (_, index) => String(index));

@@ -18,7 +18,7 @@ export function argoCdCapability(
   name: string,
   facts: ClusterFacts,
   dependsOn: pulumi.Resource[],
-): { capability: aws.eks.Capability; ready: pulumi.Resource[] } {
+): { capability: aws.eks.Capability; ready: pulumi.Resource[]; roleArn: pulumi.Output<string> } {
   const config = facts.config;
   const identityCenter = config.gitops.argocd.identityCenter;
   if (identityCenter === undefined)
@@ -80,7 +80,7 @@ export function argoCdCapability(
     },
     [capability],
   );
-  return { capability, ready: [capability, access] };
+  return { capability, ready: [capability, access], roleArn: role.arn };
 }
 
 /**

@@ -137,10 +137,54 @@ export function clusterSecretData(
   clusterName: string,
   clusterArn: string,
 ): Record<string, string> {
-  const server = clusterServer(config, clusterArn);
-  return config.gitops.argocd.install === "capability"
-    ? { name: clusterName, server }
-    : { name: clusterName, server, config: JSON.stringify({ tlsClientConfig: { insecure: false } }) };
+  return connectionData(config.gitops.argocd.install, { name: clusterName, arn: clusterArn });
+}
+
+/** A spoke as its hub's Argo CD reaches it (infra/fleet): by ARN (capability) or by endpoint with an IAM role. */
+export interface RemoteCluster {
+  readonly name: string;
+  readonly arn: string;
+  readonly endpoint: string;
+  readonly certificateAuthorityData: string;
+  /** Chart hub: the role in the spoke's account that the controller's Pod Identity role assumes. */
+  readonly roleArn?: string;
+}
+
+/**
+ * stringData of a spoke's cluster Secret on its hub. Still no credentials: the capability is identified by the
+ * cluster ARN and authenticates as its capability role; the chart's controller runs `argocd-k8s-auth` with
+ * `awsAuthConfig` (an EKS token for `clusterName`, signed by the assumed `roleARN`), the CA bundle is public.
+ */
+export function spokeClusterSecretData(
+  hubInstall: PlatformConfig["gitops"]["argocd"]["install"],
+  spoke: RemoteCluster,
+): Record<string, string> {
+  return connectionData(hubInstall, spoke);
+}
+
+function connectionData(
+  install: PlatformConfig["gitops"]["argocd"]["install"],
+  cluster: { name: string; arn: string } | RemoteCluster,
+): Record<string, string> {
+  if (install === "capability") return { name: cluster.name, server: cluster.arn };
+  if (!("endpoint" in cluster))
+    return {
+      name: cluster.name,
+      server: "https://kubernetes.default.svc",
+      config: JSON.stringify({ tlsClientConfig: { insecure: false } }),
+    };
+  if (cluster.roleArn === undefined)
+    throw new Error(
+      `spoke ${cluster.name} exports no hubAccessRoleArn, which a chart hub needs for awsAuthConfig`,
+    );
+  return {
+    name: cluster.name,
+    server: cluster.endpoint,
+    config: JSON.stringify({
+      awsAuthConfig: { clusterName: cluster.name, roleARN: cluster.roleArn },
+      tlsClientConfig: { insecure: false, caData: cluster.certificateAuthorityData },
+    }),
+  };
 }
 
 function required(value: string | undefined, name: string): string {

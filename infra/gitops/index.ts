@@ -9,6 +9,7 @@ import { AddonsAws } from "../addons";
 import { enabledAddons } from "../addons/enabled";
 import type { PlatformConfig } from "../config";
 import type { ClusterFacts } from "../facts";
+import { fleetOf } from "../config/fleet";
 import { defaultAddonsDir } from "./addon-files";
 import { argocdNamespace, cascadeFinalizer } from "./argocd";
 import { bootstrapArgoCdChart, bootstrapPodNetwork, ChartBootstrap } from "./bootstrap";
@@ -43,11 +44,19 @@ export const rootApplicationInclude = "{project.yaml,*/applicationset.yaml,*/rep
 export class GitOps extends pulumi.ComponentResource {
   readonly addons: AddonsAws;
   readonly provider: Provider;
-  readonly argocd: helm.Release | aws.eks.Capability;
+  /** Absent on a fleet spoke: its hub's Argo CD deploys to it (infra/fleet). */
+  readonly argocd?: helm.Release | aws.eks.Capability;
   readonly cilium?: helm.Release;
   readonly coreDns?: aws.eks.Addon;
-  readonly clusterSecret: core.Secret;
-  readonly rootApplication: apiextensions.CustomResource;
+  readonly clusterSecret?: core.Secret;
+  readonly rootApplication?: apiextensions.CustomResource;
+  /** The cluster Secret contract of this cluster; a spoke exports it for its hub. */
+  readonly labels: Record<string, string>;
+  readonly annotations: pulumi.Output<Record<string, string>>;
+  /** What must exist before Argo CD can act (its install; in capability mode its access too). */
+  readonly argocdReady: pulumi.Resource[] = [];
+  /** capability mode: the capability's IAM role, the identity a fleet hub reaches its spokes with. */
+  readonly capabilityRoleArn?: pulumi.Output<string>;
 
   constructor(name: string, args: GitOpsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:index:GitOps", name, {}, opts);
@@ -67,6 +76,8 @@ export class GitOps extends pulumi.ComponentResource {
 
     const labels = clusterSecretLabels(config);
     const annotations = resolvedAnnotations(facts, this.addons);
+    this.labels = labels;
+    this.annotations = annotations;
     const server = facts.clusterArn.apply((arn) => clusterServer(config, arn));
     // What the ApplicationSets will see for this cluster: the bootstrap installs render the same templates.
     const bootstrap: ChartBootstrap = {
@@ -89,6 +100,11 @@ export class GitOps extends pulumi.ComponentResource {
       workloadReady.push(this.cilium, this.coreDns);
     }
 
+    if (fleetOf(config).role === "spoke") {
+      this.registerOutputs({ argocdInstall: "hub" });
+      return;
+    }
+
     // What must exist before Argo CD can act on the cluster: its install, plus its access in capability mode.
     let argocdReady: pulumi.Resource[];
     if (config.gitops.argocd.install === "helm") {
@@ -98,7 +114,9 @@ export class GitOps extends pulumi.ComponentResource {
       const managed = argoCdCapability(this, name, facts, workloadReady);
       this.argocd = managed.capability;
       argocdReady = managed.ready;
+      this.capabilityRoleArn = managed.roleArn;
     }
+    this.argocdReady = argocdReady;
 
     this.clusterSecret = new core.Secret(
       `${name}-cluster`,

@@ -1,4 +1,5 @@
 import { findKubernetesVersion } from "../../infra/config/kubernetes-versions";
+import { cheapestFit, PlatformNodePool, platformNodePool, readNodePools } from "./node-pools";
 import type { SynthResource, SynthResult } from "../../synth/types";
 import { describeFargateAssumption, fargateLineItem, fargateLines, fargateProfileType } from "./fargate";
 import { CostAssumptions, priceTable, PriceTable, RegionPrices } from "./prices";
@@ -48,6 +49,8 @@ export interface EstimateOptions {
   /** Day the support-window question is asked for (YYYY-MM-DD); defaults to today. */
   readonly date?: string;
   readonly prices?: PriceTable;
+  /** The addons/ folder whose node pools run the platform's pods; defaults to this checkout's. */
+  readonly addonsDir?: string;
 }
 
 const noCharge = "no charge of its own";
@@ -133,6 +136,7 @@ export function estimateMonthlyCost(result: SynthResult, options: EstimateOption
     (resource) => resource.custom && !resource.type.startsWith("pulumi:"),
   );
   const byType = groupBy(custom, (resource) => resource.type);
+  const platformPools: PlatformNodePool[] = [];
 
   /** Prices `resources` with `compute`, or lists them as not estimated when the region or `instanceType` has no price. */
   const price = (
@@ -154,14 +158,33 @@ export function estimateMonthlyCost(result: SynthResult, options: EstimateOption
       case "aws:eks/cluster:Cluster":
         for (const cluster of resources) {
           price("EKS control plane", [cluster], (p) => [controlPlaneLine(cluster, p, table, date)]);
-          if (autoModeEnabled(cluster)) {
-            const baseline = table.assumptions.autoModeBaseline;
-            price(
-              "Auto Mode baseline nodes",
-              [cluster],
-              (p) => autoModeLines(cluster, p, table, baseline),
-              baseline.instanceType,
-            );
+          const pool = platformPool(result, autoModeEnabled(cluster), options.addonsDir);
+          if (pool) {
+            platformPools.push(pool);
+            const item = autoModeEnabled(cluster) ? "Auto Mode baseline nodes" : "Karpenter baseline nodes";
+            const fit = prices && cheapestFit(pool, prices.instanceHour);
+            if (prices && !fit)
+              notEstimated.push({
+                item,
+                reason: `no ${region} price for an instance NodePool ${pool.name} may launch (${pool.architectures.join("/")}, ${pool.categories.join("/") || "any"} families)`,
+                resources: [cluster.name],
+              });
+            else
+              price(item, [cluster], (p) =>
+                autoModeEnabled(cluster)
+                  ? autoModeLines(cluster, p, table, pool, fit as string)
+                  : [
+                      poolNodesLine(
+                        item,
+                        cluster,
+                        p,
+                        table,
+                        pool,
+                        fit as string,
+                        table.assumptions.karpenterBaselineNodes,
+                      ),
+                    ],
+              );
           }
         }
         break;
@@ -274,7 +297,7 @@ export function estimateMonthlyCost(result: SynthResult, options: EstimateOption
     notEstimated,
     noFixedCharge: [...free.values()],
     total: round(merged.reduce((sum, line) => sum + line.monthly, 0)),
-    assumptions: describeAssumptions(table, merged),
+    assumptions: describeAssumptions(table, merged, platformPools),
   };
 }
 
@@ -308,29 +331,69 @@ function controlPlaneLine(
   };
 }
 
+/** Hourly price of one node of the pool: on-demand, or spot at the assumed fraction of on-demand. */
+function nodeHour(pool: PlatformNodePool, p: RegionPrices, table: PriceTable, instanceType: string): number {
+  const onDemand = p.instanceHour[instanceType];
+  return pool.capacityType === "spot" ? onDemand * table.assumptions.spotPriceFraction : onDemand;
+}
+
+function poolNodesLine(
+  item: string,
+  cluster: SynthResource,
+  p: RegionPrices,
+  table: PriceTable,
+  pool: PlatformNodePool,
+  instanceType: string,
+  count: number,
+): CostLine {
+  const hourly = nodeHour(pool, p, table, instanceType);
+  return {
+    item,
+    basis: `${count} × ${instanceType} ${pool.capacityType} × ${hours(table)} h × ${money(hourly)} (NodePool ${pool.name}, assumed)`,
+    monthly: count * hourly * hours(table),
+    resources: [cluster.name],
+  };
+}
+
 function autoModeLines(
   cluster: SynthResource,
   p: RegionPrices,
   table: PriceTable,
-  baseline: CostAssumptions["autoModeBaseline"],
+  pool: PlatformNodePool,
+  instanceType: string,
 ): CostLine[] {
-  const hourly = p.instanceHour[baseline.instanceType];
-  const instanceMonthly = baseline.count * hourly * hours(table);
+  const count = table.assumptions.autoModeBaseline.count;
+  // The management fee is per instance type, whatever the purchase option: a fraction of the on-demand price.
+  const onDemandMonthly = count * p.instanceHour[instanceType] * hours(table);
   return [
-    {
-      item: "Auto Mode baseline nodes",
-      basis: `${baseline.count} × ${baseline.instanceType} × ${hours(table)} h × ${money(hourly)} (assumed)`,
-      monthly: instanceMonthly,
-      resources: [cluster.name],
-    },
+    poolNodesLine("Auto Mode baseline nodes", cluster, p, table, pool, instanceType, count),
     {
       item: "Auto Mode management fee",
-      basis: `${Math.round(p.autoModeFeeFraction * 100)}% of ${money(round(instanceMonthly))} instance spend`,
-      monthly: instanceMonthly * p.autoModeFeeFraction,
+      basis: `${Math.round(p.autoModeFeeFraction * 100)}% of ${money(round(onDemandMonthly))} on-demand instance spend`,
+      monthly: onDemandMonthly * p.autoModeFeeFraction,
       resources: [cluster.name],
       note: "grows with every node Auto Mode launches",
     },
   ];
+}
+
+/**
+ * The node pool that runs the platform's own pods in this stack: the highest-priority NodePool of
+ * addons/karpenter/nodepools/<mode>/<environment> (Auto Mode's built-in general-purpose pool when none wins).
+ * Karpenter mode without the Karpenter add-on has no pool (its node group is priced on its own).
+ */
+function platformPool(
+  result: SynthResult,
+  autoMode: boolean,
+  addonsDir?: string,
+): PlatformNodePool | undefined {
+  const config = (result.config ?? {}) as { environment?: string; addons?: { karpenter?: boolean } };
+  const karpenter = config.addons?.karpenter ?? true;
+  const pools =
+    karpenter && config.environment
+      ? readNodePools(autoMode ? "auto" : "karpenter", config.environment, addonsDir)
+      : [];
+  return platformNodePool(pools, autoMode);
 }
 
 function logLines(
@@ -431,17 +494,27 @@ function interfaceEndpointDataLine(
 }
 
 /** The assumptions behind this estimate: a usage assumption is stated only when a line of the stack rests on it. */
-function describeAssumptions(table: PriceTable, lines: readonly CostLine[]): string[] {
+function describeAssumptions(
+  table: PriceTable,
+  lines: readonly CostLine[],
+  pools: readonly PlatformNodePool[],
+): string[] {
   const a = table.assumptions;
   const priced = (prefix: string) => lines.some((line) => line.item.startsWith(prefix));
+  const poolLines = pools.map(
+    (pool) =>
+      `the platform's pods run on ${pool.source}: ${pool.capacityType}, ${pool.architectures.join("/")}, ${pool.categories.join("/") || "any"} families${pool.generationAbove !== undefined ? `, generation > ${pool.generationAbove}` : ""}; priced as the cheapest such type in the price table${pool.capacityType === "spot" ? `, spot at ${Math.round(a.spotPriceFraction * 100)}% of on-demand` : ""}`,
+  );
   return [
     `${table.hoursPerMonth} hours a month; on-demand Linux prices; data transfer and per-request charges not included`,
     `log volume: control plane ${a.controlPlaneLogGbPerDay} GB/day, VPC flow logs ${a.flowLogGbPerDay} GB/day, other groups ${a.otherLogGbPerDay} GB/day; stored size ${a.logStorageCompression} of ingested`,
     ...(priced("Auto Mode baseline")
-      ? [
-          `Auto Mode keeps ${a.autoModeBaseline.count} × ${a.autoModeBaseline.instanceType} running for Argo CD and the add-ons`,
-        ]
+      ? [`Auto Mode keeps ${a.autoModeBaseline.count} nodes running for Argo CD and the add-ons`]
       : []),
+    ...(priced("Karpenter baseline")
+      ? [`karpenter mode keeps ${a.karpenterBaselineNodes} Karpenter node up beside the system node group`]
+      : []),
+    ...poolLines,
     ...(priced(fargateLineItem) ? [describeFargateAssumption(a)] : []),
     "load balancers and volumes created from inside the cluster are workload costs and not included",
     ...(priced("VPC interface endpoint data")

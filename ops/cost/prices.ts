@@ -60,10 +60,14 @@ export interface CostAssumptions {
   /** Stored size as a fraction of ingested size (CloudWatch bills storage on compressed data). */
   readonly logStorageCompression: number;
   /**
-   * Auto Mode pools scale from zero, but Argo CD and the add-ons keep some nodes up: the built-in
-   * general-purpose pool (amd64, C/M/R families) is assumed to hold this many instances of this type.
+   * Auto Mode pools scale from zero, but Argo CD and the add-ons keep some nodes up: this many, of the cheapest type
+   * the node pool that runs the platform's pods may launch (ops/cost/node-pools.ts).
    */
-  readonly autoModeBaseline: { readonly instanceType: string; readonly count: number };
+  readonly autoModeBaseline: { readonly count: number };
+  /** karpenter mode: Karpenter nodes kept up by the platform pods that do not run on the system node group. */
+  readonly karpenterBaselineNodes: number;
+  /** Spot price as a fraction of on-demand (spot prices move hourly; this is an assumption, printed). */
+  readonly spotPriceFraction: number;
   /** GB a month each interface endpoint processes (the Argo CD UI/API endpoint carries little). */
   readonly interfaceEndpointGbPerMonth: number;
   /**
@@ -151,7 +155,9 @@ export const priceTable: PriceTable = {
     flowLogGbPerDay: 0.5,
     otherLogGbPerDay: 0.1,
     logStorageCompression: 0.15,
-    autoModeBaseline: { instanceType: "m5.large", count: 2 },
+    autoModeBaseline: { count: 2 },
+    karpenterBaselineNodes: 1,
+    spotPriceFraction: 0.4,
     interfaceEndpointGbPerMonth: 5,
   },
 };

@@ -17,6 +17,10 @@ export interface ArgoObject {
   readonly autoSync: boolean;
   /** Name of the ApplicationSet that generated this Application (its ownerReference), if any. */
   readonly owner?: string;
+  /** Application: spec.destination.server (a fleet hub drains one spoke's Applications, ops/fleet/drain.ts). */
+  readonly destinationServer?: string;
+  /** ApplicationSet: the cluster generator's matchLabels (which cluster Secret labels select it). */
+  readonly clusterSelector?: Readonly<Record<string, string>>;
 }
 
 /** The few Kubernetes calls the drain makes; kubectl in production, a fake in tests. */

@@ -34,7 +34,13 @@ interface KubeItem {
     readonly deletionTimestamp?: string;
     readonly ownerReferences?: { readonly kind?: string; readonly name?: string }[];
   };
-  readonly spec?: { readonly syncPolicy?: { readonly automated?: unknown } };
+  readonly spec?: {
+    readonly syncPolicy?: { readonly automated?: unknown };
+    readonly destination?: { readonly server?: string };
+    readonly generators?: {
+      readonly clusters?: { readonly selector?: { matchLabels?: Record<string, string> } };
+    }[];
+  };
 }
 
 /**
@@ -99,6 +105,10 @@ export class KubectlArgoClient implements ArgoClient {
       syncWave: Number.parseInt(item.metadata?.annotations?.["argocd.argoproj.io/sync-wave"] ?? "0", 10) || 0,
       deleting: item.metadata?.deletionTimestamp !== undefined,
       autoSync: item.spec?.syncPolicy?.automated != null,
+      ...(item.spec?.destination?.server ? { destinationServer: item.spec.destination.server } : {}),
+      ...(item.spec?.generators?.[0]?.clusters?.selector?.matchLabels
+        ? { clusterSelector: item.spec.generators[0].clusters.selector.matchLabels }
+        : {}),
     }));
   }
 }

@@ -8,6 +8,8 @@ import type {
   Leftovers,
   ObservedAccessEntry,
   ObservedCluster,
+  ObservedFlowLog,
+  ObservedIngressRule,
   ObservedKey,
   ObservedLogGroup,
   ObservedSubnet,
@@ -24,12 +26,21 @@ export interface Finding {
   readonly actual: string;
   /** What to do about a drift. */
   readonly fix?: string;
+  /** The endpoint could not answer this check (e.g. an emulator without the API): neither ok nor drift. */
+  readonly notChecked?: boolean;
 }
 
 /** Everything read from AWS about one stack. */
 export interface Observation {
   readonly cluster: ObservedCluster | undefined;
-  readonly accessEntries: readonly ObservedAccessEntry[];
+  /** undefined when the endpoint cannot list them (see notChecked). */
+  readonly accessEntries: readonly ObservedAccessEntry[] | undefined;
+  /** Ingress rules of the cluster security group; undefined when not read (see notChecked). */
+  readonly clusterIngress?: readonly ObservedIngressRule[];
+  /** The VPC's flow logs; undefined when not read (see notChecked). */
+  readonly flowLogs?: readonly ObservedFlowLog[];
+  /** Checks that could not run against this endpoint, with the reason. */
+  readonly notChecked?: readonly { readonly check: string; readonly reason: string }[];
   /** One per encryption key the cluster uses. */
   readonly keys: readonly ObservedKey[];
   readonly controlPlaneLogGroup: ObservedLogGroup | undefined;
@@ -119,6 +130,18 @@ export function checkStack(config: PlatformConfig, observed: Observation): Findi
       fix: reapply,
     });
   }
+  for (const key of observed.keys) {
+    if (key.policy === undefined) continue;
+    const foreign = foreignKeyPrincipals(key.policy, key.arn ?? "");
+    add({
+      check: `KMS key ${key.keyId} policy`,
+      severity: "mandatory",
+      ok: foreign.length === 0,
+      expected: "use granted only inside the account (and to CloudWatch Logs)",
+      actual: foreign.length === 0 ? "no grant outside the account" : `granted to ${list(foreign)}`,
+      fix: reapply,
+    });
+  }
   if (cluster.authenticationMode !== undefined) {
     add({
       check: "authentication mode",
@@ -157,9 +180,23 @@ export function checkStack(config: PlatformConfig, observed: Observation): Findi
       fix: reapply,
     });
   }
-  findings.push(...checkAccess(config, observed.accessEntries));
+  if (observed.accessEntries !== undefined)
+    findings.push(...checkAccess(config, observed.accessEntries, cluster.roleArn));
+  for (const skipped of observed.notChecked ?? []) {
+    findings.push({
+      check: skipped.check,
+      severity: "advisory",
+      ok: true,
+      notChecked: true,
+      expected: "",
+      actual: `not checked: ${skipped.reason}`,
+    });
+  }
   findings.push(...checkLogGroup(config, observed.controlPlaneLogGroup));
   findings.push(...checkSubnets(config, observed.subnets));
+  if (observed.flowLogs !== undefined) findings.push(checkFlowLogs(cluster.vpcId, observed.flowLogs));
+  if (observed.clusterIngress !== undefined)
+    findings.push(checkClusterIngress(config, observed.clusterIngress));
 
   const leftovers = observed.leftovers;
   add({
@@ -192,7 +229,11 @@ export function checkStack(config: PlatformConfig, observed: Observation): Findi
   return findings;
 }
 
-function checkAccess(config: PlatformConfig, entries: readonly ObservedAccessEntry[]): Finding[] {
+function checkAccess(
+  config: PlatformConfig,
+  entries: readonly ObservedAccessEntry[],
+  clusterRoleArn: string | undefined,
+): Finding[] {
   const findings: Finding[] = [];
   const grants = accessGrants(config.access);
   const byPrincipal = new Map(entries.map((entry) => [entry.principalArn, entry]));
@@ -230,7 +271,11 @@ function checkAccess(config: PlatformConfig, entries: readonly ObservedAccessEnt
   const declared = new Set(grants.map((grant) => grant.principalArn));
   const extra = entries.filter(
     (entry) =>
-      entry.type === "STANDARD" && !declared.has(entry.principalArn) && !capabilityEntries.includes(entry),
+      entry.type === "STANDARD" &&
+      !declared.has(entry.principalArn) &&
+      !capabilityEntries.includes(entry) &&
+      // Auto Mode creates an entry for the cluster IAM role itself (EKS User Guide, auto-learn-iam).
+      entry.principalArn !== clusterRoleArn,
   );
   findings.push(
     normalise({
@@ -291,12 +336,91 @@ function checkLogGroup(config: PlatformConfig, group: ObservedLogGroup | undefin
   ];
 }
 
+/**
+ * Principals an Allow statement of a key policy grants outside the key's account: "*" without a condition, or an
+ * AWS principal of another account. The platform's policy (infra/cluster/encryption.ts) grants only the account
+ * root and the regional CloudWatch Logs service.
+ */
+export function foreignKeyPrincipals(policy: string, keyArn: string): string[] {
+  const account = keyArn.split(":")[4] ?? "";
+  const statements = ([] as Record<string, unknown>[]).concat(
+    (JSON.parse(policy) as { Statement?: unknown }).Statement as Record<string, unknown>[],
+  );
+  return statements
+    .filter((statement) => statement.Effect === "Allow")
+    .flatMap((statement) => {
+      const principal = statement.Principal as string | Record<string, string | string[]> | undefined;
+      if (principal === "*") return statement.Condition ? [] : ["*"];
+      const aws = ([] as string[]).concat(
+        (principal as Record<string, string | string[]> | undefined)?.AWS ?? [],
+      );
+      return aws.filter(
+        (arn) =>
+          (arn === "*" && !statement.Condition) ||
+          (arn !== "*" && !arn.includes(`::${account}:`) && arn !== account),
+      );
+    });
+}
+
+/**
+ * The API port of the cluster security group admits exactly `cluster.privateAccessCidrs` (infra/cluster); a CIDR
+ * added by hand opens the private endpoint to more networks. Rules referencing security groups are EKS's own.
+ */
+function checkClusterIngress(config: PlatformConfig, rules: readonly ObservedIngressRule[]): Finding {
+  const api = rules
+    .filter(
+      (rule) =>
+        rule.cidrIpv4 !== undefined &&
+        (rule.protocol === "-1" || (rule.protocol === "tcp" && rule.fromPort <= 443 && rule.toPort >= 443)),
+    )
+    .map((rule) => rule.cidrIpv4 as string);
+  return normalise({
+    check: "cluster security group ingress",
+    severity: "mandatory",
+    ok: sameSet(api, config.cluster.privateAccessCidrs),
+    expected: `443 from ${list(config.cluster.privateAccessCidrs)} only`,
+    actual: list(api),
+    fix: reapply,
+  });
+}
+
+/** The platform logs all VPC traffic to CloudWatch Logs (infra/network); anything less is drift. */
+function checkFlowLogs(vpcId: string, flowLogs: readonly ObservedFlowLog[]): Finding {
+  const complete = flowLogs.filter(
+    (log) =>
+      log.trafficType === "ALL" && log.destinationType === "cloud-watch-logs" && log.status !== "FAILED",
+  );
+  return normalise({
+    check: "VPC flow logs",
+    severity: "mandatory",
+    ok: complete.length > 0,
+    expected: `a flow log of ALL traffic of ${vpcId} to CloudWatch Logs`,
+    actual:
+      flowLogs.length === 0
+        ? "no flow log"
+        : list(
+            flowLogs.map((log) => `${log.id} ${log.trafficType} → ${log.destinationType} (${log.status})`),
+          ),
+    fix: reapply,
+  });
+}
+
 function checkSubnets(config: PlatformConfig, subnets: readonly ObservedSubnet[]): Finding[] {
   const zones = new Set(subnets.map((subnet) => subnet.availabilityZone));
   const small = subnets.filter(
     (subnet) => parseCidr(subnet.cidrBlock).prefix > config.network.privateSubnetPrefix,
   );
   const publicIps = subnets.filter((subnet) => subnet.mapPublicIpOnLaunch);
+  // Internal load balancers and the node pools' subnet selectors find these subnets by their tags.
+  const wantedTags: Record<string, string> = {
+    "kubernetes.io/role/internal-elb": "1",
+    "karpenter.sh/discovery": config.cluster.name,
+  };
+  const untagged = subnets.filter(
+    (subnet) =>
+      subnet.tags !== undefined &&
+      Object.entries(wantedTags).some(([key, value]) => subnet.tags?.[key] !== value),
+  );
   const findings: Finding[] = [
     {
       check: "cluster subnets span AZs",
@@ -328,6 +452,19 @@ function checkSubnets(config: PlatformConfig, subnets: readonly ObservedSubnet[]
           : `public IPs on ${list(publicIps.map((subnet) => subnet.id))}`,
       fix: reapply,
     },
+    {
+      check: "cluster subnet tags",
+      severity: "mandatory",
+      ok: untagged.length === 0,
+      expected: Object.entries(wantedTags)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(", "),
+      actual:
+        untagged.length === 0
+          ? "present on every cluster subnet"
+          : `missing or different on ${list(untagged.map((subnet) => subnet.id))}`,
+      fix: reapply,
+    },
   ];
   return findings.map(normalise);
 }
@@ -340,7 +477,13 @@ export function exitCodeFor(findings: readonly Finding[]): number {
 export function formatFindings(stack: string, findings: readonly Finding[]): string {
   const drifts = findings.filter((finding) => !finding.ok);
   const mark = (finding: Finding) =>
-    finding.ok ? "ok   " : finding.severity === "mandatory" ? "DRIFT" : "warn ";
+    finding.notChecked
+      ? "skip "
+      : finding.ok
+        ? "ok   "
+        : finding.severity === "mandatory"
+          ? "DRIFT"
+          : "warn ";
   const lines = findings.map(
     (finding) =>
       `${mark(finding)} ${finding.check}: ${finding.ok ? finding.actual : `expected ${finding.expected}, found ${finding.actual}`}` +

@@ -1,9 +1,16 @@
 import { autoModeNodePools, controlPlaneLogGroupName } from "../../infra/cluster/contract";
 import type { PlatformConfig } from "../../infra/config";
 import { checkStack, exitCodeFor, Finding, Observation } from "./checks";
-import type { AccessEntryReader, AwsInventory, Leftovers } from "./inventory";
+import {
+  AccessEntryReader,
+  AwsInventory,
+  Leftovers,
+  ObservedFlowLog,
+  ObservedIngressRule,
+  UnsupportedCall,
+} from "./inventory";
 
-export { checkStack, exitCodeFor, formatFindings } from "./checks";
+export { checkStack, exitCodeFor, foreignKeyPrincipals, formatFindings } from "./checks";
 export type { Finding, Observation, Severity } from "./checks";
 export * from "./inventory";
 export { readStackConfig } from "./stack-config";
@@ -31,8 +38,14 @@ export async function observeStack(
   const subnets = await inventory.describeSubnets(described.subnetIds);
   const cluster = { ...described, vpcId: described.vpcId || (subnets[0]?.vpcId ?? "") };
   const keyArns = [...new Set(cluster.encryption.map((entry) => entry.keyArn).filter(Boolean))];
-  const [entries, keys, controlPlaneLogGroup, leftovers, detachedInterfaces] = await Promise.all([
-    accessEntries.listAccessEntries(cluster.name),
+  // What the endpoint cannot answer (an emulator without the API) is reported as "not checked", never a crash.
+  const orUnsupported = <T>(read: Promise<T>): Promise<T | UnsupportedCall> =>
+    read.catch((error: unknown) => {
+      if (error instanceof UnsupportedCall) return error;
+      throw error;
+    });
+  const [entries, keys, controlPlaneLogGroup, leftovers, detachedInterfaces, flowLogs] = await Promise.all([
+    orUnsupported(accessEntries.listAccessEntries(cluster.name)),
     Promise.all(keyArns.map((arn) => inventory.describeKey(arn))),
     inventory.describeLogGroup(controlPlaneLogGroupName(cluster.name)),
     inventory.findLeftovers({
@@ -41,10 +54,29 @@ export async function observeStack(
       retainedNodePools: autoModeNodePools,
     }),
     inventory.findDetachedInterfaces(cluster.vpcId),
+    inventory.describeFlowLogs
+      ? orUnsupported(inventory.describeFlowLogs(cluster.vpcId))
+      : Promise.resolve(new UnsupportedCall("ec2:DescribeFlowLogs", new Error("not read by this inventory"))),
   ]);
+  const ingress =
+    cluster.clusterSecurityGroupId === undefined
+      ? new UnsupportedCall("eks:DescribeCluster clusterSecurityGroupId", new Error("not reported"))
+      : inventory.describeIngressRules
+        ? await orUnsupported(inventory.describeIngressRules(cluster.clusterSecurityGroupId))
+        : new UnsupportedCall("ec2:DescribeSecurityGroupRules", new Error("not read by this inventory"));
+  const notChecked = [
+    ...(entries instanceof UnsupportedCall ? [{ check: "access entries", reason: entries.message }] : []),
+    ...(flowLogs instanceof UnsupportedCall ? [{ check: "VPC flow logs", reason: flowLogs.message }] : []),
+    ...(ingress instanceof UnsupportedCall
+      ? [{ check: "cluster security group ingress", reason: ingress.message }]
+      : []),
+  ];
   return {
     cluster,
-    accessEntries: entries,
+    accessEntries: entries instanceof UnsupportedCall ? undefined : entries,
+    flowLogs: flowLogs instanceof UnsupportedCall ? undefined : (flowLogs as ObservedFlowLog[]),
+    clusterIngress: ingress instanceof UnsupportedCall ? undefined : (ingress as ObservedIngressRule[]),
+    notChecked,
     keys,
     controlPlaneLogGroup,
     subnets,

@@ -1,5 +1,7 @@
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import {
+  DescribeFlowLogsCommand,
+  DescribeSecurityGroupRulesCommand,
   DescribeSubnetsCommand,
   EC2Client,
   Filter,
@@ -27,7 +29,12 @@ import {
   LoadBalancer,
   paginateDescribeLoadBalancers,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { DescribeKeyCommand, GetKeyRotationStatusCommand, KMSClient } from "@aws-sdk/client-kms";
+import {
+  DescribeKeyCommand,
+  GetKeyPolicyCommand,
+  GetKeyRotationStatusCommand,
+  KMSClient,
+} from "@aws-sdk/client-kms";
 
 /** What describe-cluster tells about the promises the stack makes. */
 export interface ObservedCluster {
@@ -49,6 +56,19 @@ export interface ObservedCluster {
   readonly subnetIds: readonly string[];
   readonly endpoint?: string;
   readonly certificateAuthorityData?: string;
+  /** The cluster IAM role; Auto Mode creates an access entry for it itself. */
+  readonly roleArn?: string;
+  /** The security group EKS creates for the cluster (undefined when not reported, e.g. moto). */
+  readonly clusterSecurityGroupId?: string;
+}
+
+/** An ingress rule of a security group, as far as the checks need it. */
+export interface ObservedIngressRule {
+  readonly protocol: string;
+  readonly fromPort: number;
+  readonly toPort: number;
+  /** IPv4 CIDR, when the rule admits one (not a security-group reference). */
+  readonly cidrIpv4?: string;
 }
 
 export interface ObservedAccessEntry {
@@ -62,6 +82,9 @@ export interface ObservedKey {
   readonly keyId: string;
   readonly state: string;
   readonly rotationEnabled: boolean;
+  /** The key's ARN and its key policy (JSON); the policy is undefined when it could not be read. */
+  readonly arn?: string;
+  readonly policy?: string;
 }
 
 export interface ObservedLogGroup {
@@ -76,6 +99,14 @@ export interface ObservedSubnet {
   readonly cidrBlock: string;
   readonly availabilityZone: string;
   readonly mapPublicIpOnLaunch: boolean;
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+export interface ObservedFlowLog {
+  readonly id: string;
+  readonly trafficType: string;
+  readonly destinationType: string;
+  readonly status: string;
 }
 
 export interface LeftoverLoadBalancer {
@@ -118,7 +149,42 @@ export interface LeftoverQuery {
   readonly retainedNodePools: readonly string[];
 }
 
-/** Reads access entries; separate because moto has no access-entry API, so tests inject a fake. */
+/**
+ * An AWS call the endpoint does not implement (an emulator such as moto answers an unknown route with a non-JSON
+ * 404). The live check reports what depends on it as "not checked" instead of crashing.
+ */
+export class UnsupportedCall extends Error {
+  constructor(
+    readonly call: string,
+    cause: unknown,
+  ) {
+    super(`${call} is not supported by this endpoint (${(cause as Error).message.split("\n")[0]})`);
+    this.name = "UnsupportedCall";
+  }
+}
+
+/** True for an answer that says "no such API here" rather than "no such resource" or "access denied". */
+export function isUnsupportedCall(error: unknown): boolean {
+  const candidate = error as { name?: string; $metadata?: { httpStatusCode?: number }; $fault?: string };
+  if (["UnknownOperationException", "NotImplemented", "InvalidAction"].includes(candidate.name ?? ""))
+    return true;
+  // A body that is not the service's JSON/XML (HTML 404 page) fails to deserialize.
+  return (
+    candidate.name === "SyntaxError" || (error as Error).message?.includes("Deserialization error") === true
+  );
+}
+
+/** Runs one AWS read, turning "this endpoint has no such API" into UnsupportedCall. */
+async function supported<T>(call: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (isUnsupportedCall(error)) throw new UnsupportedCall(call, error);
+    throw error;
+  }
+}
+
+/** Reads access entries; an endpoint without the access-entry API (moto) throws UnsupportedCall. */
 export interface AccessEntryReader {
   listAccessEntries(clusterName: string): Promise<ObservedAccessEntry[]>;
 }
@@ -129,6 +195,10 @@ export interface AwsInventory extends AccessEntryReader {
   describeKey(keyArn: string): Promise<ObservedKey>;
   describeLogGroup(name: string): Promise<ObservedLogGroup | undefined>;
   describeSubnets(ids: readonly string[]): Promise<ObservedSubnet[]>;
+  /** Ingress rules of a security group; optional like describeFlowLogs. */
+  describeIngressRules?(groupId: string): Promise<ObservedIngressRule[]>;
+  /** Flow logs of a VPC; optional so inventories that cannot read them report "not checked". */
+  describeFlowLogs?(vpcId: string): Promise<ObservedFlowLog[]>;
   findLeftovers(query: LeftoverQuery): Promise<Leftovers>;
   /** ENIs in the VPC that nothing uses any more (status "available"): leaked and blocking VPC deletion. */
   findDetachedInterfaces(vpcId: string): Promise<LeftoverInterface[]>;
@@ -200,14 +270,18 @@ export class SdkInventory implements AwsInventory {
       subnetIds: vpc.subnetIds ?? [],
       endpoint: cluster.endpoint,
       certificateAuthorityData: cluster.certificateAuthority?.data,
+      roleArn: cluster.roleArn,
+      clusterSecurityGroupId: vpc.clusterSecurityGroupId,
     };
   }
 
   async listAccessEntries(clusterName: string): Promise<ObservedAccessEntry[]> {
     const principals: string[] = [];
-    for await (const page of paginateListAccessEntries({ client: this.eks }, { clusterName })) {
-      principals.push(...(page.accessEntries ?? []));
-    }
+    await supported("eks:ListAccessEntries", async () => {
+      for await (const page of paginateListAccessEntries({ client: this.eks }, { clusterName })) {
+        principals.push(...(page.accessEntries ?? []));
+      }
+    });
     return Promise.all(
       principals.map(async (principalArn) => {
         const entry = await this.eks.send(new DescribeAccessEntryCommand({ clusterName, principalArn }));
@@ -228,10 +302,18 @@ export class SdkInventory implements AwsInventory {
   async describeKey(keyArn: string): Promise<ObservedKey> {
     const key = await this.kms.send(new DescribeKeyCommand({ KeyId: keyArn }));
     const rotation = await this.kms.send(new GetKeyRotationStatusCommand({ KeyId: keyArn }));
+    const policy = await supported("kms:GetKeyPolicy", () =>
+      this.kms.send(new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: "default" })),
+    ).catch((error: unknown) => {
+      if (error instanceof UnsupportedCall) return undefined;
+      throw error;
+    });
     return {
       keyId: key.KeyMetadata?.KeyId ?? keyArn,
       state: key.KeyMetadata?.KeyState ?? "Unknown",
       rotationEnabled: rotation.KeyRotationEnabled === true,
+      arn: key.KeyMetadata?.Arn ?? keyArn,
+      policy: policy?.Policy,
     };
   }
 
@@ -250,6 +332,35 @@ export class SdkInventory implements AwsInventory {
       cidrBlock: subnet.CidrBlock ?? "",
       availabilityZone: subnet.AvailabilityZone ?? "",
       mapPublicIpOnLaunch: subnet.MapPublicIpOnLaunch === true,
+      tags: Object.fromEntries((subnet.Tags ?? []).map((tag) => [tag.Key ?? "", tag.Value ?? ""])),
+    }));
+  }
+
+  async describeIngressRules(groupId: string): Promise<ObservedIngressRule[]> {
+    const page = await supported("ec2:DescribeSecurityGroupRules", () =>
+      this.ec2.send(
+        new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [groupId] }] }),
+      ),
+    );
+    return (page.SecurityGroupRules ?? [])
+      .filter((rule) => !rule.IsEgress)
+      .map((rule) => ({
+        protocol: rule.IpProtocol ?? "",
+        fromPort: rule.FromPort ?? -1,
+        toPort: rule.ToPort ?? -1,
+        ...(rule.CidrIpv4 ? { cidrIpv4: rule.CidrIpv4 } : {}),
+      }));
+  }
+
+  async describeFlowLogs(vpcId: string): Promise<ObservedFlowLog[]> {
+    const page = await supported("ec2:DescribeFlowLogs", () =>
+      this.ec2.send(new DescribeFlowLogsCommand({ Filter: [{ Name: "resource-id", Values: [vpcId] }] })),
+    );
+    return (page.FlowLogs ?? []).map((log) => ({
+      id: log.FlowLogId ?? "",
+      trafficType: log.TrafficType ?? "",
+      destinationType: log.LogDestinationType ?? "",
+      status: log.FlowLogStatus ?? "",
     }));
   }
 

@@ -41,6 +41,21 @@ export interface PackSettings {
 
 export const packSettingsName = "pack-settings";
 
+/**
+ * A rule may name the environments where no exemption covers it (`notExemptibleOn: ["prod"]`: mandatory there
+ * whatever the stack's pack config says). Such an exemption never applies and is itself a violation.
+ */
+export interface ExemptionLimit {
+  readonly notExemptibleOn?: readonly Environment[];
+}
+
+/** A rule as pack-settings sees it: its name and where it cannot be exempted. */
+export type PackRule = { readonly name: string } & ExemptionLimit;
+
+function refusesExemptionOn(rule: ExemptionLimit, environment: Environment): boolean {
+  return rule.notExemptibleOn?.includes(environment) ?? false;
+}
+
 let recorded: PackSettings | undefined;
 
 /** Forgets recorded settings (the offline harness calls it before each run, as a fresh analyzer would start). */
@@ -83,9 +98,14 @@ export function nameOfUrn(urn: string): string {
   return parts[parts.length - 1];
 }
 
-/** Whether a still-valid exemption covers this policy on this resource. */
-export function isExempt(policy: string, urn: string | undefined, on: string = today()): boolean {
-  if (urn === undefined) return false;
+/** Whether a still-valid exemption covers this policy on this resource (never where the rule refuses exemptions). */
+export function isExempt(
+  policy: string,
+  urn: string | undefined,
+  on: string = today(),
+  limit: ExemptionLimit = {},
+): boolean {
+  if (urn === undefined || refusesExemptionOn(limit, stackEnvironment())) return false;
   return packSettings().exemptions.some(
     (exemption) =>
       exemption.policy === policy &&
@@ -104,9 +124,11 @@ export function isExempt(policy: string, urn: string | undefined, on: string = t
 /** What is wrong with the settings: no environment, incomplete, unknown-policy or expired exemptions. */
 export function settingsProblems(
   settings: PackSettings,
-  policyNames: readonly string[],
+  rules: readonly PackRule[],
   on: string = today(),
 ): string[] {
+  const policyNames = rules.map((rule) => rule.name);
+  const environment = settings.environment ?? "prod";
   const problems: string[] = [];
   if (settings.environment === undefined) {
     problems.push(
@@ -127,6 +149,12 @@ export function settingsProblems(
     if (!policyNames.includes(exemption.policy) || exemption.policy === packSettingsName) {
       problems.push(
         `${where} exempts ${exemption.resource} from "${exemption.policy}", which is not a policy of this pack; use one of the policy names in docs/policies.md.`,
+      );
+    }
+    const rule = rules.find((candidate) => candidate.name === exemption.policy);
+    if (rule !== undefined && refusesExemptionOn(rule, environment)) {
+      problems.push(
+        `${where} exempts ${exemption.resource} from "${exemption.policy}", which no exemption may cover on ${environment}: the rule is mandatory there. Fix the resource and remove the exemption; it does not apply.`,
       );
     }
     if (!datePattern.test(exemption.expires)) {
@@ -165,7 +193,7 @@ const settingsSchema = {
 
 /** The settings carrier: records the config for the other policies and reports problems with it. */
 export function packSettingsPolicy(
-  policyNames: () => readonly string[],
+  rules: () => readonly PackRule[],
 ): ResourceValidationPolicy & StackValidationPolicy {
   return {
     name: packSettingsName,
@@ -178,17 +206,23 @@ export function packSettingsPolicy(
     },
     validateStack: (args, reportViolation) => {
       recorded = readSettings(args.getConfig());
-      for (const problem of settingsProblems(recorded, policyNames())) reportViolation(problem);
+      for (const problem of settingsProblems(recorded, rules())) reportViolation(problem);
     },
   };
 }
 
-/** A policy whose violations are dropped where a valid exemption from the stack's pack config covers them. */
-export function withExemptions<P extends Policy>(policy: P): P {
+/**
+ * A policy whose violations are dropped where a valid exemption from the stack's pack config covers them (except in
+ * the environments its `notExemptibleOn` names). The marker is not passed on to CrossGuard.
+ */
+export function withExemptions<P extends Policy>(rule: P & ExemptionLimit): P {
+  const { notExemptibleOn, ...rest } = rule;
+  const policy = rest as unknown as P;
   const filtered =
     (reportViolation: ReportViolation, defaultUrn?: string): ReportViolation =>
     (message, urn) => {
-      if (!isExempt(policy.name, urn ?? defaultUrn)) reportViolation(message, urn);
+      if (!isExempt(policy.name, urn ?? defaultUrn, today(), { notExemptibleOn }))
+        reportViolation(message, urn);
     };
   const resource = (policy as Partial<ResourceValidationPolicy>).validateResource;
   if (resource !== undefined) {

@@ -76,7 +76,7 @@ async function runComponent(platformConfig: ReturnType<typeof config>): Promise<
   };
   const gitops = new GitOps("gitops", { cluster: facts });
   await new Promise((resolve) =>
-    pulumi.all([gitops.urn, gitops.rootApplication.id, gitops.clusterSecret.id]).apply(resolve),
+    pulumi.all([gitops.urn, gitops.rootApplication?.id, gitops.clusterSecret?.id]).apply(resolve),
   );
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs?: () => Promise<void> };

@@ -51,7 +51,11 @@ export function paramsOf(result: SynthResult): ClusterGeneratorParams {
 
 /** What the ApplicationSet controller would generate for this cluster: ApplicationSet name → Application. */
 export function generate(result: SynthResult): Map<string, Tree> {
-  const params = paramsOf(result);
+  return generateFor(paramsOf(result), result.stack);
+}
+
+/** What the ApplicationSet controller generates for one cluster Secret's parameters (`where` names it in failures). */
+export function generateFor(params: ClusterGeneratorParams, where: string): Map<string, Tree> {
   const generated = new Map<string, Tree>();
   for (const set of allApplicationSets()) {
     const spec = set.spec as Tree;
@@ -62,8 +66,7 @@ export function generate(result: SynthResult): Map<string, Tree> {
     try {
       generated.set(name, generateApplication(set, params));
     } catch (error) {
-      if (error instanceof TemplateError)
-        assert.fail(`${result.stack}: ApplicationSet ${name}: ${error.message}`);
+      if (error instanceof TemplateError) assert.fail(`${where}: ApplicationSet ${name}: ${error.message}`);
       throw error;
     }
   }

@@ -329,4 +329,49 @@ describe("access grants", () => {
       /access\.viewers: arn:aws:iam::111122223333:role\/a is already granted access/,
     );
   });
+
+  describe("Kubernetes version support windows", () => {
+    const resolveOn = (today: string, cluster: Record<string, unknown>) =>
+      resolvePlatformConfig(withPatch({ cluster }), { ...context, today });
+    const problemOn = (today: string, cluster: Record<string, unknown>) => {
+      try {
+        resolveOn(today, cluster);
+      } catch (error) {
+        assert.ok(error instanceof ConfigError);
+        return error.problems.map((problem) => `${problem.key}: ${problem.message}`).join("\n");
+      }
+      return "";
+    };
+
+    it("refuses a version past standard support unless supportType EXTENDED is set, naming the end date and the cost", () => {
+      const problem = problemOn("2026-11-28", { kubernetesVersion: "1.33" });
+      assert.match(
+        problem,
+        /^eks-gitops-platform:cluster\.kubernetesVersion: 1\.33 left standard support on 2026-07-29/,
+      );
+      assert.match(problem, /\$0\.60 instead of \$0\.10 per cluster-hour, about \$365 more a month/);
+      assert.match(problem, /cannot go back/);
+      assert.match(problem, /upgrade to 1\.36, or accept it with cluster\.supportType: EXTENDED/);
+      assert.equal(problemOn("2026-11-28", { kubernetesVersion: "1.33", supportType: "STANDARD" }), problem);
+      assert.equal(
+        resolveOn("2026-11-28", { kubernetesVersion: "1.33", supportType: "EXTENDED" }).cluster.supportType,
+        "EXTENDED",
+      );
+    });
+
+    it("judges the window on the day: 1.34 is fine until 2026-12-02, refused after", () => {
+      assert.equal(problemOn("2026-12-02", { kubernetesVersion: "1.34" }), "");
+      assert.match(
+        problemOn("2026-12-03", { kubernetesVersion: "1.34" }),
+        /left standard support on 2026-12-02/,
+      );
+    });
+
+    it("refuses a version past extended support even with EXTENDED", () => {
+      assert.match(
+        problemOn("2027-07-30", { kubernetesVersion: "1.33", supportType: "EXTENDED" }),
+        /1\.33 left extended support on 2027-07-29: EKS no longer runs it; use 1\.36/,
+      );
+    });
+  });
 });

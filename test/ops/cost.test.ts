@@ -40,12 +40,12 @@ const line = (estimate: ReturnType<typeof estimateMonthlyCost>, item: string) =>
 describe("ops/cost estimateMonthlyCost", () => {
   it("prices the dev fixture at the hand-computed figure (us-east-1, 730 h)", () => {
     const estimate = estimateMonthlyCost(loadDev(), { date: on });
-    // 0.10×730 | 2×0.096×730 | 12% of 140.16 | 0.045×730 | 0.005×730 | 2 AZ×0.01×730 | $1 |
+    // 0.10×730 | 2×0.077×0.4×730 (dev: spot m6g.large) | 12% of 2×0.077×730 | 0.045×730 | 0.005×730 | 2 AZ×0.01×730 | $1 |
     // (1+0.5) GB/d × 730/24 d × $0.50 | (1+0.5) GB/d × 7 d × 0.15 × $0.03 | 1 endpoint × 5 GB × $0.01
     const expected: Record<string, number> = {
       "EKS control plane (standard support)": 73.0,
-      "Auto Mode baseline nodes": 140.16,
-      "Auto Mode management fee": 16.82,
+      "Auto Mode baseline nodes": 44.97,
+      "Auto Mode management fee": 13.49,
       "NAT gateways": 32.85,
       "Public IPv4 addresses": 3.65,
       "VPC interface endpoints": 14.6,
@@ -55,7 +55,7 @@ describe("ops/cost estimateMonthlyCost", () => {
       "CloudWatch Logs storage": 0.05,
     };
     assert.deepEqual(Object.fromEntries(estimate.lines.map((l) => [l.item, l.monthly])), expected);
-    assert.equal(estimate.total, 304.99);
+    assert.equal(estimate.total, 206.47);
     assert.equal(estimate.region, "us-east-1");
     assert.deepEqual(estimate.notEstimated, []);
   });
@@ -81,7 +81,7 @@ describe("ops/cost estimateMonthlyCost", () => {
         resources: ["db"],
       },
     ]);
-    assert.equal(estimate.total, 304.99, "the unpriced item adds nothing to the total");
+    assert.equal(estimate.total, 206.47, "the unpriced item adds nothing to the total");
     assert.match(formatCostEstimate(estimate), /not estimated: aws:rds\/instance:Instance \(db\)/);
     assert.match(formatCostEstimate(estimate), /lower bound/);
   });
@@ -140,6 +140,47 @@ describe("ops/cost estimateMonthlyCost", () => {
     const estimate = estimateMonthlyCost(karpenter, { date: on });
     assert.equal(line(estimate, "Node group minimum capacity").monthly, 119.14); // 2 × 0.0816 × 730
     assert.ok(!estimate.lines.some((l) => l.item.startsWith("Auto Mode")));
+    // The pods that do not tolerate the system nodes (Kubecost…) keep one node of the winning Karpenter pool up.
+    assert.match(
+      line(estimate, "Karpenter baseline nodes").basis,
+      /^1 × m6g\.large spot .*platform-spot-arm64/,
+    );
+    assert.equal(line(estimate, "Karpenter baseline nodes").monthly, 22.48); // 0.077 × 0.4 × 730
+  });
+
+  it("prices the platform's nodes from the node pool that runs its pods (family, capacity type, architecture)", () => {
+    // dev: the spot arm64 pool has the highest weight, so the platform's pods run on spot Graviton.
+    const dev = estimateMonthlyCost(loadDev(), { date: on });
+    assert.match(
+      line(dev, "Auto Mode baseline nodes").basis,
+      /^2 × m6g\.large spot × 730 h × \$0\.0308 \(NodePool platform-spot-arm64, assumed\)$/,
+    );
+    assert.ok(
+      dev.assumptions.some((text) =>
+        /NodePool platform-spot-arm64\): spot, arm64, c\/m\/r\/t families.*spot at 40% of on-demand/.test(
+          text,
+        ),
+      ),
+      dev.assumptions.join("\n"),
+    );
+    // prod: one on-demand pool (amd64 or arm64, generation > 5) of equal weight with Auto Mode's general-purpose
+    // pool; Karpenter tries the later name first, so platform-on-demand, where Graviton is the cheapest fit.
+    const prod = estimateMonthlyCost(
+      { ...loadDev(), config: { region: "us-east-1", environment: "prod" } },
+      { date: on },
+    );
+    assert.equal(line(prod, "Auto Mode baseline nodes").monthly, 112.42); // 2 × 0.077 × 730
+    assert.match(
+      line(prod, "Auto Mode baseline nodes").basis,
+      /m6g\.large on-demand .*NodePool platform-on-demand/,
+    );
+    assert.equal(line(prod, "Auto Mode management fee").monthly, 13.49);
+    // Without the Karpenter add-on only Auto Mode's built-in general-purpose pool is left: amd64 on-demand.
+    const builtIn = estimateMonthlyCost(
+      { ...loadDev(), config: { region: "us-east-1", environment: "prod", addons: { karpenter: false } } },
+      { date: on },
+    );
+    assert.equal(line(builtIn, "Auto Mode baseline nodes").monthly, 140.16); // 2 × m5.large 0.096 × 730
   });
 
   it("multiplies interface endpoints by their AZs and leaves gateway endpoints free", () => {
@@ -208,7 +249,7 @@ describe("ops/cost comparison and CLI", () => {
     assert.match(markdown, /\| NAT gateways \| \$32\.85 \| \$98\.55 \| \+\$65\.70 \(\+200\.0%\) \|/);
     assert.match(
       markdown,
-      /\| \*\*Total\*\* \| \*\*\$304\.99\*\* \| \*\*\$377\.99\*\* \| \*\*\+\$73\.00 \(\+23\.9%\)\*\* \|/,
+      /\| \*\*Total\*\* \| \*\*\$206\.47\*\* \| \*\*\$279\.47\*\* \| \*\*\+\$73\.00 \(\+35\.4%\)\*\* \|/,
     );
   });
 

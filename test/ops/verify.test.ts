@@ -5,6 +5,7 @@ import {
   PutRetentionPolicyCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
 import {
+  CreateFlowLogsCommand,
   CreateNetworkInterfaceCommand,
   CreateSubnetCommand,
   CreateVolumeCommand,
@@ -28,6 +29,7 @@ import {
   checkStack,
   describeLeftovers,
   exitCodeFor,
+  foreignKeyPrincipals,
   formatFindings,
   ObservedAccessEntry,
   SdkInventory,
@@ -78,6 +80,10 @@ interface Seed {
   readonly logTypes?: string[];
   readonly rotation?: boolean;
   readonly retentionDays?: number;
+  /** A key policy instead of KMS's default (the account root only). */
+  readonly keyPolicy?: string;
+  /** Leave out the subnet tags and the VPC flow log that the network layer creates. */
+  readonly bareNetwork?: boolean;
 }
 
 /** Creates in moto what `pulumi up` would have: VPC, subnets in 3 AZs, key, log group, cluster. */
@@ -94,13 +100,38 @@ async function seedStack(endpoint: string, seed: Seed) {
         VpcId: vpc?.VpcId,
         CidrBlock: `10.0.${index * step}.0/${prefix}`,
         AvailabilityZone: `${region}${zone}`,
+        ...(seed.bareNetwork
+          ? {}
+          : {
+              TagSpecifications: [
+                {
+                  ResourceType: "subnet",
+                  Tags: [
+                    { Key: "kubernetes.io/role/internal-elb", Value: "1" },
+                    { Key: "karpenter.sh/discovery", Value: seed.name },
+                  ],
+                },
+              ],
+            }),
       }),
     );
     subnetIds.push(subnet.Subnet?.SubnetId ?? "");
   }
   const kms = new KMSClient(client);
-  const key = (await kms.send(new CreateKeyCommand({}))).KeyMetadata;
+  const key = (await kms.send(new CreateKeyCommand(seed.keyPolicy ? { Policy: seed.keyPolicy } : {})))
+    .KeyMetadata;
   if (seed.rotation ?? true) await kms.send(new EnableKeyRotationCommand({ KeyId: key?.KeyId }));
+  if (!seed.bareNetwork)
+    await ec2.send(
+      new CreateFlowLogsCommand({
+        ResourceIds: [vpc?.VpcId ?? ""],
+        ResourceType: "VPC",
+        TrafficType: "ALL",
+        LogDestinationType: "cloud-watch-logs",
+        LogGroupName: `/aws/vpc/${seed.name}/flow-logs`,
+        DeliverLogsPermissionArn: "arn:aws:iam::123456789012:role/flow-logs",
+      }),
+    );
   const logs = new CloudWatchLogsClient(client);
   const logGroupName = `/aws/eks/${seed.name}/cluster`;
   await logs.send(new CreateLogGroupCommand({ logGroupName, kmsKeyId: key?.Arn }));
@@ -183,6 +214,8 @@ describe("ops/verify against moto_server", function () {
       "secrets envelope encryption",
       "cluster subnet size",
       "cluster subnets span AZs",
+      "cluster subnet tags",
+      "VPC flow logs",
     ]) {
       assert.ok(
         findings.some((finding) => finding.check === check && finding.ok),
@@ -225,6 +258,56 @@ describe("ops/verify against moto_server", function () {
       [...drifted.values()].every((finding) => finding.fix),
       "every drift says how to fix it",
     );
+  });
+
+  it("reports untagged cluster subnets and a VPC without flow logs as mandatory drift", async () => {
+    await seedStack(moto.endpoint, { name: "gitops-bare", bareNetwork: true });
+    const { findings, exitCode } = await verifyStack(
+      configFor("gitops-bare"),
+      inventory,
+      new FakeAccessEntries(declaredEntries),
+    );
+    const drifted = findings.filter((finding) => !finding.ok).map((finding) => finding.check);
+    assert.deepEqual(drifted.sort(), ["VPC flow logs", "cluster subnet tags"]);
+    assert.equal(exitCode, 1);
+  });
+
+  it("reports a key policy that grants use outside the account as mandatory drift", async () => {
+    const policy = (principal: unknown) =>
+      JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Sid: "Root",
+            Effect: "Allow",
+            Principal: { AWS: "arn:aws:iam::123456789012:root" },
+            Action: "kms:*",
+            Resource: "*",
+          },
+          { Sid: "Other", Effect: "Allow", Principal: principal, Action: "kms:Decrypt", Resource: "*" },
+        ],
+      });
+    await seedStack(moto.endpoint, {
+      name: "gitops-open-key",
+      keyPolicy: policy({ AWS: "arn:aws:iam::999999999999:root" }),
+    });
+    const { findings } = await verifyStack(
+      configFor("gitops-open-key"),
+      inventory,
+      new FakeAccessEntries(declaredEntries),
+    );
+    const keyPolicy = findings.find((finding) => /^KMS key .* policy$/.test(finding.check));
+    assert.ok(keyPolicy, formatFindings("dev", findings));
+    assert.equal(keyPolicy.ok, false);
+    assert.match(keyPolicy.actual, /999999999999/);
+    assert.equal(
+      foreignKeyPrincipals(
+        policy({ Service: "logs.us-east-1.amazonaws.com" }),
+        "arn:aws:kms:us-east-1:123456789012:key/k",
+      ).length,
+      0,
+    );
+    assert.deepEqual(foreignKeyPrincipals(policy("*"), "arn:aws:kms:us-east-1:123456789012:key/k"), ["*"]);
   });
 
   it("reports a missing cluster as a mandatory drift", async () => {

@@ -55,10 +55,12 @@ export interface StackResourceSpec {
   readonly dependsOn?: readonly string[];
   /** Property name → names of the resources its value came from. */
   readonly propertyDependencies?: Record<string, readonly string[]>;
+  /** Type of the parent component, which Pulumi writes into the URN (`parent$type`). */
+  readonly parentType?: string;
 }
 
-export const urnOf = (spec: { type: string; name: string }) =>
-  `urn:pulumi:test::eks-gitops-platform::${spec.type}::${spec.name}`;
+export const urnOf = (spec: { type: string; name: string; parentType?: string }) =>
+  `urn:pulumi:test::eks-gitops-platform::${spec.parentType ? `${spec.parentType}$` : ""}${spec.type}::${spec.name}`;
 
 /** Calls a stack policy with fabricated, linked PolicyResources. Returns message and URN per violation. */
 export function validateStack(
