@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { drainSpoke, SpokeDrainClient } from "../../ops/fleet/drain";
+import { drainSpoke, kubectlSpokeDrainClient, SpokeDrainClient } from "../../ops/fleet/drain";
 import type { ArgoObject, Clock } from "../../ops/teardown/drain";
 import { applicationSets, Tree } from "../addons/support";
 import { synthesizedStack } from "../support/stacks";
@@ -208,5 +208,66 @@ describe("fleet: removing a spoke drains its Applications from the hub in order"
       const secret = result.resources.find((resource) => resource.name === `fleet-spoke-${stack}`);
       assert.ok(secret && drain.dependencies.includes(secret.urn), "deleted before the Secret");
     }
+  });
+});
+
+describe("fleet: the drain's kubectl client", () => {
+  it("reads destinations and cluster selectors, and sets Secret labels with kubectl label --overwrite", async () => {
+    const calls: string[][] = [];
+    const items = {
+      ApplicationSet: [
+        {
+          metadata: { name: "falco", namespace: "argocd" },
+          spec: { generators: [{ clusters: { selector: { matchLabels: { enable_falco: "true" } } } }] },
+        },
+      ],
+      Application: [
+        {
+          metadata: {
+            name: "falco-spoke",
+            namespace: "argocd",
+            annotations: { "argocd.argoproj.io/sync-wave": "2" },
+            ownerReferences: [{ kind: "ApplicationSet", name: "falco" }],
+          },
+          spec: { destination: { server } },
+        },
+      ],
+    };
+    const client = kubectlSpokeDrainClient(async (args) => {
+      calls.push([...args]);
+      if (args[0] === "get")
+        return JSON.stringify({
+          items: args[1] === "applicationsets.argoproj.io" ? items.ApplicationSet : items.Application,
+        });
+      return "";
+    });
+    const objects = await client.argo.list("argocd");
+    assert.deepEqual(
+      objects.map((object) => [
+        object.kind,
+        object.name,
+        object.destinationServer,
+        object.clusterSelector,
+        object.syncWave,
+      ]),
+      [
+        ["ApplicationSet", "falco", undefined, { enable_falco: "true" }, 0],
+        ["Application", "falco-spoke", server, undefined, 2],
+      ],
+    );
+    await client.setSecretLabels("argocd", "cluster-spoke", {
+      enable_falco: "false",
+      enable_kubecost: "false",
+    });
+    assert.deepEqual(calls.at(-1), [
+      "label",
+      "secret",
+      "cluster-spoke",
+      "--namespace",
+      "argocd",
+      "--overwrite",
+      "enable_falco=false",
+      "enable_kubecost=false",
+    ]);
   });
 });

@@ -9,8 +9,7 @@ import { CreateSubnetCommand, CreateVpcCommand, EC2Client } from "@aws-sdk/clien
 import { CreateClusterCommand, EKSClient } from "@aws-sdk/client-eks";
 import { CreateKeyCommand, EnableKeyRotationCommand, KMSClient } from "@aws-sdk/client-kms";
 import { projectRoot } from "../../infra/project";
-import { accessGrants } from "../../infra/identity/access";
-import { checkStack, Observation, ObservedAccessEntry, readStackConfig } from "../../ops/verify";
+import { readStackConfig } from "../../ops/verify";
 import { requireTool } from "../support/tools";
 import { Moto, startMoto } from "./moto";
 
@@ -103,65 +102,5 @@ describe("npm run verify against moto_server (the real CLI, no fakes)", function
     // moto's describe-cluster reports no cluster security group: its rules cannot be read there.
     assert.match(stdout, /^skip {2}cluster security group ingress: not checked/m);
     assert.doesNotMatch(stdout, /DRIFT cluster exists/);
-  });
-});
-
-describe("verify: access entries AWS creates itself", () => {
-  it("does not report Auto Mode's entry for the cluster role as foreign, but does report a stranger", () => {
-    const config = readStackConfig("dev");
-    const roleArn = "arn:aws:iam::111122223333:role/platform-dev-cluster";
-    const granted = accessGrants(config.access).map((grant) => ({
-      principalArn: grant.principalArn,
-      type: "STANDARD",
-      policies: [grant.accessPolicy],
-    }));
-    const observe = (extra: ObservedAccessEntry[]): Observation => ({
-      cluster: {
-        name: config.cluster.name,
-        status: "ACTIVE",
-        version: config.cluster.kubernetesVersion,
-        endpointPrivateAccess: true,
-        endpointPublicAccess: false,
-        publicAccessCidrs: [],
-        enabledLogTypes: [],
-        encryption: [],
-        vpcId: "vpc-1",
-        subnetIds: [],
-        roleArn,
-      },
-      accessEntries: [...granted, ...extra],
-      keys: [],
-      controlPlaneLogGroup: undefined,
-      subnets: [],
-      leftovers: { loadBalancers: [], volumes: [], instances: [] },
-      detachedInterfaces: [],
-    });
-    const undeclared = (extra: ObservedAccessEntry[]) =>
-      checkStack(config, observe(extra)).find((finding) => finding.check === "undeclared access entries");
-    const clusterRoleEntry = {
-      principalArn: roleArn,
-      type: "STANDARD",
-      policies: ["AmazonEKSClusterAdminPolicy"],
-    };
-    assert.equal(undeclared([clusterRoleEntry])?.ok, true);
-    const stranger = {
-      principalArn: "arn:aws:iam::111122223333:role/someone",
-      type: "STANDARD",
-      policies: [],
-    };
-    assert.equal(undeclared([clusterRoleEntry, stranger])?.ok, false);
-    assert.match(String(undeclared([stranger])?.actual), /role\/someone/);
-
-    // The cluster security group's API port admits exactly cluster.privateAccessCidrs.
-    const ingress = (cidrs: string[]) =>
-      checkStack(config, {
-        ...observe([]),
-        clusterIngress: [
-          { protocol: "-1", fromPort: -1, toPort: -1 },
-          ...cidrs.map((cidrIpv4) => ({ protocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4 })),
-        ],
-      }).find((finding) => finding.check === "cluster security group ingress");
-    assert.equal(ingress([...config.cluster.privateAccessCidrs])?.ok, true);
-    assert.equal(ingress([...config.cluster.privateAccessCidrs, "0.0.0.0/0"])?.ok, false);
   });
 });

@@ -39,6 +39,8 @@ import { Moto, startMoto, useFakeCredentials } from "./moto";
 import { requireTool } from "../support/tools";
 
 const region = "us-east-1";
+/** The configs below pin 1.35: judge its support window on a fixed day, so the tests do not expire with it. */
+const today = "2026-11-28";
 const deployRole = "arn:aws:iam::123456789012:role/github-deploy";
 const viewer = "arn:aws:iam::123456789012:role/auditors";
 
@@ -51,7 +53,7 @@ function configFor(clusterName: string, extra: Record<string, unknown> = {}) {
       access: { deployRoleArn: deployRole, viewers: [viewer] },
       ...extra,
     },
-    { project: "eks-gitops-platform", stack: "dev", region },
+    { project: "eks-gitops-platform", stack: "dev", region, today },
   );
 }
 
@@ -524,7 +526,7 @@ describe("ops/verify checks on what moto does not report", () => {
         cluster: { name: "gitops-prod", kubernetesVersion: "1.35" },
         access: { deployRoleArn: deployRole, viewers: [viewer] },
       },
-      { project: "eks-gitops-platform", stack: "prod", region },
+      { project: "eks-gitops-platform", stack: "prod", region, today },
     );
 
   it("flags deletion protection off and a config-map auth mode on prod as mandatory, a version change as advisory", () => {
@@ -586,6 +588,42 @@ describe("ops/verify checks on what moto does not report", () => {
     assert.equal(encryption([{ keyArn: "", resources: ["secrets"] }])?.ok, false, "secrets without a key");
     assert.equal(encryption([])?.ok, false);
   });
+  it("does not report Auto Mode's entry for the cluster role as foreign, but does report a stranger", () => {
+    const roleArn = "arn:aws:iam::123456789012:role/gitops-prod-cluster";
+    const undeclared = (extra: ObservedAccessEntry[]) =>
+      checkStack(prod(), {
+        ...observed,
+        cluster: { ...observed.cluster, roleArn },
+        accessEntries: [...declaredEntries, ...extra],
+      }).find((finding) => finding.check === "undeclared access entries");
+    const clusterRoleEntry = {
+      principalArn: roleArn,
+      type: "STANDARD",
+      policies: ["AmazonEKSClusterAdminPolicy"],
+    };
+    assert.equal(undeclared([clusterRoleEntry])?.ok, true);
+    const stranger = {
+      principalArn: "arn:aws:iam::123456789012:role/someone",
+      type: "STANDARD",
+      policies: [],
+    };
+    assert.equal(undeclared([clusterRoleEntry, stranger])?.ok, false);
+    assert.match(String(undeclared([stranger])?.actual), /role\/someone/);
+  });
+
+  it("checks that the cluster security group admits 443 from exactly cluster.privateAccessCidrs", () => {
+    const ingress = (cidrs: string[]) =>
+      checkStack(prod(), {
+        ...observed,
+        clusterIngress: [
+          { protocol: "-1", fromPort: -1, toPort: -1 },
+          ...cidrs.map((cidrIpv4) => ({ protocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4 })),
+        ],
+      }).find((finding) => finding.check === "cluster security group ingress");
+    assert.equal(ingress([])?.ok, true, "prod declares no private access CIDRs: only EKS's own rules");
+    assert.equal(ingress(["0.0.0.0/0"])?.ok, false);
+  });
+
   it("treats the access entry EKS creates for the Argo CD capability role as AWS-owned, and checks its policy", () => {
     const capabilityRole = "arn:aws:iam::123456789012:role/gitops-prod-argocd-capability";
     const withCapability = (install: "helm" | "capability") =>
@@ -604,7 +642,7 @@ describe("ops/verify checks on what moto does not report", () => {
             },
           },
         },
-        { project: "eks-gitops-platform", stack: "prod", region },
+        { project: "eks-gitops-platform", stack: "prod", region, today },
       );
     const accessFindings = (install: "helm" | "capability", policies: string[]) =>
       checkStack(withCapability(install), {

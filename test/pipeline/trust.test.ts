@@ -171,6 +171,28 @@ describe("deploy, expire and pulumi-stack act only from the default branch", () 
   }
 });
 
+describe("deploy.yml: the clusters wait for the foundation", () => {
+  const dev = workflows["deploy.yml"].jobs.dev;
+  /** dev's `if:` context on a push to main, after the discovery and the foundation jobs ended so. */
+  const after = (foundations: string, foundation: string) => ({
+    github: { event_name: "push", ref: main, repository: "acme/eks-gitops-platform", event: {} },
+    needs: {
+      foundations: { result: foundations, outputs: {} },
+      foundation: { result: foundation, outputs: {} },
+    },
+  });
+
+  it("dev deploys after the foundation, or when there is no foundation stack to deploy", async () => {
+    assert.equal(await conditionHolds(dev.if, after("success", "success")), true);
+    assert.equal(await conditionHolds(dev.if, after("success", "skipped")), true);
+  });
+
+  it("dev does not deploy when the foundation failed, or its discovery failed (which skips the foundation too)", async () => {
+    assert.equal(await conditionHolds(dev.if, after("success", "failure")), false);
+    assert.equal(await conditionHolds(dev.if, after("failure", "skipped")), false);
+  });
+});
+
 describe("secrets only where they are used", () => {
   const mentionsSecret = (value: unknown) => /\bsecrets\./.test(JSON.stringify(value ?? {}));
 

@@ -296,6 +296,15 @@ describe("workflows: permissions and untrusted code", () => {
     }
   });
 
+  it("puts no ${{ }} expression into a run: script (template injection): values reach the shell through env", () => {
+    // The runner pastes an expression's value into the script before bash reads it, so a branch name, a PR title
+    // or a step output made of shell syntax would run as code; as an env value it stays data.
+    const injected = allSteps()
+      .filter(({ step }) => /\$\{\{/.test(step.run ?? ""))
+      .map(({ label }) => label);
+    assert.deepEqual(injected, []);
+  });
+
   it("never uses pull_request_target or workflow_run (which run with secrets on untrusted code)", () => {
     for (const file of files) {
       assert.ok(!triggers(workflows[file]).includes("pull_request_target"), file);
@@ -484,7 +493,7 @@ describe("workflows: deploy and expire", () => {
     assert.deepEqual(needsOf(deploy.jobs.staging), ["dev"]);
     assert.ok(chain("prod").includes("dev"), "prod must (transitively) need dev");
     // Clusters are built on the foundation: its stacks go first (GitHub-hosted, AWS APIs only).
-    assert.deepEqual(needsOf(deploy.jobs.dev), ["foundation"]);
+    assert.deepEqual(needsOf(deploy.jobs.dev), ["foundations", "foundation"]);
     assert.equal(deploy.jobs.foundation["runs-on"], "ubuntu-latest");
     for (const id of ["dev", "staging", "prod"]) {
       const job = deploy.jobs[id];
