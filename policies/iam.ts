@@ -41,7 +41,11 @@ export interface AdminAccessConfig {
 
 const adminAccessConfigSchema = {
   properties: {
-    adminPolicyNames: { type: "array", items: { type: "string" }, default: ["AdministratorAccess"] },
+    adminPolicyNames: {
+      type: "array",
+      items: { type: "string" },
+      default: ["AdministratorAccess", "IAMFullAccess"],
+    },
   },
 } satisfies ConfigSchemaWithDefaults<AdminAccessConfig>;
 
@@ -51,14 +55,17 @@ function isAdminPolicyArn(arn: unknown, config: AdminAccessConfig): boolean {
   return match !== null && config.adminPolicyNames.includes(match[1]);
 }
 
-/** Allow statements granting every action (or everything but a few, via NotAction) on every resource. */
+/**
+ * Allow statements granting every action (or everything but a few, via NotAction) on every resource; `iam:*` on
+ * every resource counts too: it can attach AdministratorAccess to itself (Checkov CKV2_AWS_40).
+ */
 export function adminStatements(document: unknown): Statement[] {
   const statements = statementsOf(document);
   if (statements === UNKNOWN || statements === undefined) return [];
   return statements.filter(
     (statement) =>
       statement.effect === "Allow" &&
-      (grantsAll(statement.actions) || statement.notActions.length > 0) &&
+      (grantsAll(statement.actions, "iam") || statement.notActions.length > 0) &&
       (statement.resources.includes("*") || statement.notResources.length > 0),
   );
 }

@@ -51,6 +51,28 @@ describe("policies: IAM and access grants", () => {
         })[0],
         /inlinePolicies\[0\] statement 0 allows every action except iam:\* \(NotAction\)/,
       );
+      // iam:* on every resource, or IAMFullAccess, can attach AdministratorAccess to itself: admin in two steps.
+      assert.deepEqual(
+        validateResource(iamNoAdminAccess, rolePolicy, {
+          role: "ci",
+          policy: policy({ Action: ["s3:GetObject", "IAM:*"], Resource: "*" }),
+        }),
+        [
+          'subject policy statement 0 allows "Action": ["s3:GetObject","IAM:*"] on "Resource": "*": full administrator rights; grant only the actions and resources this identity needs (an AWS managed job-function policy or a scoped inline policy).',
+        ],
+      );
+      assert.equal(
+        validateResource(iamNoAdminAccess, attachment, {
+          policyArn: "arn:aws:iam::aws:policy/IAMFullAccess",
+        }).length,
+        1,
+      );
+      assert.deepEqual(
+        validateResource(iamNoAdminAccess, rolePolicy, {
+          policy: policy({ Action: "iam:*", Resource: "arn:aws:iam::111122223333:role/app-*" }),
+        }),
+        [],
+      );
     });
 
     it("passes scoped grants, the EKS managed policies, Deny statements and unknown documents", () => {
