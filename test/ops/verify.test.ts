@@ -31,7 +31,7 @@ import {
 } from "@aws-sdk/client-iam";
 import { CreateKeyCommand, EnableKeyRotationCommand, KMSClient } from "@aws-sdk/client-kms";
 import { resolvePlatformConfig } from "../../infra/config";
-import { platformRoleNames, platformRoles } from "../../infra/identity/roles";
+import { platformRoleNames, platformRoles, roleTrustServices } from "../../infra/identity/roles";
 import { serviceTrustPolicy } from "../../infra/identity/trust-policy";
 import {
   AccessEntryReader,
@@ -43,12 +43,14 @@ import {
   foreignKeyPrincipals,
   formatFindings,
   ObservedAccessEntry,
+  readStackConfig,
   unexpectedTrustedPrincipals,
   SdkInventory,
   verifyStack,
 } from "../../ops/verify";
 import { Moto, startMoto, useFakeCredentials } from "./moto";
 import { requireTool } from "../support/tools";
+import { ofType, synthesizedStack } from "../support/stacks";
 
 const region = "us-east-1";
 /** The configs below pin 1.35: judge its support window on a fixed day, so the tests do not expire with it. */
@@ -825,4 +827,24 @@ describe("ops/verify checks on what moto does not report", () => {
     assert.match(helm.get("undeclared access entries")?.actual ?? "", /gitops-prod-argocd-capability/);
     assert.equal(helm.has("access entry of the Argo CD capability role (created by EKS)"), false);
   });
+});
+
+describe("ops/verify reads the IAM roles the program creates", function () {
+  this.timeout(120_000);
+  for (const stack of ["dev", "staging", "prod"]) {
+    it(`${stack}: platformRoles() lists exactly the synthesized roles that trust a cluster service`, async () => {
+      const services: string[] = Object.values(roleTrustServices);
+      const synthesized = ofType(await synthesizedStack(stack), "aws:iam/role:Role").flatMap((role) => {
+        const statements = [].concat(JSON.parse(String(role.inputs.assumeRolePolicy)).Statement);
+        const trusted = statements.flatMap((statement: { Principal?: { Service?: string | string[] } }) =>
+          ([] as string[]).concat(statement.Principal?.Service ?? []),
+        );
+        return trusted.some((service) => services.includes(service))
+          ? [{ name: String(role.inputs.name), trustedService: trusted.join(",") }]
+          : [];
+      });
+      const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+      assert.deepEqual([...platformRoles(readStackConfig(stack))].sort(byName), synthesized.sort(byName));
+    });
+  }
 });
