@@ -20,8 +20,8 @@ import { ClusterAccess } from "./identity";
 import { renderKubeconfig, updateKubeconfigCommand } from "./kubeconfig";
 import { readFoundation } from "./foundation/reference";
 import { ClusterSubnets } from "./network";
-import { FleetSpokeGuard, SpokeDrain } from "../ops/fleet/component";
-import { OrderedTeardown } from "../ops/teardown/component";
+import { FleetSpokeGuard, SpokeDrain } from "./fleet/component";
+import { OrderedTeardown } from "./teardown/component";
 
 /** What `pulumi stack output` shows; the kubeconfig is a secret output. */
 export interface PlatformOutputs {

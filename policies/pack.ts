@@ -1,4 +1,5 @@
 import type { Policies } from "@pulumi/policy";
+import { addonLoadBalancerControllerUpstream, addonRoute53Scoped, addonSecretsScoped } from "./addon-iam";
 import { argocdCapabilityPrivate } from "./argocd-capability";
 import { devExpiryTag, devSingleNat, prodDeletionProtection, prodNatPerAz } from "./cost";
 import {
@@ -92,6 +93,9 @@ export const rules: Policies = [
   devSingleNat,
   prodDeletionProtection,
   prodNatPerAz,
+  addonRoute53Scoped,
+  addonSecretsScoped,
+  addonLoadBalancerControllerUpstream,
 ];
 
 /**

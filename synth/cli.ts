@@ -29,6 +29,11 @@ examples:
   npm run synth -- foundation-eu-west-1
   npm run synth -- --all`;
 
+/** What `--all` synthesizes. Foundations first: the cluster stacks are built on them (it reads like the deploy order). */
+export function allStacks(root: string = projectRoot): string[] {
+  return [...foundationSynthNames(root), ...stackNames(root), ...exampleStacks(root).keys()];
+}
+
 /** A wrong invocation: printed with the usage, exit 2. */
 export class UsageError extends Error {}
 
@@ -150,12 +155,7 @@ export async function main(
 ): Promise<number> {
   let invocation: SynthInvocation;
   try {
-    // Foundations first: the cluster stacks are built on them (--all reads like the deploy order).
-    invocation = parseArguments(
-      argv,
-      [...foundationSynthNames(root), ...stackNames(root), ...exampleStacks(root).keys()],
-      root,
-    );
+    invocation = parseArguments(argv, allStacks(root), root);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     io.err(

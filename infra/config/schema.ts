@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { addressesNeeded, parseCidr } from "../network/plan";
+import { addressesNeeded, parseCidr } from "./cidr";
 import { fargateProfilesSchema } from "./fargate";
 import { fleetSchema } from "./fleet";
 import { addonsSchema, gitopsSchema, publicArgoCdEndpointIssue } from "./gitops";

@@ -191,10 +191,6 @@ export class HubAccess extends pulumi.ComponentResource {
       this.principalArn = role.arn;
       this.hubAccessRoleArn = role.arn;
       const network = fleetOf(config).hubNetwork;
-      // Resolved once this cluster's VPC id is known: a mismatch fails the rule, and with it the `pulumi up`.
-      const hubSecurityGroup = pulumi
-        .output(facts.vpcId)
-        .apply((vpcId) => sameVpcHubSecurityGroup(config.project, hub, vpcId));
       new aws.vpc.SecurityGroupIngressRule(
         `${name}-api`,
         {
@@ -203,7 +199,12 @@ export class HubAccess extends pulumi.ComponentResource {
           fromPort: 443,
           toPort: 443,
           ...(network === "same-vpc"
-            ? { referencedSecurityGroupId: hubSecurityGroup }
+            ? {
+                // Resolved once this cluster's VPC id is known: a mismatch fails the rule, and the `pulumi up`.
+                referencedSecurityGroupId: pulumi
+                  .output(facts.vpcId)
+                  .apply((vpcId) => sameVpcHubSecurityGroup(config.project, hub, vpcId)),
+              }
             : { cidrIpv4: hub.vpcCidr }),
           description: `Kubernetes API from the Argo CD fleet hub ${hub.clusterName}`,
           tags: config.tags,

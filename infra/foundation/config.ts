@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { ConfigError, ConfigProblem, projectConfigValues } from "../config";
 import { awsRegionPattern } from "../config/patterns";
-import { addressesNeeded, cidrsOverlap, parseCidr } from "../network/plan";
+import { addressesNeeded, cidrsOverlap, parseCidr } from "../config/cidr";
 import { valueAt } from "../objects";
 import { foundationEnvironments, FoundationEnvironment, PreviewClusterAccess } from "./contract";
 

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PlatformKey } from "../cluster/encryption";
 import { ConfigError } from "../config";
 import { Network } from "../network";
-import { FoundationDestroyGuard } from "../../ops/foundation/component";
+import { FoundationDestroyGuard } from "./destroy-guard";
 import { CiIdentity } from "./ci-identity";
 import { FoundationConfig, loadFoundationConfig } from "./config";
 import {

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, ConfigProblem, PlatformConfig } from "../config";
-import { cidrsOverlap } from "../network/plan";
+import { cidrsOverlap } from "../config/cidr";
 import {
   FoundationEnvironment,
   FoundationEnvironmentOutputs,

@@ -1,6 +1,8 @@
+import type { PlatformConfig } from "../../infra/config";
 import { findKubernetesVersion } from "../../infra/config/kubernetes-versions";
 import { cheapestFit, PlatformNodePool, platformNodePool, readNodePools } from "./node-pools";
 import type { SynthResource, SynthResult } from "../../synth/types";
+import { addonUsageAssumptions } from "./addons";
 import { describeFargateAssumption, fargateLineItem, fargateLines, fargateProfileType } from "./fargate";
 import { CostAssumptions, priceTable, PriceTable, RegionPrices } from "./prices";
 
@@ -297,7 +299,10 @@ export function estimateMonthlyCost(result: SynthResult, options: EstimateOption
     notEstimated,
     noFixedCharge: [...free.values()],
     total: round(merged.reduce((sum, line) => sum + line.monthly, 0)),
-    assumptions: describeAssumptions(table, merged, platformPools),
+    assumptions: [
+      ...describeAssumptions(table, merged, platformPools),
+      ...addonUsageAssumptions(result.config as PlatformConfig),
+    ],
   };
 }
 

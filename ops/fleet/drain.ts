@@ -4,7 +4,7 @@ import * as path from "node:path";
 import type { ArgoClient, ArgoObject, Clock } from "../teardown/drain";
 import { realClock, withRetries } from "../teardown/drain";
 import { KubectlArgoClient, kubectlRunner, KubectlRunner } from "../teardown/kubectl";
-import { defaultDrainOptions } from "../teardown/defaults";
+import { defaultDrainOptions } from "../../infra/teardown/defaults";
 
 /**
  * The hub side of removing a spoke: before the spoke's cluster Secret leaves the hub, its Applications are removed

@@ -61,7 +61,7 @@ export interface DrainOptions {
   readonly log: (message: string) => void;
 }
 
-export { defaultDrainOptions } from "./defaults";
+export { defaultDrainOptions } from "../../infra/teardown/defaults";
 
 export interface DrainReport {
   readonly deletedApplications: readonly string[];

@@ -90,5 +90,3 @@ export async function runTeardown(
     { ...options, clusterName: target.clusterName },
   );
 }
-export { OrderedTeardown } from "./component";
-export type { OrderedTeardownArgs } from "./component";

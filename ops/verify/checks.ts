@@ -1,5 +1,5 @@
 import type { PlatformConfig } from "../../infra/config";
-import { parseCidr } from "../../infra/network/plan";
+import { parseCidr } from "../../infra/config/cidr";
 import { accessGrants } from "../../infra/identity/access";
 import { controlPlaneLogGroupName, controlPlaneLogTypes } from "../../infra/cluster/contract";
 import { argoCdCapabilityRoleName } from "../../infra/config/gitops";

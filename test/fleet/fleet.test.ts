@@ -321,6 +321,18 @@ describe("fleet: a hub and two spokes, synthesized offline", () => {
     );
   });
 
+  it("routed: a spoke whose hub lives in another VPC admits the hub's block and checks no VPC", async () => {
+    const hubOut = { ...fleetHubOf(hub), vpcId: "vpc-0elsewhere" };
+    const spoke = await synthesize("fleet-spoke-b", {
+      stackOutputs: { [hubRef]: { ...hub.outputs, fleetHub: hubOut } },
+    });
+    const rule = under(spoke, "platform:fleet:HubAccess").find((resource) =>
+      resource.type.endsWith("SecurityGroupIngressRule"),
+    ) as SynthResource;
+    assert.equal(rule.inputs.cidrIpv4, hubOut.vpcCidr);
+    assert.equal(fleetSpokeOf(spoke).hub, hubRef);
+  });
+
   describe("clear errors naming the key", () => {
     it("a spoke whose hub does not exist fails with fleet.hub and the stack it named", async () => {
       await assert.rejects(

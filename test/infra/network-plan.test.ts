@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { Address4 } from "ip-address";
-import { parseCidr, planSubnets } from "../../infra/network/plan";
+import { parseCidr } from "../../infra/config/cidr";
+import { planSubnets } from "../../infra/network/plan";
 
 function range(cidr: string): [bigint, bigint] {
   const address = new Address4(cidr);

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { ConfigError } from "../../infra/config";
 import { synthesize, SynthResource, SynthResult } from "../../synth";
-import { cidrContains } from "../../infra/network/plan";
+import { cidrContains } from "../../infra/config/cidr";
 import { ofType, single, synthesizedStack } from "../support/stacks";
 
 const fiveLogTypes = ["api", "audit", "authenticator", "controllerManager", "scheduler"];

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { OrderedTeardown } from "../../ops/teardown/component";
+import { OrderedTeardown } from "../../infra/teardown/component";
 
 interface Registration {
   readonly type: string;

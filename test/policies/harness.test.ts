@@ -84,8 +84,11 @@ describe("policies: harness over whole stacks", () => {
       "argocd-source-pinned mandatory root (kubernetes:argoproj.io/v1alpha1:Application)",
       "dev-expiry-tag mandatory platform-misconfigured (aws:eks/cluster:Cluster)",
       "dev-single-nat advisory nat-b (aws:ec2/natGateway:NatGateway)",
+      "addon-route53-zones-scoped mandatory external-dns-any-zone (aws:iam/rolePolicy:RolePolicy)",
+      "addon-secrets-manager-scoped mandatory external-secrets-any-secret (aws:iam/rolePolicy:RolePolicy)",
+      "addon-lb-controller-upstream mandatory lb-controller-wildcard (aws:iam/rolePolicy:RolePolicy)",
     ]);
-    assert.equal(report.mandatoryCount, 24);
+    assert.equal(report.mandatoryCount, 27);
     assert.equal(report.advisoryCount, 3);
     assert.deepEqual(report.passed, [
       "pack-settings",
@@ -219,7 +222,7 @@ describe("policies: harness over whole stacks", () => {
       );
       const allAdvisory = runPolicyPack(stack, { ...dev, all: "advisory" });
       assert.equal(allAdvisory.mandatoryCount, 0);
-      assert.equal(allAdvisory.advisoryCount, 27);
+      assert.equal(allAdvisory.advisoryCount, 30);
     });
 
     it("passes policy properties through, with schema defaults for the rest", () => {
@@ -271,10 +274,10 @@ describe("policies: harness over whole stacks", () => {
       const lines = text.trimEnd().split("\n");
       assert.equal(
         lines[0],
-        "Policy report for stack misconfigured: 24 mandatory, 3 advisory violation(s); 17 policies passed.",
+        "Policy report for stack misconfigured: 27 mandatory, 3 advisory violation(s); 17 policies passed.",
       );
       assert.match(lines[2], /^POLICY\s+LEVEL\s+RESOURCE\s+MESSAGE$/);
-      assert.equal(lines.length, 3 + 27);
+      assert.equal(lines.length, 3 + 30);
       assert.match(
         lines[3],
         /^eks-endpoint-private\s+mandatory\s+platform-misconfigured \(aws:eks\/cluster:Cluster\)\s+The API endpoint is public/,

@@ -1,7 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-// Not from ../verify: that loads the AWS SDK clients, which the program itself never needs.
-import { retainedNodePools } from "../../infra/cluster/contract";
+import { retainedNodePools } from "../cluster/contract";
 import { defaultDrainOptions } from "./defaults";
 
 export interface OrderedTeardownArgs {
