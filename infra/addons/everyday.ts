@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { everydayAddons } from "../config/addons";
 import type { ClusterFacts } from "../facts";
 import { PodIdentityRole } from "../identity/pod-identity";
-import { platformRoleNames } from "../identity/roles";
+import { platformRoleNames } from "../config/roles";
 import { externalDnsPolicy } from "./external-dns";
 import { externalSecretsPolicy } from "./external-secrets";
 import { loadBalancerControllerPolicy } from "./load-balancer-controller";

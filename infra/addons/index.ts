@@ -14,7 +14,7 @@ import {
   interruptionQueuePolicy,
   karpenterControllerPolicy,
 } from "./policies";
-import { platformRoleNames, roleTrustServices } from "../identity/roles";
+import { platformRoleNames, roleTrustServices } from "../config/roles";
 
 export { addonAwsPlan } from "./enabled";
 

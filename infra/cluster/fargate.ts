@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { FargateProfileConfig } from "../config/fargate";
 import { attachManagedPolicies } from "../identity/managed-policies";
 import { withName } from "../tags";
-import { platformRoleNames, roleTrustServices } from "../identity/roles";
+import { platformRoleNames, roleTrustServices } from "../config/roles";
 
 export interface FargateProfilesArgs {
   readonly clusterName: pulumi.Input<string>;

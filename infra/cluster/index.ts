@@ -12,7 +12,7 @@ import { serviceTrustPolicy } from "../identity/trust-policy";
 import { autoModeNodePools, controlPlaneLogGroupName, controlPlaneLogTypes } from "./contract";
 import { FargateProfiles } from "./fargate";
 import { SystemNodes } from "./system-nodes";
-import { platformRoleNames, roleTrustServices } from "../identity/roles";
+import { platformRoleNames, roleTrustServices } from "../config/roles";
 
 export interface ClusterArgs {
   readonly clusterName: string;

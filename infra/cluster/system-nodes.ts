@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PodIdentityRole } from "../identity/pod-identity";
 import { ciliumStartupTaint, systemNodeTaint } from "./contract";
-import { platformRoleNames } from "../identity/roles";
+import { platformRoleNames } from "../config/roles";
 
 export interface SystemNodesArgs {
   readonly clusterName: pulumi.Output<string>;

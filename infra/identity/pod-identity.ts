@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { attachManagedPolicies } from "./managed-policies";
 import { serviceTrustPolicy } from "./trust-policy";
-import { roleTrustServices } from "./roles";
+import { roleTrustServices } from "../config/roles";
 
 export interface PodIdentityRoleArgs {
   readonly roleName: pulumi.Input<string>;

@@ -3,7 +3,7 @@ import { parseCidr } from "../../infra/config/cidr";
 import { accessGrants } from "../../infra/identity/access";
 import { controlPlaneLogGroupName, controlPlaneLogTypes } from "../../infra/cluster/contract";
 import { argoCdCapabilityRoleName } from "../../infra/config/gitops";
-import type { PlatformRole } from "../../infra/identity/roles";
+import type { PlatformRole } from "./roles";
 import type {
   LeftoverInterface,
   Leftovers,
@@ -41,7 +41,7 @@ export interface Observation {
   readonly clusterIngress?: readonly ObservedIngressRule[];
   /** The VPC's flow logs; undefined when not read (see notChecked). */
   readonly flowLogs?: readonly ObservedFlowLog[];
-  /** The platform's IAM roles (infra/identity/roles.ts), each with what IAM holds; undefined when not read. */
+  /** The platform's IAM roles (ops/verify/roles.ts), each with what IAM holds; undefined when not read. */
   readonly roles?: readonly {
     readonly expected: PlatformRole;
     readonly observed: ObservedRole | undefined;

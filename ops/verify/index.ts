@@ -1,6 +1,6 @@
 import { autoModeNodePools, controlPlaneLogGroupName } from "../../infra/cluster/contract";
 import type { PlatformConfig } from "../../infra/config";
-import { platformRoles } from "../../infra/identity/roles";
+import { platformRoles } from "./roles";
 import { checkStack, exitCodeFor, Finding, Observation } from "./checks";
 import {
   AccessEntryReader,

@@ -8,7 +8,7 @@ import {
 import { CreateSubnetCommand, CreateVpcCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { CreateClusterCommand, EKSClient } from "@aws-sdk/client-eks";
 import { CreateKeyCommand, EnableKeyRotationCommand, KMSClient } from "@aws-sdk/client-kms";
-import { platformRoleNames } from "../../infra/identity/roles";
+import { platformRoleNames } from "../../infra/config/roles";
 import { projectRoot } from "../../infra/project";
 import { readStackConfig } from "../../ops/verify";
 import { requireTool } from "../support/tools";

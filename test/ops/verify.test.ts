@@ -31,7 +31,8 @@ import {
 } from "@aws-sdk/client-iam";
 import { CreateKeyCommand, EnableKeyRotationCommand, KMSClient } from "@aws-sdk/client-kms";
 import { resolvePlatformConfig } from "../../infra/config";
-import { platformRoleNames, platformRoles, roleTrustServices } from "../../infra/identity/roles";
+import { platformRoleNames, roleTrustServices } from "../../infra/config/roles";
+import { platformRoles } from "../../ops/verify/roles";
 import { serviceTrustPolicy } from "../../infra/identity/trust-policy";
 import {
   AccessEntryReader,

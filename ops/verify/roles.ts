@@ -1,29 +1,7 @@
-import type { PlatformConfig } from "../config";
-import { everydayAddons } from "../config/addons";
-import { addonAwsPlan } from "../addons/enabled";
-
-/** Names of the IAM roles the program creates per cluster; the live check (ops/verify) reads the same names. */
-export const platformRoleNames = {
-  cluster: (clusterName: string) => `${clusterName}-cluster`,
-  node: (clusterName: string) => `${clusterName}-node`,
-  karpenterNode: (clusterName: string) => `${clusterName}-karpenter-node`,
-  karpenterController: (clusterName: string) => `${clusterName}-karpenter-controller`,
-  ciliumOperator: (clusterName: string) => `${clusterName}-cilium-operator`,
-  ebsCsi: (clusterName: string) => `${clusterName}-ebs-csi`,
-  vpcCni: (clusterName: string) => `${clusterName}-vpc-cni`,
-  fargatePods: (clusterName: string) => `${clusterName}-fargate-pods`,
-  awsLoadBalancerController: (clusterName: string) => `${clusterName}-aws-load-balancer-controller`,
-  externalDns: (clusterName: string) => `${clusterName}-external-dns`,
-  externalSecrets: (clusterName: string) => `${clusterName}-external-secrets`,
-} as const;
-
-/** The service principals those roles trust (infra/identity/trust-policy.ts, infra/cluster/fargate.ts). */
-export const roleTrustServices = {
-  cluster: "eks.amazonaws.com",
-  node: "ec2.amazonaws.com",
-  podIdentity: "pods.eks.amazonaws.com",
-  fargatePods: "eks-fargate-pods.amazonaws.com",
-} as const;
+import type { PlatformConfig } from "../../infra/config";
+import { everydayAddons } from "../../infra/config/addons";
+import { platformRoleNames, roleTrustServices } from "../../infra/config/roles";
+import { addonAwsPlan } from "../../infra/addons/enabled";
 
 export interface PlatformRole {
   readonly name: string;
@@ -33,7 +11,8 @@ export interface PlatformRole {
 
 /**
  * The cluster-scoped IAM roles a stack's program creates, with the service each trusts: the same conditions as
- * infra/cluster (system nodes and Fargate), infra/addons (addonAwsPlan, everyday add-ons).
+ * infra/cluster (system nodes and Fargate), infra/addons (addonAwsPlan, everyday add-ons). Checked against the
+ * synthesized stacks in test/ops/verify.test.ts.
  */
 export function platformRoles(config: PlatformConfig): PlatformRole[] {
   const name = config.cluster.name;
