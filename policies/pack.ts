@@ -1,6 +1,7 @@
 import type { Policies } from "@pulumi/policy";
 import { addonLoadBalancerControllerUpstream, addonRoute53Scoped, addonSecretsScoped } from "./addon-iam";
 import { argocdCapabilityPrivate } from "./argocd-capability";
+import { ciRunnerLogsEncrypted, ciRunnerPrivateSubnets, ciRunnerRoleNotAdmin } from "./ci-runner";
 import { devExpiryTag, devSingleNat, prodDeletionProtection, prodNatPerAz } from "./cost";
 import {
   eksAccessEntriesOnly,
@@ -96,6 +97,9 @@ export const rules: Policies = [
   addonRoute53Scoped,
   addonSecretsScoped,
   addonLoadBalancerControllerUpstream,
+  ciRunnerRoleNotAdmin,
+  ciRunnerPrivateSubnets,
+  ciRunnerLogsEncrypted,
 ];
 
 /**

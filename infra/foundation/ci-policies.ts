@@ -177,6 +177,17 @@ export function clusterDeployPolicy(args: DeployPolicyArgs): PolicyDocument {
         Condition: { StringEquals: { "aws:RequestTag/environment": args.environment } },
       },
       {
+        // The create statement's iam:TagRole (tag-on-create) would otherwise let this role re-tag a role of another
+        // environment `environment=<env>` and then rewrite its trust or policies: tags of a role that already
+        // carries another environment are never changed. (An existing role with no `environment` tag cannot be
+        // told apart from one being created; docs/pipeline.md says so.)
+        Sid: "NoRetaggingOtherEnvironments",
+        Effect: "Deny",
+        Action: ["iam:TagRole", "iam:UntagRole"],
+        Resource: role,
+        Condition: { StringNotEqualsIfExists: { "iam:ResourceTag/environment": args.environment } },
+      },
+      {
         Sid: "ReadIam",
         Effect: "Allow",
         Action: [

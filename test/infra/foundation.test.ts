@@ -190,6 +190,14 @@ describe("foundation stack (synthesized)", () => {
     });
     assert.equal(bySid.FoundationIsReadOnly.Effect, "Deny");
     assert.equal(bySid.NoAdminPolicies.Effect, "Deny");
+    // Tag-on-create must not become "re-tag prod's node role environment=dev, then rewrite its trust".
+    assert.deepEqual(bySid.NoRetaggingOtherEnvironments, {
+      Sid: "NoRetaggingOtherEnvironments",
+      Effect: "Deny",
+      Action: ["iam:TagRole", "iam:UntagRole"],
+      Resource: "arn:aws:iam::111122223333:role/*",
+      Condition: { StringNotEqualsIfExists: { "iam:ResourceTag/environment": "dev" } },
+    });
     const allowed = policy.Statement.filter((statement) => statement.Effect === "Allow").flatMap(
       (statement) => [statement.Action].flat() as string[],
     );

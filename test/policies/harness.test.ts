@@ -108,6 +108,9 @@ describe("policies: harness over whole stacks", () => {
       "argocd-capability-private",
       "prod-deletion-protection",
       "prod-nat-per-az",
+      "ci-runner-role-not-admin",
+      "ci-runner-private-subnets",
+      "ci-runner-logs-encrypted",
     ]);
   });
 
@@ -274,7 +277,7 @@ describe("policies: harness over whole stacks", () => {
       const lines = text.trimEnd().split("\n");
       assert.equal(
         lines[0],
-        "Policy report for stack misconfigured: 27 mandatory, 3 advisory violation(s); 17 policies passed.",
+        "Policy report for stack misconfigured: 27 mandatory, 3 advisory violation(s); 20 policies passed.",
       );
       assert.match(lines[2], /^POLICY\s+LEVEL\s+RESOURCE\s+MESSAGE$/);
       assert.equal(lines.length, 3 + 30);
