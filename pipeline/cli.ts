@@ -15,7 +15,14 @@ import {
 import { gateMarkdown, renderImages, runGate, writeGateSarif } from "./gate";
 import { extractImages, uniqueImages } from "./images";
 import { CiConfigError, clusterStackCi, discoverFoundationStacks, foundationStackCi } from "./foundations";
-import { discoverStacks, missingPolicyConfigs, policyConfigPath, readProjectName, StackInfo } from "./stacks";
+import {
+  discoverStacks,
+  missingPolicyConfigs,
+  policyConfigPath,
+  policyConfigProblems,
+  readProjectName,
+  StackInfo,
+} from "./stacks";
 import { summarizeOutDir, synthMarkdown } from "./synth-summary";
 import { checkIgnoreFile } from "./trivyignore";
 
@@ -131,6 +138,8 @@ export function main(argv: string[]): number {
           `missing ${missing.join(", ")} in ${root}: every Pulumi.<stack>.yaml needs its policy config ` +
             "(the workflows pass it as --policy-pack-config); copy policies/config/dev.json and adjust it",
         );
+      const weakened = policyConfigProblems(root, stacks);
+      if (weakened.length > 0) throw new Error(`policy configs weaken the pack:\n${weakened.join("\n")}`);
       const names = stacks.map((stack) => stack.name);
       // Each stack's preview runs on the in-VPC runner of its environment, with that environment's preview role.
       const foundations = discoverFoundationStacks(root);

@@ -3,6 +3,8 @@ import { basename, join } from "node:path";
 import { parse } from "yaml";
 import { projectConfigValues } from "../infra/config";
 import { isRecord } from "../infra/objects";
+import { loweredLevels, packSettingsName } from "../policies/lib/settings";
+import { rules } from "../policies/pack";
 import { projectNameFromYaml, readProjectName } from "../infra/project";
 import { stackFile, stackNameFromFile, stackNames } from "../synth/stacks";
 
@@ -76,6 +78,27 @@ export function policyConfigPath(stack: string): string {
  * The policy config files (relative to `rootDir`) missing for `stacks`. The Pulumi CLI fails on a missing
  * `--policy-pack-config` file, so a stack file without one would break its preview and deploy.
  */
+/**
+ * What is wrong with the stacks' pack configs beyond what the CLI checks: `pack-settings.environment` other than the
+ * stack's own environment (a prod stack judged as dev), or a rule lowered below the level its environment needs
+ * (`loweredLevels`). CrossGuard honours both silently, so the pipeline refuses them before any preview runs.
+ */
+export function policyConfigProblems(rootDir: string, stacks: readonly StackInfo[]): string[] {
+  const problems: string[] = [];
+  for (const stack of stacks) {
+    const file = policyConfigPath(stack.name);
+    if (!existsSync(join(rootDir, file))) continue;
+    const config = JSON.parse(readFileSync(join(rootDir, file), "utf8")) as Record<string, unknown>;
+    const settings = config[packSettingsName] as { environment?: unknown } | undefined;
+    if (stack.environment !== undefined && settings?.environment !== stack.environment)
+      problems.push(
+        `${file}: ${packSettingsName}.environment is ${JSON.stringify(settings?.environment)}, but ${stack.file} says ${stack.environment}; set it to "${stack.environment}"`,
+      );
+    for (const problem of loweredLevels(config, rules)) problems.push(`${file}: ${problem}`);
+  }
+  return problems;
+}
+
 export function missingPolicyConfigs(rootDir: string, stacks: readonly StackInfo[]): string[] {
   return stacks
     .map((stack) => policyConfigPath(stack.name))

@@ -22,3 +22,18 @@ export function enabledAddons(config: PlatformConfig): Record<string, boolean> {
     external_secrets: everyday.externalSecrets.enabled,
   };
 }
+
+/** Which AWS-side pieces a stack needs; a pure function of the config so the mode rules are testable alone. */
+export function addonAwsPlan(config: PlatformConfig) {
+  const karpenterMode = config.compute.mode === "karpenter";
+  const enabled = enabledAddons(config);
+  return {
+    /** A dedicated node role for the platform NodeClass/EC2NodeClass, with its EC2 access entry. */
+    karpenterNodeRole: enabled.karpenter,
+    /** Auto Mode nodes join through an EC2 entry + AmazonEKSAutoNodePolicy; self-managed ones through EC2_LINUX. */
+    nodeAccessEntryType: karpenterMode ? "EC2_LINUX" : "EC2",
+    /** Controller, interruption queue and EventBridge rules: self-managed Karpenter only (Auto Mode runs its own). */
+    karpenterController: karpenterMode && enabled.karpenter,
+    ciliumOperator: enabled.cilium,
+  } as const;
+}

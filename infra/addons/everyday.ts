@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { everydayAddons } from "../config/addons";
 import type { ClusterFacts } from "../facts";
 import { PodIdentityRole } from "../identity/pod-identity";
+import { platformRoleNames } from "../config/roles";
 import { externalDnsPolicy } from "./external-dns";
 import { externalSecretsPolicy } from "./external-secrets";
 import { loadBalancerControllerPolicy } from "./load-balancer-controller";
@@ -35,7 +36,7 @@ export function everydayAddonRoles(
     new PodIdentityRole(
       `${name}-${suffix}`,
       {
-        roleName: `${clusterName}-${suffix}`,
+        roleName: platformRoleNames[addon](clusterName),
         partition: facts.partition,
         inlinePolicy: policy,
         association: { clusterName: facts.clusterName, ...everydayServiceAccounts[addon] },

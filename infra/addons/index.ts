@@ -6,7 +6,7 @@ import { attachManagedPolicies, nodeRolePolicyNames } from "../identity/managed-
 import { PodIdentityRole } from "../identity/pod-identity";
 import { everydayAddonRoles } from "./everyday";
 import { serviceTrustPolicy } from "../identity/trust-policy";
-import { enabledAddons } from "./enabled";
+import { addonAwsPlan } from "./enabled";
 import {
   ciliumOperatorPolicy,
   eventPattern,
@@ -14,24 +14,12 @@ import {
   interruptionQueuePolicy,
   karpenterControllerPolicy,
 } from "./policies";
+import { platformRoleNames, roleTrustServices } from "../config/roles";
+
+export { addonAwsPlan } from "./enabled";
 
 export interface AddonsAwsArgs {
   readonly cluster: ClusterFacts;
-}
-
-/** Which AWS-side pieces a stack needs; a pure function of the config so the mode rules are testable alone. */
-export function addonAwsPlan(config: ClusterFacts["config"]) {
-  const karpenterMode = config.compute.mode === "karpenter";
-  const enabled = enabledAddons(config);
-  return {
-    /** A dedicated node role for the platform NodeClass/EC2NodeClass, with its EC2 access entry. */
-    karpenterNodeRole: enabled.karpenter,
-    /** Auto Mode nodes join through an EC2 entry + AmazonEKSAutoNodePolicy; self-managed ones through EC2_LINUX. */
-    nodeAccessEntryType: karpenterMode ? "EC2_LINUX" : "EC2",
-    /** Controller, interruption queue and EventBridge rules: self-managed Karpenter only (Auto Mode runs its own). */
-    karpenterController: karpenterMode && enabled.karpenter,
-    ciliumOperator: enabled.cilium,
-  } as const;
 }
 
 /**
@@ -64,8 +52,8 @@ export class AddonsAws extends pulumi.ComponentResource {
       nodeRole = new aws.iam.Role(
         `${name}-karpenter-node`,
         {
-          name: `${clusterName}-karpenter-node`,
-          assumeRolePolicy: serviceTrustPolicy("ec2.amazonaws.com", false),
+          name: platformRoleNames.karpenterNode(clusterName),
+          assumeRolePolicy: serviceTrustPolicy(roleTrustServices.node, false),
           tags,
         },
         parent,
@@ -128,7 +116,7 @@ export class AddonsAws extends pulumi.ComponentResource {
       const controller = new PodIdentityRole(
         `${name}-karpenter-controller`,
         {
-          roleName: `${clusterName}-karpenter-controller`,
+          roleName: platformRoleNames.karpenterController(clusterName),
           partition: facts.partition,
           inlinePolicy: pulumi
             .all([facts.partition, facts.accountId, facts.clusterArn, nodeRole.arn, queue.arn])
@@ -161,7 +149,7 @@ export class AddonsAws extends pulumi.ComponentResource {
       const operator = new PodIdentityRole(
         `${name}-cilium-operator`,
         {
-          roleName: `${clusterName}-cilium-operator`,
+          roleName: platformRoleNames.ciliumOperator(clusterName),
           partition: facts.partition,
           inlinePolicy: ciliumOperatorPolicy(config.region),
           association: {

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { FargateProfileConfig } from "../config/fargate";
 import { attachManagedPolicies } from "../identity/managed-policies";
 import { withName } from "../tags";
+import { platformRoleNames, roleTrustServices } from "../config/roles";
 
 export interface FargateProfilesArgs {
   readonly clusterName: pulumi.Input<string>;
@@ -37,7 +38,7 @@ export function fargatePodExecutionTrustPolicy(
     Statement: [
       {
         Effect: "Allow",
-        Principal: { Service: "eks-fargate-pods.amazonaws.com" },
+        Principal: { Service: roleTrustServices.fargatePods },
         Action: "sts:AssumeRole",
         Condition: {
           ArnLike: {
@@ -63,7 +64,7 @@ export class FargateProfiles extends pulumi.ComponentResource {
     this.podExecutionRole = new aws.iam.Role(
       `${name}-pods`,
       {
-        name: pulumi.interpolate`${args.clusterName}-fargate-pods`,
+        name: pulumi.output(args.clusterName).apply(platformRoleNames.fargatePods),
         assumeRolePolicy: pulumi
           .all([args.partition, args.accountId, args.clusterName])
           .apply(([partition, accountId, clusterName]) =>

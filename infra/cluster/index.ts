@@ -12,6 +12,7 @@ import { serviceTrustPolicy } from "../identity/trust-policy";
 import { autoModeNodePools, controlPlaneLogGroupName, controlPlaneLogTypes } from "./contract";
 import { FargateProfiles } from "./fargate";
 import { SystemNodes } from "./system-nodes";
+import { platformRoleNames, roleTrustServices } from "../config/roles";
 
 export interface ClusterArgs {
   readonly clusterName: string;
@@ -75,8 +76,8 @@ export class Cluster extends pulumi.ComponentResource {
     const clusterRole = new aws.iam.Role(
       `${name}-cluster`,
       {
-        name: `${args.clusterName}-cluster`,
-        assumeRolePolicy: serviceTrustPolicy("eks.amazonaws.com", true),
+        name: platformRoleNames.cluster(args.clusterName),
+        assumeRolePolicy: serviceTrustPolicy(roleTrustServices.cluster, true),
         tags: args.tags,
       },
       parent,
@@ -92,8 +93,8 @@ export class Cluster extends pulumi.ComponentResource {
     this.nodeRole = new aws.iam.Role(
       `${name}-node`,
       {
-        name: `${args.clusterName}-node`,
-        assumeRolePolicy: serviceTrustPolicy("ec2.amazonaws.com", false),
+        name: platformRoleNames.node(args.clusterName),
+        assumeRolePolicy: serviceTrustPolicy(roleTrustServices.node, false),
         tags: args.tags,
       },
       parent,

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PodIdentityRole } from "../identity/pod-identity";
 import { ciliumStartupTaint, systemNodeTaint } from "./contract";
+import { platformRoleNames } from "../config/roles";
 
 export interface SystemNodesArgs {
   readonly clusterName: pulumi.Output<string>;
@@ -90,7 +91,7 @@ export class SystemNodes extends pulumi.ComponentResource {
     const ebsRole = new PodIdentityRole(
       `${name}-ebs-csi`,
       {
-        roleName: pulumi.interpolate`${args.clusterName}-ebs-csi`,
+        roleName: args.clusterName.apply(platformRoleNames.ebsCsi),
         partition: args.partition,
         managedPolicies: ["AmazonEBSCSIDriverPolicy"],
         tags: args.tags,
@@ -109,7 +110,7 @@ export class SystemNodes extends pulumi.ComponentResource {
       const cniRole = new PodIdentityRole(
         `${name}-vpc-cni`,
         {
-          roleName: pulumi.interpolate`${args.clusterName}-vpc-cni`,
+          roleName: args.clusterName.apply(platformRoleNames.vpcCni),
           partition: args.partition,
           managedPolicies: ["AmazonEKS_CNI_Policy"],
           tags: args.tags,

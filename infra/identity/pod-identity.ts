@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { attachManagedPolicies } from "./managed-policies";
 import { serviceTrustPolicy } from "./trust-policy";
+import { roleTrustServices } from "../config/roles";
 
 export interface PodIdentityRoleArgs {
   readonly roleName: pulumi.Input<string>;
@@ -34,7 +35,7 @@ export class PodIdentityRole extends pulumi.ComponentResource {
       name,
       {
         name: args.roleName,
-        assumeRolePolicy: serviceTrustPolicy("pods.eks.amazonaws.com", true),
+        assumeRolePolicy: serviceTrustPolicy(roleTrustServices.podIdentity, true),
         tags: args.tags,
       },
       parent,

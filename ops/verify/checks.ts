@@ -3,6 +3,7 @@ import { parseCidr } from "../../infra/config/cidr";
 import { accessGrants } from "../../infra/identity/access";
 import { controlPlaneLogGroupName, controlPlaneLogTypes } from "../../infra/cluster/contract";
 import { argoCdCapabilityRoleName } from "../../infra/config/gitops";
+import type { PlatformRole } from "./roles";
 import type {
   LeftoverInterface,
   Leftovers,
@@ -12,6 +13,7 @@ import type {
   ObservedIngressRule,
   ObservedKey,
   ObservedLogGroup,
+  ObservedRole,
   ObservedSubnet,
 } from "./inventory";
 
@@ -39,6 +41,11 @@ export interface Observation {
   readonly clusterIngress?: readonly ObservedIngressRule[];
   /** The VPC's flow logs; undefined when not read (see notChecked). */
   readonly flowLogs?: readonly ObservedFlowLog[];
+  /** The platform's IAM roles (ops/verify/roles.ts), each with what IAM holds; undefined when not read. */
+  readonly roles?: readonly {
+    readonly expected: PlatformRole;
+    readonly observed: ObservedRole | undefined;
+  }[];
   /** Checks that could not run against this endpoint, with the reason. */
   readonly notChecked?: readonly { readonly check: string; readonly reason: string }[];
   /** One per encryption key the cluster uses. */
@@ -197,6 +204,7 @@ export function checkStack(config: PlatformConfig, observed: Observation): Findi
   if (observed.flowLogs !== undefined) findings.push(checkFlowLogs(cluster.vpcId, observed.flowLogs));
   if (observed.clusterIngress !== undefined)
     findings.push(checkClusterIngress(config, observed.clusterIngress));
+  for (const role of observed.roles ?? []) findings.push(...checkRole(role.expected, role.observed));
 
   const leftovers = observed.leftovers;
   add({
@@ -360,6 +368,98 @@ export function foreignKeyPrincipals(policy: string, keyArn: string): string[] {
           (arn !== "*" && !arn.includes(`::${account}:`) && arn !== account),
       );
     });
+}
+
+type PolicyStatement = Record<string, unknown>;
+const statementsOf = (document: string): PolicyStatement[] =>
+  ([] as PolicyStatement[]).concat(
+    ((JSON.parse(document) as { Statement?: unknown }).Statement ?? []) as PolicyStatement[],
+  );
+const valuesOf = (value: unknown): string[] => ([] as string[]).concat((value ?? []) as string | string[]);
+
+/**
+ * Principals an Allow statement of a role's trust policy names besides `service`: "*", an AWS account or role (of
+ * any account: the platform's roles trust one AWS service only), a federated provider or another service.
+ */
+export function unexpectedTrustedPrincipals(trustPolicy: string, service: string): string[] {
+  return statementsOf(trustPolicy)
+    .filter((statement) => statement.Effect === "Allow")
+    .flatMap((statement) => {
+      const principal = statement.Principal as string | Record<string, unknown> | undefined;
+      if (principal === undefined || typeof principal === "string") return [String(principal ?? "(none)")];
+      return Object.entries(principal).flatMap(([type, values]) =>
+        valuesOf(values)
+          .filter((value) => !(type === "Service" && value === service))
+          .map((value) => `${type}:${value}`),
+      );
+    });
+}
+
+/** What gives a role full access: AdministratorAccess attached, or an inline Allow of every action on every resource. */
+export function adminGrants(role: ObservedRole): string[] {
+  const attached = role.attachedPolicyArns.filter((arn) =>
+    /^arn:aws[a-z-]*:iam::aws:policy\/AdministratorAccess$/.test(arn),
+  );
+  const inline = role.inlinePolicies
+    .filter((policy) =>
+      statementsOf(policy.document).some(
+        (statement) =>
+          statement.Effect === "Allow" &&
+          valuesOf(statement.Action).some((action) => action === "*" || action === "*:*") &&
+          valuesOf(statement.Resource).includes("*"),
+      ),
+    )
+    .map((policy) => `inline ${policy.name} (* on *)`);
+  return [...attached, ...inline];
+}
+
+/** One platform role: it exists, trusts exactly its service, and holds no administrator grant. */
+export function checkRole(expected: PlatformRole, observed: ObservedRole | undefined): Finding[] {
+  const check = `IAM role ${expected.name}`;
+  if (!observed) {
+    return [
+      normalise({
+        check,
+        severity: "mandatory",
+        ok: false,
+        expected: `exists, trusted by ${expected.trustedService}`,
+        actual: "missing",
+        fix: reapply,
+      }),
+    ];
+  }
+  const foreign = unexpectedTrustedPrincipals(observed.trustPolicy, expected.trustedService);
+  const trusted = statementsOf(observed.trustPolicy).some(
+    (statement) =>
+      statement.Effect === "Allow" &&
+      valuesOf((statement.Principal as Record<string, unknown> | undefined)?.Service).includes(
+        expected.trustedService,
+      ),
+  );
+  const admin = adminGrants(observed);
+  return [
+    normalise({
+      check: `${check} trust`,
+      severity: "mandatory",
+      ok: trusted && foreign.length === 0,
+      expected: `assumed by ${expected.trustedService} only`,
+      actual:
+        foreign.length > 0
+          ? `also trusts ${list(foreign)}`
+          : trusted
+            ? `assumed by ${expected.trustedService}`
+            : "no Allow for the service",
+      fix: reapply,
+    }),
+    normalise({
+      check: `${check} permissions`,
+      severity: "mandatory",
+      ok: admin.length === 0,
+      expected: "no AdministratorAccess, no inline * on *",
+      actual: admin.length === 0 ? "no administrator grant" : list(admin),
+      fix: "detach the policy / delete the inline policy (`aws iam detach-role-policy`, `delete-role-policy`), then `pulumi up`",
+    }),
+  ];
 }
 
 /**

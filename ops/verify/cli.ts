@@ -8,7 +8,7 @@ export const verifyUsage = `usage: npm run verify -- <stack>
 
 Reads the deployed stack through the AWS SDK (credentials, region and AWS_ENDPOINT_URL from the environment as
 usual) and reports every drift from its Pulumi.<stack>.yaml: endpoint access, encryption, logging, access entries,
-subnets, resources left behind. Exit 0 when clean, 1 on a mandatory drift, 2 on an error.
+subnets, IAM roles, resources left behind. Exit 0 when clean, 1 on a mandatory drift, 2 on an error.
 
 examples:
   AWS_PROFILE=platform-readonly npm run verify -- prod

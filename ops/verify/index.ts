@@ -1,5 +1,6 @@
 import { autoModeNodePools, controlPlaneLogGroupName } from "../../infra/cluster/contract";
 import type { PlatformConfig } from "../../infra/config";
+import { platformRoles } from "./roles";
 import { checkStack, exitCodeFor, Finding, Observation } from "./checks";
 import {
   AccessEntryReader,
@@ -7,10 +8,19 @@ import {
   Leftovers,
   ObservedFlowLog,
   ObservedIngressRule,
+  ObservedRole,
   UnsupportedCall,
 } from "./inventory";
 
-export { checkStack, exitCodeFor, foreignKeyPrincipals, formatFindings } from "./checks";
+export {
+  adminGrants,
+  checkRole,
+  checkStack,
+  exitCodeFor,
+  foreignKeyPrincipals,
+  formatFindings,
+  unexpectedTrustedPrincipals,
+} from "./checks";
 export type { Finding, Observation, Severity } from "./checks";
 export * from "./inventory";
 export { readStackConfig } from "./stack-config";
@@ -64,18 +74,21 @@ export async function observeStack(
       : inventory.describeIngressRules
         ? await orUnsupported(inventory.describeIngressRules(cluster.clusterSecurityGroupId))
         : new UnsupportedCall("ec2:DescribeSecurityGroupRules", new Error("not read by this inventory"));
+  const roles = await observeRoles(config, inventory, orUnsupported);
   const notChecked = [
     ...(entries instanceof UnsupportedCall ? [{ check: "access entries", reason: entries.message }] : []),
     ...(flowLogs instanceof UnsupportedCall ? [{ check: "VPC flow logs", reason: flowLogs.message }] : []),
     ...(ingress instanceof UnsupportedCall
       ? [{ check: "cluster security group ingress", reason: ingress.message }]
       : []),
+    ...(roles instanceof UnsupportedCall ? [{ check: "IAM roles", reason: roles.message }] : []),
   ];
   return {
     cluster,
     accessEntries: entries instanceof UnsupportedCall ? undefined : entries,
     flowLogs: flowLogs instanceof UnsupportedCall ? undefined : (flowLogs as ObservedFlowLog[]),
     clusterIngress: ingress instanceof UnsupportedCall ? undefined : (ingress as ObservedIngressRule[]),
+    roles: roles instanceof UnsupportedCall ? undefined : roles,
     notChecked,
     keys,
     controlPlaneLogGroup,
@@ -83,6 +96,24 @@ export async function observeStack(
     leftovers,
     detachedInterfaces,
   };
+}
+
+/** The platform's roles as IAM holds them; one unsupported read makes the whole IAM check "not checked". */
+async function observeRoles(
+  config: PlatformConfig,
+  inventory: AwsInventory,
+  orUnsupported: <T>(read: Promise<T>) => Promise<T | UnsupportedCall>,
+): Promise<NonNullable<Observation["roles"]> | UnsupportedCall> {
+  const describeRole = inventory.describeRole?.bind(inventory);
+  if (!describeRole) return new UnsupportedCall("iam:GetRole", new Error("not read by this inventory"));
+  const expected = platformRoles(config);
+  const observed = await Promise.all(expected.map((role) => orUnsupported(describeRole(role.name))));
+  const unsupported = observed.find((role) => role instanceof UnsupportedCall);
+  if (unsupported) return unsupported as UnsupportedCall;
+  return expected.map((role, index) => ({
+    expected: role,
+    observed: observed[index] as ObservedRole | undefined,
+  }));
 }
 
 /** The whole live check of one stack: read, compare, and the exit code `npm run verify` ends with. */

@@ -30,6 +30,14 @@ import {
   paginateDescribeLoadBalancers,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import {
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  NoSuchEntityException,
+  paginateListAttachedRolePolicies,
+  paginateListRolePolicies,
+} from "@aws-sdk/client-iam";
+import {
   DescribeKeyCommand,
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
@@ -107,6 +115,15 @@ export interface ObservedFlowLog {
   readonly trafficType: string;
   readonly destinationType: string;
   readonly status: string;
+}
+
+/** One IAM role as the live check reads it; policy documents are JSON (decoded from IAM's URL encoding). */
+export interface ObservedRole {
+  readonly name: string;
+  readonly arn: string;
+  readonly trustPolicy: string;
+  readonly attachedPolicyArns: readonly string[];
+  readonly inlinePolicies: readonly { readonly name: string; readonly document: string }[];
 }
 
 export interface LeftoverLoadBalancer {
@@ -199,6 +216,8 @@ export interface AwsInventory extends AccessEntryReader {
   describeIngressRules?(groupId: string): Promise<ObservedIngressRule[]>;
   /** Flow logs of a VPC; optional so inventories that cannot read them report "not checked". */
   describeFlowLogs?(vpcId: string): Promise<ObservedFlowLog[]>;
+  /** An IAM role with its trust policy and policies, undefined when there is none; optional like describeFlowLogs. */
+  describeRole?(name: string): Promise<ObservedRole | undefined>;
   findLeftovers(query: LeftoverQuery): Promise<Leftovers>;
   /** ENIs in the VPC that nothing uses any more (status "available"): leaked and blocking VPC deletion. */
   findDetachedInterfaces(vpcId: string): Promise<LeftoverInterface[]>;
@@ -220,6 +239,7 @@ export class SdkInventory implements AwsInventory {
   private readonly classicElb: ElasticLoadBalancingClient;
   private readonly kms: KMSClient;
   private readonly logs: CloudWatchLogsClient;
+  private readonly iam: IAMClient;
 
   constructor(options: SdkInventoryOptions) {
     const config = {
@@ -233,6 +253,7 @@ export class SdkInventory implements AwsInventory {
     this.classicElb = new ElasticLoadBalancingClient(config);
     this.kms = new KMSClient(config);
     this.logs = new CloudWatchLogsClient(config);
+    this.iam = new IAMClient(config);
   }
 
   async describeCluster(name: string): Promise<ObservedCluster | undefined> {
@@ -315,6 +336,39 @@ export class SdkInventory implements AwsInventory {
       arn: key.KeyMetadata?.Arn ?? keyArn,
       policy: policy?.Policy,
     };
+  }
+
+  async describeRole(name: string): Promise<ObservedRole | undefined> {
+    return supported("iam:GetRole", async () => {
+      let role;
+      try {
+        role = (await this.iam.send(new GetRoleCommand({ RoleName: name }))).Role;
+      } catch (error) {
+        if (error instanceof NoSuchEntityException) return undefined;
+        throw error;
+      }
+      const attachedPolicyArns: string[] = [];
+      for await (const page of paginateListAttachedRolePolicies({ client: this.iam }, { RoleName: name }))
+        attachedPolicyArns.push(...(page.AttachedPolicies ?? []).map((policy) => policy.PolicyArn ?? ""));
+      const inlineNames: string[] = [];
+      for await (const page of paginateListRolePolicies({ client: this.iam }, { RoleName: name }))
+        inlineNames.push(...(page.PolicyNames ?? []));
+      const inlinePolicies = await Promise.all(
+        inlineNames.map(async (policyName) => {
+          const policy = await this.iam.send(
+            new GetRolePolicyCommand({ RoleName: name, PolicyName: policyName }),
+          );
+          return { name: policyName, document: decodeURIComponent(policy.PolicyDocument ?? "{}") };
+        }),
+      );
+      return {
+        name,
+        arn: role?.Arn ?? "",
+        trustPolicy: decodeURIComponent(role?.AssumeRolePolicyDocument ?? "{}"),
+        attachedPolicyArns,
+        inlinePolicies,
+      };
+    });
   }
 
   async describeLogGroup(name: string): Promise<ObservedLogGroup | undefined> {

@@ -98,6 +98,14 @@ export function nameOfUrn(urn: string): string {
   return parts[parts.length - 1];
 }
 
+/** Fewest literal (non-wildcard) characters a name pattern needs: `*`, `*-*` or `?*` would exempt every resource. */
+export const minPatternLiterals = 3;
+
+/** Whether an exemption's resource is an exact URN or a name pattern narrow enough to name something. */
+function namesAResource(resource: string): boolean {
+  return resource.startsWith("urn:") || resource.replace(/[*?]/g, "").length >= minPatternLiterals;
+}
+
 /** Whether a still-valid exemption covers this policy on this resource (never where the rule refuses exemptions). */
 export function isExempt(
   policy: string,
@@ -115,6 +123,7 @@ export function isExempt(
       typeof exemption.reason === "string" &&
       exemption.reason.trim() !== "" &&
       typeof exemption.resource === "string" &&
+      namesAResource(exemption.resource) &&
       (exemption.resource.startsWith("urn:")
         ? exemption.resource === urn
         : globMatches(exemption.resource, nameOfUrn(urn))),
@@ -149,6 +158,11 @@ export function settingsProblems(
     if (!policyNames.includes(exemption.policy) || exemption.policy === packSettingsName) {
       problems.push(
         `${where} exempts ${exemption.resource} from "${exemption.policy}", which is not a policy of this pack; use one of the policy names in docs/policies.md.`,
+      );
+    }
+    if (!namesAResource(exemption.resource)) {
+      problems.push(
+        `${where} exempts "${exemption.resource}" from "${exemption.policy}": a name pattern needs at least ${minPatternLiterals} characters besides * and ?, or it exempts every resource; name the resource (its URN, or a pattern such as "public-alb*"). It does not apply until it does.`,
       );
     }
     const rule = rules.find((candidate) => candidate.name === exemption.policy);
@@ -241,4 +255,48 @@ export function withExemptions<P extends Policy>(rule: P & ExemptionLimit): P {
     return { ...policy, validateStack };
   }
   return policy;
+}
+
+const levelRank = { disabled: 0, advisory: 1, remediate: 2, mandatory: 2 } as const;
+type Level = keyof typeof levelRank;
+
+/**
+ * Rules a stack's pack config lowers below their own level where that is not allowed: on prod no rule may be lowered
+ * (by its own entry or by `all`), and a rule never below mandatory in the environments its `notExemptibleOn` names.
+ * CrossGuard applies levels before any policy runs (a disabled rule is never called, an advisory one cannot tell),
+ * so the pack cannot see this at run time: the repository's tests and the pipeline check the config files with it.
+ */
+export function loweredLevels(
+  config: Record<string, unknown>,
+  rules: readonly (PackRule & { readonly enforcementLevel?: string })[],
+): string[] {
+  const settings = config[packSettingsName] as { environment?: unknown } | undefined;
+  const environment = environments.includes(settings?.environment as Environment)
+    ? (settings?.environment as Environment)
+    : "prod";
+  const all = typeof config.all === "string" ? config.all : undefined;
+  const problems: string[] = [];
+  // pack-settings is not checked: disabling it drops every exemption and judges the stack as prod (stricter).
+  for (const rule of rules) {
+    const own = config[rule.name];
+    const set =
+      typeof own === "string"
+        ? own
+        : typeof own === "object" && own !== null
+          ? ((own as { enforcementLevel?: string }).enforcementLevel ?? all)
+          : all;
+    const declared = (rule.enforcementLevel ?? "advisory") as Level;
+    if (set === undefined || !(set in levelRank)) continue;
+    const required: Level = refusesExemptionOn(rule, environment)
+      ? "mandatory"
+      : environment === "prod"
+        ? declared
+        : "disabled";
+    if (levelRank[set as Level] < levelRank[required]) {
+      problems.push(
+        `${rule.name} is set to "${set}" in this ${environment} stack's pack config (${typeof own === "undefined" ? '"all"' : "its own entry"}), below its level "${required}", which no ${environment} stack may lower; remove the override.`,
+      );
+    }
+  }
+  return problems;
 }

@@ -8,6 +8,7 @@ import {
 import { CreateSubnetCommand, CreateVpcCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { CreateClusterCommand, EKSClient } from "@aws-sdk/client-eks";
 import { CreateKeyCommand, EnableKeyRotationCommand, KMSClient } from "@aws-sdk/client-kms";
+import { platformRoleNames } from "../../infra/config/roles";
 import { projectRoot } from "../../infra/project";
 import { readStackConfig } from "../../ops/verify";
 import { requireTool } from "../support/tools";
@@ -102,5 +103,10 @@ describe("npm run verify against moto_server (the real CLI, no fakes)", function
     // moto's describe-cluster reports no cluster security group: its rules cannot be read there.
     assert.match(stdout, /^skip {2}cluster security group ingress: not checked/m);
     assert.doesNotMatch(stdout, /DRIFT cluster exists/);
+    // IAM is read through @aws-sdk/client-iam: no role was created here, so the cluster role is missing.
+    assert.ok(
+      stdout.includes(`DRIFT IAM role ${platformRoleNames.cluster(config.cluster.name)}: expected exists`),
+      stdout,
+    );
   });
 });

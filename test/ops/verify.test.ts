@@ -22,21 +22,36 @@ import {
   CreateLoadBalancerCommand,
   ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
+import {
+  AttachRolePolicyCommand,
+  CreateRoleCommand,
+  IAMClient,
+  PutRolePolicyCommand,
+  UpdateAssumeRolePolicyCommand,
+} from "@aws-sdk/client-iam";
 import { CreateKeyCommand, EnableKeyRotationCommand, KMSClient } from "@aws-sdk/client-kms";
 import { resolvePlatformConfig } from "../../infra/config";
+import { platformRoleNames, roleTrustServices } from "../../infra/config/roles";
+import { platformRoles } from "../../ops/verify/roles";
+import { serviceTrustPolicy } from "../../infra/identity/trust-policy";
 import {
   AccessEntryReader,
+  adminGrants,
+  checkRole,
   checkStack,
   describeLeftovers,
   exitCodeFor,
   foreignKeyPrincipals,
   formatFindings,
   ObservedAccessEntry,
+  readStackConfig,
+  unexpectedTrustedPrincipals,
   SdkInventory,
   verifyStack,
 } from "../../ops/verify";
 import { Moto, startMoto, useFakeCredentials } from "./moto";
 import { requireTool } from "../support/tools";
+import { ofType, synthesizedStack } from "../support/stacks";
 
 const region = "us-east-1";
 /** The configs below pin 1.35: judge its support window on a fixed day, so the tests do not expire with it. */
@@ -88,7 +103,13 @@ interface Seed {
   readonly bareNetwork?: boolean;
 }
 
-/** Creates in moto what `pulumi up` would have: VPC, subnets in 3 AZs, key, log group, cluster. */
+/** A scoped inline policy like the program's Pod Identity policies: not an administrator grant. */
+const scopedPolicy = JSON.stringify({
+  Version: "2012-10-17",
+  Statement: [{ Effect: "Allow", Action: ["ec2:DescribeInstances"], Resource: "*" }],
+});
+
+/** Creates in moto what `pulumi up` would have: VPC, subnets in 3 AZs, key, log group, cluster, IAM roles. */
 async function seedStack(endpoint: string, seed: Seed) {
   const client = { region, endpoint };
   const ec2 = new EC2Client(client);
@@ -138,6 +159,18 @@ async function seedStack(endpoint: string, seed: Seed) {
   const logGroupName = `/aws/eks/${seed.name}/cluster`;
   await logs.send(new CreateLogGroupCommand({ logGroupName, kmsKeyId: key?.Arn }));
   await logs.send(new PutRetentionPolicyCommand({ logGroupName, retentionInDays: seed.retentionDays ?? 7 }));
+  const iam = new IAMClient(client);
+  for (const role of platformRoles(configFor(seed.name))) {
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: role.name,
+        AssumeRolePolicyDocument: serviceTrustPolicy(role.trustedService, false),
+      }),
+    );
+    await iam.send(
+      new PutRolePolicyCommand({ RoleName: role.name, PolicyName: "scoped", PolicyDocument: scopedPolicy }),
+    );
+  }
   const publicCidrs = seed.publicCidrs ?? [];
   await new EKSClient(client).send(
     new CreateClusterCommand({
@@ -193,7 +226,15 @@ describe("ops/verify against moto_server", function () {
   before(async function () {
     requireTool(this, "moto_server");
     restoreEnv = useFakeCredentials();
-    moto = await startMoto();
+    // AWS managed policies (AdministratorAccess) exist in moto's IAM only when it is asked to load them.
+    const loadManaged = process.env.MOTO_IAM_LOAD_MANAGED_POLICIES;
+    process.env.MOTO_IAM_LOAD_MANAGED_POLICIES = "true";
+    try {
+      moto = await startMoto();
+    } finally {
+      if (loadManaged === undefined) delete process.env.MOTO_IAM_LOAD_MANAGED_POLICIES;
+      else process.env.MOTO_IAM_LOAD_MANAGED_POLICIES = loadManaged;
+    }
     inventory = new SdkInventory({ region, endpoint: moto.endpoint });
   });
   after(async () => {
@@ -218,6 +259,8 @@ describe("ops/verify against moto_server", function () {
       "cluster subnets span AZs",
       "cluster subnet tags",
       "VPC flow logs",
+      `IAM role ${platformRoleNames.cluster("gitops-ok")} trust`,
+      `IAM role ${platformRoleNames.node("gitops-ok")} permissions`,
     ]) {
       assert.ok(
         findings.some((finding) => finding.check === check && finding.ok),
@@ -310,6 +353,60 @@ describe("ops/verify against moto_server", function () {
       0,
     );
     assert.deepEqual(foreignKeyPrincipals(policy("*"), "arn:aws:kms:us-east-1:123456789012:key/k"), ["*"]);
+  });
+
+  it("reports a platform role trusted by another account or holding administrator rights as mandatory drift", async () => {
+    const name = "gitops-iam";
+    await seedStack(moto.endpoint, { name });
+    const iam = new IAMClient({ region, endpoint: moto.endpoint });
+    await iam.send(
+      new UpdateAssumeRolePolicyCommand({
+        RoleName: platformRoleNames.cluster(name),
+        PolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            ...JSON.parse(serviceTrustPolicy("eks.amazonaws.com", true)).Statement,
+            {
+              Effect: "Allow",
+              Principal: { AWS: "arn:aws:iam::999999999999:root" },
+              Action: "sts:AssumeRole",
+            },
+          ],
+        }),
+      }),
+    );
+    await iam.send(
+      new AttachRolePolicyCommand({
+        RoleName: platformRoleNames.node(name),
+        PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess",
+      }),
+    );
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: platformRoleNames.karpenterNode(name),
+        PolicyName: "everything",
+        PolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }],
+        }),
+      }),
+    );
+    const { findings, exitCode } = await verifyStack(
+      configFor(name),
+      inventory,
+      new FakeAccessEntries(declaredEntries),
+    );
+    const drifted = findings.filter((finding) => !finding.ok);
+    assert.deepEqual(
+      drifted.map((finding) => [finding.check, finding.severity, finding.actual]),
+      [
+        [`IAM role ${name}-cluster trust`, "mandatory", "also trusts AWS:arn:aws:iam::999999999999:root"],
+        [`IAM role ${name}-node permissions`, "mandatory", "arn:aws:iam::aws:policy/AdministratorAccess"],
+        [`IAM role ${name}-karpenter-node permissions`, "mandatory", "inline everything (* on *)"],
+      ],
+      formatFindings("dev", findings),
+    );
+    assert.equal(exitCode, 1);
   });
 
   it("reports a missing cluster as a mandatory drift", async () => {
@@ -611,6 +708,69 @@ describe("ops/verify checks on what moto does not report", () => {
     assert.match(String(undeclared([stranger])?.actual), /role\/someone/);
   });
 
+  it("judges a platform role's trust policy and permissions: its one service only, no administrator grant", () => {
+    const trust = (principal: unknown) =>
+      JSON.stringify({ Statement: [{ Effect: "Allow", Principal: principal, Action: "sts:AssumeRole" }] });
+    const service = "pods.eks.amazonaws.com";
+    assert.deepEqual(unexpectedTrustedPrincipals(serviceTrustPolicy(service, true), service), []);
+    assert.deepEqual(unexpectedTrustedPrincipals(trust("*"), service), ["*"]);
+    assert.deepEqual(unexpectedTrustedPrincipals(trust({ AWS: "*" }), service), ["AWS:*"]);
+    assert.deepEqual(
+      unexpectedTrustedPrincipals(trust({ Service: [service, "ec2.amazonaws.com"] }), service),
+      ["Service:ec2.amazonaws.com"],
+    );
+    assert.deepEqual(unexpectedTrustedPrincipals(trust({ AWS: "arn:aws:iam::999999999999:root" }), service), [
+      "AWS:arn:aws:iam::999999999999:root",
+    ]);
+    const expected = { name: "gitops-a-external-dns", trustedService: service };
+    const role = {
+      name: expected.name,
+      arn: `arn:aws:iam::123456789012:role/${expected.name}`,
+      trustPolicy: serviceTrustPolicy(service, true),
+      attachedPolicyArns: ["arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"],
+      inlinePolicies: [{ name: "scoped", document: scopedPolicy }],
+    };
+    assert.ok(checkRole(expected, role).every((finding) => finding.ok));
+    assert.deepEqual(adminGrants(role), []);
+    // A customer policy that merely carries the name is not AWS's AdministratorAccess; `iam:*` on * is not `*`.
+    assert.deepEqual(
+      adminGrants({
+        ...role,
+        attachedPolicyArns: ["arn:aws:iam::123456789012:policy/AdministratorAccess"],
+        inlinePolicies: [
+          {
+            name: "iam",
+            document: JSON.stringify({ Statement: [{ Effect: "Allow", Action: "iam:*", Resource: "*" }] }),
+          },
+        ],
+      }),
+      [],
+    );
+    assert.deepEqual(
+      adminGrants({
+        ...role,
+        inlinePolicies: [
+          {
+            name: "all",
+            document: JSON.stringify({ Statement: { Effect: "Allow", Action: ["*"], Resource: ["*"] } }),
+          },
+        ],
+      }),
+      ["inline all (* on *)"],
+    );
+    const wrongService = checkRole(expected, {
+      ...role,
+      trustPolicy: serviceTrustPolicy("ec2.amazonaws.com", false),
+    });
+    assert.equal(wrongService[0].ok, false);
+    assert.equal(wrongService[0].actual, "also trusts Service:ec2.amazonaws.com");
+    const missing = checkRole(expected, undefined);
+    assert.deepEqual(
+      missing.map((finding) => [finding.check, finding.ok, finding.actual]),
+      [[`IAM role ${expected.name}`, false, "missing"]],
+    );
+  });
+
   it("checks that the cluster security group admits 443 from exactly cluster.privateAccessCidrs", () => {
     const ingress = (cidrs: string[]) =>
       checkStack(prod(), {
@@ -668,4 +828,24 @@ describe("ops/verify checks on what moto does not report", () => {
     assert.match(helm.get("undeclared access entries")?.actual ?? "", /gitops-prod-argocd-capability/);
     assert.equal(helm.has("access entry of the Argo CD capability role (created by EKS)"), false);
   });
+});
+
+describe("ops/verify reads the IAM roles the program creates", function () {
+  this.timeout(120_000);
+  for (const stack of ["dev", "staging", "prod"]) {
+    it(`${stack}: platformRoles() lists exactly the synthesized roles that trust a cluster service`, async () => {
+      const services: string[] = Object.values(roleTrustServices);
+      const synthesized = ofType(await synthesizedStack(stack), "aws:iam/role:Role").flatMap((role) => {
+        const statements = [].concat(JSON.parse(String(role.inputs.assumeRolePolicy)).Statement);
+        const trusted = statements.flatMap((statement: { Principal?: { Service?: string | string[] } }) =>
+          ([] as string[]).concat(statement.Principal?.Service ?? []),
+        );
+        return trusted.some((service) => services.includes(service))
+          ? [{ name: String(role.inputs.name), trustedService: trusted.join(",") }]
+          : [];
+      });
+      const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+      assert.deepEqual([...platformRoles(readStackConfig(stack))].sort(byName), synthesized.sort(byName));
+    });
+  }
 });

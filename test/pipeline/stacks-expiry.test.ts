@@ -8,6 +8,7 @@ import { dayNumber, decideExpiry, planExpiry, shouldDeploy } from "../../pipelin
 import {
   discoverStacks,
   missingPolicyConfigs,
+  policyConfigProblems,
   parseStackFile,
   stackNameFromFile,
   StackInfo,
@@ -79,7 +80,10 @@ describe("pipeline/cli stacks: the preview matrix", () => {
         "config:\n  aws:region: us-east-1\n  proj:environment: dev\n",
       );
     mkdirSync(join(dir, "policies", "config"), { recursive: true });
-    writeFileSync(join(dir, "policies", "config", "dev.json"), "{}\n");
+    writeFileSync(
+      join(dir, "policies", "config", "dev.json"),
+      '{ "pack-settings": { "environment": "dev" } }\n',
+    );
     writeFoundation(dir, "us-east-1");
     console.log = () => undefined;
   });
@@ -99,7 +103,10 @@ describe("pipeline/cli stacks: the preview matrix", () => {
   });
 
   it("lists the stacks and the project name once every stack has its policy config", () => {
-    writeFileSync(join(dir, "policies", "config", "qa.json"), "{}\n");
+    writeFileSync(
+      join(dir, "policies", "config", "qa.json"),
+      '{ "pack-settings": { "environment": "dev" } }\n',
+    );
     process.env.GITHUB_OUTPUT = join(dir, "output");
     assert.equal(main(["stacks", "--root", dir]), 0);
     const lines = readFileSync(join(dir, "output"), "utf8").trim().split("\n");
@@ -116,6 +123,32 @@ describe("pipeline/cli stacks: the preview matrix", () => {
   it("passes for this repository: every stack file has its policy config", () => {
     const root = join(__dirname, "..", "..");
     assert.deepEqual(missingPolicyConfigs(root, discoverStacks(root)), []);
+    assert.deepEqual(policyConfigProblems(root, discoverStacks(root)), []);
+  });
+
+  it("fails when a stack's policy config names another environment or lowers a rule its environment needs", () => {
+    writeFileSync(
+      join(dir, "Pulumi.qa.yaml"),
+      "config:\n  aws:region: us-east-1\n  proj:environment: prod\n",
+    );
+    writeFileSync(
+      join(dir, "policies", "config", "qa.json"),
+      '{ "pack-settings": { "environment": "dev" } }\n',
+    );
+    assert.deepEqual(policyConfigProblems(dir, discoverStacks(dir)), [
+      'policies/config/qa.json: pack-settings.environment is "dev", but Pulumi.qa.yaml says prod; set it to "prod"',
+    ]);
+    writeFileSync(
+      join(dir, "policies", "config", "qa.json"),
+      '{ "pack-settings": { "environment": "prod" }, "eks-endpoint-private": { "enforcementLevel": "disabled" } }\n',
+    );
+    assert.throws(
+      () => main(["stacks", "--root", dir]),
+      (error: Error) =>
+        /policies\/config\/qa\.json: eks-endpoint-private is set to "disabled" in this prod stack/.test(
+          error.message,
+        ),
+    );
   });
 });
 

@@ -2,7 +2,8 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { runPolicyPack, type SynthResult } from "../../policies/harness";
-import { isExempt, settingsProblems } from "../../policies/lib/settings";
+import { rules } from "../../policies/pack";
+import { isExempt, loweredLevels, settingsProblems, type PackRule } from "../../policies/lib/settings";
 import { withSettings } from "./support";
 
 const fixture = (): SynthResult =>
@@ -105,5 +106,63 @@ describe("policies: pack settings and exemptions (from the stack's pack config o
         false,
       );
     });
+  });
+});
+
+describe("policies: a stack's pack config cannot lower the rules (enforcementLevel)", () => {
+  const configDir = path.join(__dirname, "..", "..", "policies", "config");
+  const prod = { "pack-settings": { environment: "prod" } };
+
+  it("no shipped pack config lowers a rule below its level on prod, nor a notExemptibleOn rule anywhere", () => {
+    for (const file of fs.readdirSync(configDir).filter((name) => name.endsWith(".json"))) {
+      const config = JSON.parse(fs.readFileSync(path.join(configDir, file), "utf8")) as Record<
+        string,
+        unknown
+      >;
+      assert.deepEqual(loweredLevels(config, rules), [], file);
+    }
+  });
+
+  it("on prod a mandatory rule set to advisory or disabled, by its own entry or by all, is reported", () => {
+    assert.deepEqual(
+      loweredLevels({ ...prod, "eks-endpoint-private": { enforcementLevel: "advisory" } }, rules),
+      [
+        'eks-endpoint-private is set to "advisory" in this prod stack\'s pack config (its own entry), below its level "mandatory", which no prod stack may lower; remove the override.',
+      ],
+    );
+    assert.equal(loweredLevels({ ...prod, "iam-no-admin-access": "disabled" }, rules).length, 1);
+    assert.equal(
+      loweredLevels({ ...prod, all: "advisory" }, rules).length,
+      rules.filter((rule) => rule.enforcementLevel === "mandatory").length,
+    );
+    assert.equal(loweredLevels({}, rules).length, 0);
+    assert.equal(loweredLevels({ all: "disabled" }, rules).length > 0, true, "no environment counts as prod");
+    // raising, or lowering an advisory rule to disabled is not lowering below a mandatory level
+    assert.deepEqual(loweredLevels({ ...prod, "sg-open-egress": "mandatory" }, rules), []);
+  });
+
+  it("off prod levels may be lowered, except for rules that refuse exemptions there", () => {
+    const dev = { "pack-settings": { environment: "dev" } };
+    assert.deepEqual(loweredLevels({ ...dev, "eks-endpoint-private": "disabled" }, rules), []);
+    const prodOnly = rules.find((rule) => (rule as PackRule).notExemptibleOn?.includes("prod"));
+    assert.ok(prodOnly);
+    assert.equal(loweredLevels({ ...prod, [prodOnly.name]: "advisory" }, rules).length, 1);
+  });
+});
+
+describe("policies: exemption patterns must name a resource", () => {
+  it("a pattern of wildcards (or almost) exempts nothing and is reported", () => {
+    for (const resource of ["*", "**", "?*", "*-*", "a*?"]) {
+      assert.deepEqual(
+        policiesOf({ exemptions: [exemption({ resource })] }),
+        ["pack-settings", "sg-no-public-ingress"],
+        resource,
+      );
+      assert.match(
+        run({ exemptions: [exemption({ resource })] }).violations[0].message,
+        /needs at least 3 characters besides \* and \?/,
+      );
+    }
+    assert.deepEqual(policiesOf({ exemptions: [exemption({ resource: "pub*" })] }), []);
   });
 });
