@@ -9,8 +9,12 @@ import { z } from "zod";
 /** A Route 53 hosted zone id as the API returns it without the `/hostedzone/` prefix, e.g. Z0123456789ABCDEFGHIJ. */
 export const hostedZoneIdPattern = /^Z[A-Z0-9]{1,31}$/;
 
-/** Secrets Manager names allow letters, digits and /_+=.@-; a prefix must not be empty (that would be every secret). */
-export const secretNamePrefixPattern = /^[A-Za-z0-9/_+=.@-]{1,256}$/;
+/**
+ * Secrets Manager names allow letters, digits and /_+=.@-; a prefix must not be empty (that would be every secret) and
+ * must end with "/": IAM matches `secret:<prefix>*` as plain text, so "platform-prod" would also grant
+ * "platform-prod-payments/…" or another cluster's "platform-prod2/…".
+ */
+export const secretNamePrefixPattern = /^[A-Za-z0-9/_+=.@-]{1,255}\/$/;
 
 export const externalDnsSchema = z.strictObject({
   enabled: z.boolean().default(false),
@@ -40,7 +44,7 @@ export const externalSecretsSchema = z.strictObject({
     .string()
     .regex(
       secretNamePrefixPattern,
-      'must be the start of the Secrets Manager names this cluster may read, e.g. "platform-prod/" (letters, digits and /_+=.@-; no wildcards)',
+      'must be the start of the Secrets Manager names this cluster may read, ending with "/", e.g. "platform-prod/" (letters, digits and /_+=.@-; no wildcards; without the final "/" the IAM grant would also cover "platform-prod2/…")',
     )
     .optional(),
 });

@@ -321,6 +321,16 @@ export const platformSchema = z
           "EKS Auto Mode runs DNS as a service on each node, so there is no CoreDNS Deployment to scale; set addons.corednsAutoscaler: false, or compute.mode: karpenter",
       });
     }
+    if (config.compute.mode === "karpenter" && !config.addons.karpenter) {
+      // One `pulumi up` would delete the controller's Pod Identity role and queue while Argo CD deletes the node
+      // pools: the controller could no longer terminate its instances (NodeClaims hang, EC2 keeps billing).
+      ctx.addIssue({
+        code: "custom",
+        path: ["addons", "karpenter"],
+        message:
+          "compute.mode: karpenter launches every workload node with Karpenter (the system nodes take only CriticalAddonsOnly pods), and switching it off would delete the controller's IAM role while its nodes still run; keep addons.karpenter: true, or move to compute.mode: auto",
+      });
+    }
     if (config.compute.systemNodeGroup.maxSize < config.compute.systemNodeGroup.minSize) {
       ctx.addIssue({
         code: "custom",

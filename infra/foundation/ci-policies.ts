@@ -256,6 +256,18 @@ export function clusterDeployPolicy(args: DeployPolicyArgs): PolicyDocument {
         Resource: "*",
         Condition: { StringEquals: { "aws:ResourceTag/layer": "foundation" } },
       },
+      {
+        // ec2:CreateTags stays usable on foundation resources (above), but never to overwrite `layer`: a resource
+        // re-tagged `layer=<anything else>` would fall out of FoundationIsReadOnly.
+        Sid: "FoundationLayerTagIsKept",
+        Effect: "Deny",
+        Action: "ec2:CreateTags",
+        Resource: "*",
+        Condition: {
+          StringEquals: { "aws:ResourceTag/layer": "foundation" },
+          "ForAnyValue:StringEquals": { "aws:TagKeys": ["layer"] },
+        },
+      },
       ...stateStatements(args.state),
     ],
   };

@@ -236,8 +236,8 @@ describe("everyday add-ons: config", () => {
     );
   });
 
-  it("refuses a wildcard or empty External Secrets prefix", () => {
-    for (const namePrefix of ["", "*", "team/*"]) {
+  it("refuses a wildcard, empty or open-ended External Secrets prefix (IAM matches secret:<prefix>* as text)", () => {
+    for (const namePrefix of ["", "*", "team/*", "platform-prod", "/", "acme/prod-"]) {
       assert.match(
         problems({ addons: { externalSecrets: { namePrefix } } }).join("\n"),
         /addons\.externalSecrets\.namePrefix: must be the start of the Secrets Manager names/,

@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import * as path from "node:path";
 import { addonAwsPlan } from "../../infra/addons";
 import {
   ciliumOperatorPolicy,
@@ -9,7 +10,7 @@ import {
 } from "../../infra/addons/policies";
 import { resolvePlatformConfig } from "../../infra/config";
 import { upstreamFact } from "../upstream";
-import { chartPin } from "./support";
+import { addonsDir, applicationSets, chartPin, listFiles, parseDocuments, Tree } from "./support";
 
 interface Statement {
   Sid: string;
@@ -29,6 +30,9 @@ interface KarpenterUpstream {
   interruptionRules: { name: string; source: string[]; detailType: string[] }[];
 }
 const karpenterUpstream = upstreamFact<KarpenterUpstream>("karpenter-1.14.1.controller-policy.json");
+const karpenterValuesKeys = upstreamFact<{ keys: Record<string, string> }>(
+  "karpenter-1.14.1.values-keys.json",
+);
 
 /** One statement in a comparable form: list-valued fields sorted, a single string and a one-element list alike. */
 function normalize(statement: Statement): unknown {
@@ -86,6 +90,43 @@ describe("add-ons' AWS side", () => {
     assert.equal(got.size, actual.length, "Sids are unique");
     assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort());
     for (const [sid, statement] of want) assert.deepEqual(got.get(sid), statement, sid);
+  });
+
+  it("no Karpenter values file switches on an opt-in feature whose upstream policy the controller role lacks", () => {
+    const at = (tree: unknown, keyPath: string): unknown =>
+      keyPath.split(".").reduce<unknown>((node, key) => (node as Tree | undefined)?.[key], tree);
+    const valuesDir = path.join(addonsDir, "karpenter", "values");
+    const layers = [
+      ...listFiles(valuesDir)
+        .filter((file) => /\.ya?ml$/.test(file))
+        .flatMap((file) => parseDocuments(file).map((values) => ({ where: file, values }))),
+      ...applicationSets()
+        .filter(({ folder }) => folder === "karpenter")
+        .flatMap(({ name, set }) => {
+          const template = (set.spec as Tree).template as Tree;
+          const sources = ((template.spec as Tree).sources ?? [(template.spec as Tree).source]) as Tree[];
+          return sources.map((source) => ({
+            where: `ApplicationSet ${name} valuesObject`,
+            values: (source?.helm as Tree | undefined)?.valuesObject,
+          }));
+        }),
+    ];
+    assert.ok(layers.some(({ where }) => where.endsWith("defaults.yaml")) && layers.length > 2);
+    for (const [policy, valuesKey] of Object.entries(karpenterUpstream.facts.optIn)) {
+      assert.equal(
+        karpenterValuesKeys.facts.keys[valuesKey],
+        "scalar",
+        `optIn.${policy} names a chart values key`,
+      );
+      const granted = statements(karpenterControllerPolicy(karpenterArgs)).some((statement) =>
+        karpenterUpstream.facts.controllerPolicies[policy].some((upstream) => upstream.Sid === statement.Sid),
+      );
+      for (const { where, values } of layers)
+        assert.ok(
+          granted || !at(values, valuesKey),
+          `${where} sets ${valuesKey}, but the controller role lacks upstream's ${policy}`,
+        );
+    }
   });
 
   it("the Karpenter chart pin and the vendored policy's ref agree (a Renovate bump must re-read the policy)", () => {

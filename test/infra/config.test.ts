@@ -109,6 +109,11 @@ describe("stack config", () => {
       /addons\.corednsAutoscaler = true: EKS Auto Mode runs DNS as a service on each node/,
     ],
     [
+      "Karpenter switched off in karpenter mode",
+      { compute: { mode: "karpenter" }, addons: { karpenter: false } },
+      /addons\.karpenter = false: compute\.mode: karpenter launches every workload node with Karpenter.*keep addons\.karpenter: true/,
+    ],
+    [
       "a dev stack without expiry",
       { expiresOn: undefined },
       /^eks-gitops-platform:expiresOn = null: dev stacks .* must carry an expiry date/,

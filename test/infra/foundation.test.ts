@@ -190,6 +190,18 @@ describe("foundation stack (synthesized)", () => {
     });
     assert.equal(bySid.FoundationIsReadOnly.Effect, "Deny");
     assert.equal(bySid.NoAdminPolicies.Effect, "Deny");
+    // CreateTags is exempt from FoundationIsReadOnly, so overwriting `layer` would lift the protection.
+    assert.deepEqual(bySid.FoundationLayerTagIsKept, {
+      Sid: "FoundationLayerTagIsKept",
+      Effect: "Deny",
+      Action: "ec2:CreateTags",
+      Resource: "*",
+      Condition: {
+        StringEquals: { "aws:ResourceTag/layer": "foundation" },
+        "ForAnyValue:StringEquals": { "aws:TagKeys": ["layer"] },
+      },
+    });
+    assert.ok((bySid.FoundationIsReadOnly.NotAction as string[]).includes("ec2:CreateTags"));
     // Tag-on-create must not become "re-tag prod's node role environment=dev, then rewrite its trust".
     assert.deepEqual(bySid.NoRetaggingOtherEnvironments, {
       Sid: "NoRetaggingOtherEnvironments",
