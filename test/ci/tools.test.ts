@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { externalTools, missingToolReason, quickStartToolsLine } from "../support/tools";
+import { externalTools, missingToolReason, quickStartToolsLine, runningInCi } from "../support/tools";
 
 /**
  * The external tools rule (test/tools.json): on a machine without a tool, the tests that need it skip with the reason
@@ -122,6 +122,12 @@ describe("external test tools (test/tools.json)", function () {
     for (const failure of report.failures) {
       assert.match(failure.err.message, /moto_server not installed; pip install "moto\[server\]==[\d.]+"/);
     }
+  });
+
+  it("reads CI=true (any non-empty value) as CI, and CI=false, 0 or empty as not CI", () => {
+    for (const value of ["true", "1", "yes", "TRUE"]) assert.equal(runningInCi({ CI: value }), true, value);
+    for (const value of [undefined, "", "false", "FALSE", "0", " false "])
+      assert.equal(runningInCi({ CI: value }), false, String(value));
   });
 
   it("pins in the workflows agree with the list", () => {

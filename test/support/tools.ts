@@ -54,6 +54,12 @@ export function missingToolReason(name: ToolName): string {
   return `${name} not installed; ${tool.install}, tested with ${tool.version}`;
 }
 
+/** CI providers set `CI=true`; a user who writes `CI=false` (or 0, or empty) means "not CI" and gets skips. */
+export function runningInCi(env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = (env.CI ?? "").trim().toLowerCase();
+  return value !== "" && value !== "false" && value !== "0";
+}
+
 /**
  * Call first in a test or a `before` hook that needs the tool. Installed: returns. Missing outside CI: skips, with
  * the reason and the install line in every skipped test's title. Missing with CI set: fails, because CI installs
@@ -70,7 +76,7 @@ export function requireTool(context: Mocha.Context, name: ToolName): void {
   if (!title.includes(name)) throw new Error(`name ${name} in the title of "${title}": it needs that tool`);
   if (toolAvailable(name)) return;
   const reason = missingToolReason(name);
-  if (process.env.CI) assert.fail(reason);
+  if (runningInCi()) assert.fail(reason);
   if (suite) {
     // A `before` hook skips its whole suite: say why on each test it skips.
     const mark = (parent: Mocha.Suite): void => {
