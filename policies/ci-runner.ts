@@ -1,5 +1,6 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { atPath, elements, isUnknown, show, tag } from "./lib/values";
+import { statementsOf } from "./lib/iam-documents";
+import { atPath, elements, isUnknown, show, tag, UNKNOWN } from "./lib/values";
 
 /**
  * Guardrails for in-VPC CI runners (AWS CodeBuild-hosted GitHub Actions runners, as the foundation layer declares
@@ -28,24 +29,14 @@ function dependsOn(resource: PolicyResource, property: string, type: string): Po
 }
 
 function actionsOf(document: unknown): string[] | undefined {
-  let parsed: unknown = document;
-  if (typeof document === "string") {
-    try {
-      parsed = JSON.parse(document);
-    } catch {
-      return undefined;
-    }
-  }
-  const statements = elements(atPath(parsed, "Statement")) ?? [atPath(parsed, "Statement")];
-  if (isUnknown(statements)) return undefined;
+  const statements = statementsOf(document);
+  if (statements === undefined || statements === UNKNOWN) return undefined;
   return statements
-    .filter((statement) => atPath(statement, "Effect") === "Allow")
-    .flatMap((statement) => {
-      const actions = atPath(statement, "Action") ?? atPath(statement, "NotAction");
-      const list = Array.isArray(actions) ? actions : [actions];
+    .filter((statement) => statement.effect === "Allow")
+    .flatMap((statement) =>
       // NotAction on Allow grants everything else: as wide as "*".
-      return atPath(statement, "NotAction") !== undefined ? ["*"] : list.map(String);
-    });
+      statement.notActions.length > 0 ? ["*"] : statement.actions,
+    );
 }
 
 export const ciRunnerRoleNotAdmin: StackValidationPolicy = {

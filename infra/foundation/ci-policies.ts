@@ -76,6 +76,21 @@ export function stateStatements(state: StateBackend): Statement[] {
 /** Managed policies an escalation would reach for: never attachable by a deploy role. */
 export const forbiddenManagedPolicies = ["AdministratorAccess", "PowerUserAccess", "IAMFullAccess"];
 
+/** Both deploy roles: attaching (or bounding with) an admin-class managed policy is denied, whatever else allows. */
+function noAdminPolicies(partition: string): Statement {
+  return {
+    Sid: "NoAdminPolicies",
+    Effect: "Deny",
+    Action: ["iam:AttachRolePolicy", "iam:PutRolePermissionsBoundary"],
+    Resource: "*",
+    Condition: {
+      ArnLike: {
+        "iam:PolicyARN": forbiddenManagedPolicies.map((name) => `arn:${partition}:iam::aws:policy/${name}`),
+      },
+    },
+  };
+}
+
 /** Services whose managed EKS service roles and Pod Identity a cluster deploy may pass roles to. */
 export const passRoleServices = ["eks.amazonaws.com", "ec2.amazonaws.com", "pods.eks.amazonaws.com"];
 
@@ -223,19 +238,7 @@ export function clusterDeployPolicy(args: DeployPolicyArgs): PolicyDocument {
           },
         },
       },
-      {
-        Sid: "NoAdminPolicies",
-        Effect: "Deny",
-        Action: ["iam:AttachRolePolicy", "iam:PutRolePermissionsBoundary"],
-        Resource: "*",
-        Condition: {
-          ArnLike: {
-            "iam:PolicyARN": forbiddenManagedPolicies.map(
-              (name) => `arn:${args.partition}:iam::aws:policy/${name}`,
-            ),
-          },
-        },
-      },
+      noAdminPolicies(args.partition),
       {
         Sid: "FoundationIsReadOnly",
         Effect: "Deny",
@@ -322,19 +325,7 @@ export function foundationDeployPolicy(args: FoundationDeployPolicyArgs): Policy
         Action: ["iam:Get*", "iam:List*", "iam:CreateServiceLinkedRole"],
         Resource: "*",
       },
-      {
-        Sid: "NoAdminPolicies",
-        Effect: "Deny",
-        Action: ["iam:AttachRolePolicy", "iam:PutRolePermissionsBoundary"],
-        Resource: "*",
-        Condition: {
-          ArnLike: {
-            "iam:PolicyARN": forbiddenManagedPolicies.map(
-              (name) => `arn:${args.partition}:iam::aws:policy/${name}`,
-            ),
-          },
-        },
-      },
+      noAdminPolicies(args.partition),
       ...stateStatements(args.state),
     ],
   };
