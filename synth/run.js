@@ -117,4 +117,6 @@ Module._load = function (request, parent, isMain) {
   );
 };
 
-require(path.join(__dirname, "cli.ts")).run(process.argv.slice(2));
+// out/.build/outputs: referenced stacks' outputs by content key (synth/cache.ts), so a cluster synth reads its
+// foundation's outputs instead of running the foundation program again.
+require(path.join(__dirname, "cli.ts")).run(process.argv.slice(2), cacheDir("outputs"));
