@@ -256,7 +256,9 @@ describe("a foundation VPC shared by two clusters (moto_server): each cluster's 
     assert.equal(detached?.ok, false);
     assert.equal(detached?.actual, `${enis["dev leaked again"]} dev leaked again`);
   });
+});
 
+describe("ops/verify interfaceOwner: what makes an ENI the cluster's", () => {
   it("judges ownership without a VPC-wide fallback (pure)", () => {
     const scope = { clusterName: "gitops-dev", vpcId: "vpc-1", cidrBlock: "10.40.0.0/16" };
     const facts = { privateIps: ["10.50.3.4"], groupIds: [], tags: [] };
