@@ -25,6 +25,7 @@ import {
   workflows,
 } from "./workflow-files";
 import { requireTool } from "../support/tools";
+import { conditionHolds } from "./expressions";
 
 /**
  * The workflow contracts a fork relies on, checked on the YAML itself: every workflow passes actionlint (and
@@ -612,6 +613,32 @@ describe("workflows: pulumi/actions and the foundation", () => {
     const creating = pulumiSteps.filter(({ step }) => ["up", "preview"].includes(String(step.with?.command)));
     assert.ok(creating.length >= 4);
     for (const { where, step } of creating) assert.equal(step.with?.upsert, true, where);
+  });
+
+  it("never creates a stack on the destroy path: no step that runs for destroy sets upsert", async () => {
+    // pulumi/actions v7.0.0: without upsert the action selects the stack and fails when it does not exist, so a
+    // destroy of a stack that is gone fails instead of creating an empty one (and its state) first.
+    assert.equal((actionInputs.facts.inputs.upsert as { default?: string }).default, "false");
+    const stackJob = workflows["pulumi-stack.yml"].jobs.pulumi;
+    const destroying = {
+      inputs: { command: "destroy", stack: "sandbox-alice", environment: "dev" },
+      steps: { "live-check": { outputs: { proceed: "true" } } },
+    };
+    const onDestroy: Step[] = [];
+    for (const step of steps(stackJob))
+      if (usesAction(step, "pulumi/actions") && (await conditionHolds(step.if, destroying)))
+        onDestroy.push(step);
+    assert.deepEqual(
+      onDestroy.map((step) => step.with?.command),
+      ["output", "destroy"],
+      "the destroy path reads the live outputs, then destroys",
+    );
+    for (const step of onDestroy) assert.equal(step.with?.upsert, undefined, String(step.name));
+    // Nowhere else either: only up and preview may create a stack.
+    for (const { where, step } of pulumiSteps.filter(
+      ({ step }) => !["up", "preview"].includes(String(step.with?.command)),
+    ))
+      assert.equal(step.with?.upsert, undefined, where);
   });
 
   it("previews and deploys the foundation on GitHub-hosted runners from foundation/, with the policy pack", () => {
