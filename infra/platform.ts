@@ -195,6 +195,8 @@ export async function definePlatform(
     region: config.region,
     kubeconfig,
     vpcId: foundation.outputs.vpcId,
+    cidrBlock: config.network.vpcCidr,
+    clusterSecurityGroupId: eks.vpcConfig.clusterSecurityGroupId,
     computeMode: config.compute.mode,
     deletionProtection: config.cluster.deletionProtection,
     // Argo CD and Cilium keep running while the drain deletes everything else (see their ApplicationSets).

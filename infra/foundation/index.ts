@@ -96,6 +96,7 @@ export async function defineFoundation(
       roleName: names.runnerRole,
       repository: config.github.repository,
       connectionArn: config.github.connectionArn,
+      actorIds: config.github.runnerActorIds,
       vpcId: network.vpcId,
       subnetIds: network.runnerSubnetIds,
       computeType: config.runner.computeType,

@@ -134,13 +134,19 @@ describe("foundation stack (synthesized)", () => {
     }
   });
 
-  it("starts a build for each queued workflow job (webhook on WORKFLOW_JOB_QUEUED)", () => {
+  it("starts a build for each queued workflow job of a trusted account (WORKFLOW_JOB_QUEUED + ACTOR_ACCOUNT_ID)", () => {
     const hooks = ofType(result, "aws:codebuild/webhook:Webhook");
     assert.equal(hooks.length, 3);
     for (const hook of hooks) {
       assert.equal(hook.inputs.buildType, "BUILD");
+      // foundation-runner.test.ts: what each filter admits, and that CodeBuild applies it to workflow jobs.
       assert.deepEqual(hook.inputs.filterGroups, [
-        { filters: [{ type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" }] },
+        {
+          filters: [
+            { type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" },
+            { type: "ACTOR_ACCOUNT_ID", pattern: "^(999999999999)$" },
+          ],
+        },
       ]);
     }
   });
