@@ -175,7 +175,7 @@ describe("fleet: the hub's destroy guard (ops/fleet/hub-guard.ts)", () => {
     for (const name of [
       "teardown-drain",
       "fleet-registrars-role-eks-gitops-prod-deploy-444455556666",
-      "fleet-argocd",
+      "fleet-argocd-argocd-server",
     ])
       assert.ok(guard.dependencies.includes(urnOf(name)), `the guard depends on ${name}`);
   });
