@@ -63,7 +63,10 @@ export class FleetHubGuard extends pulumi.ComponentResource {
       `${name}-check`,
       {
         delete: `${tsNode} ops/fleet/hub-guard.ts`,
-        environment: { FLEET_HUB_KUBECONFIG: pulumi.secret(args.kubeconfig), FLEET_HUB_NAMESPACE: args.namespace },
+        environment: {
+          FLEET_HUB_KUBECONFIG: pulumi.secret(args.kubeconfig),
+          FLEET_HUB_NAMESPACE: args.namespace,
+        },
         logging: command.types.enums.local.Logging.StdoutAndStderr,
       },
       { parent: this, dependsOn: args.dependsOn },

@@ -100,9 +100,7 @@ function parse<T>(
   const value = raw[name];
   if (!isRecord(value))
     return {
-      problems: [
-        `it exports no ${name} output (is its fleet.role set to hub?)`,
-      ],
+      problems: [`it exports no ${name} output (is its fleet.role set to hub?)`],
     };
   const problems: string[] = [];
   if (value.contractVersion !== fleetContractVersion)
@@ -125,14 +123,10 @@ export function parseFleetHub(raw: Readonly<Record<string, unknown>>): {
   if (parsed.value && !["helm", "capability"].includes(parsed.value.install))
     return { problems: [`fleetHub.install is ${JSON.stringify(parsed.value.install)}`] };
   const registrars: unknown = parsed.value?.registrars;
-  if (
-    parsed.value &&
-    !(Array.isArray(registrars) && registrars.every((item) => typeof item === "string"))
-  )
+  if (parsed.value && !(Array.isArray(registrars) && registrars.every((item) => typeof item === "string")))
     return { problems: ["fleetHub.registrars is not a list of role ARNs"] };
   return parsed;
 }
-
 
 /** The error a stack raises when a fleet reference cannot be used: names the config key, the stack and the fix. */
 export class FleetReferenceError extends Error {

@@ -134,7 +134,8 @@ export function registrationPolicy(args: RegistrationPolicyArgs): {
         expression: all(
           `${hasLabel("argocd.argoproj.io/secret-type")} && ${label("argocd.argoproj.io/secret-type")} == 'cluster'`,
         ),
-        message: "a fleet registrar may only write Argo CD cluster Secrets (argocd.argoproj.io/secret-type=cluster)",
+        message:
+          "a fleet registrar may only write Argo CD cluster Secrets (argocd.argoproj.io/secret-type=cluster)",
       },
       {
         expression: all(`${hasLabel(fleetSpokeLabel)} && ${label(fleetSpokeLabel)} == 'true'`),
@@ -147,7 +148,9 @@ export function registrationPolicy(args: RegistrationPolicyArgs): {
         message: `a fleet registrar may only write Secrets labelled ${fleetRegistrarLabel}=<its own account>`,
       },
       {
-        expression: all(`${hasLabel("environment")} && ${label("environment")} == ${literal(args.environment)}`),
+        expression: all(
+          `${hasLabel("environment")} && ${label("environment")} == ${literal(args.environment)}`,
+        ),
         message: `this hub serves ${args.environment}: a registered spoke's Secret must carry environment=${args.environment}`,
       },
       {

@@ -127,7 +127,11 @@ export function kubectlSpokeDrainClient(
   return {
     argo: new KubectlArgoClient(run),
     async setSecretLabels(namespace, secret, labels) {
-      const metadata = manifest.metadata as { name: string; namespace: string; labels: Record<string, string> };
+      const metadata = manifest.metadata as {
+        name: string;
+        namespace: string;
+        labels: Record<string, string>;
+      };
       if (metadata.name !== secret || metadata.namespace !== namespace)
         throw new Error(`the drain may only relabel its own Secret ${metadata.namespace}/${metadata.name}`);
       Object.assign(overrides, labels);

@@ -47,7 +47,8 @@ export async function checkHubRemovable(run: KubectlRunner, namespace: string): 
 }
 
 export async function main(env: NodeJS.ProcessEnv): Promise<string> {
-  if (env[hubGuardOverride] === "true") return `${hubGuardOverride} is set: not checking for registered spokes`;
+  if (env[hubGuardOverride] === "true")
+    return `${hubGuardOverride} is set: not checking for registered spokes`;
   const kubeconfig = env.FLEET_HUB_KUBECONFIG;
   const namespace = env.FLEET_HUB_NAMESPACE;
   if (!kubeconfig || !namespace)

@@ -101,7 +101,9 @@ export async function releaseRegistration(
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
   const action = argv[0];
   if (action !== "apply" && action !== "release")
-    throw new Error("usage: registration.ts apply|release (environment: FLEET_HUB_KUBECONFIG, FLEET_REGISTRATION, FLEET_REGISTRATION_SERVER)");
+    throw new Error(
+      "usage: registration.ts apply|release (environment: FLEET_HUB_KUBECONFIG, FLEET_REGISTRATION, FLEET_REGISTRATION_SERVER)",
+    );
   const log = (message: string) => process.stderr.write(`fleet registration: ${message}\n`);
   const registration = parseRegistration(env);
   if (action === "release" && env[releaseOverride] === "true") {
