@@ -9,6 +9,7 @@ import { FleetHub, FleetHubGuard, HubAccess, hubOutputs, readFleetHub, registerS
 import { GitOps } from "./gitops";
 import { applicationsKeptOnTeardown, argocdNamespace } from "./gitops/argocd";
 import { ClusterAccess } from "./identity";
+import { boundEveryRole } from "./identity/role-boundary";
 import { renderKubeconfig, updateKubeconfigCommand } from "./kubeconfig";
 import { readFoundation } from "./foundation/reference";
 import { ClusterSubnets } from "./network";
@@ -51,6 +52,8 @@ export async function definePlatform(
   const fleet = fleetOf(config);
   const hub =
     fleet.role === "spoke" ? await readFleetHub(config, foundation.environment.deployRoleArn) : undefined;
+  // Before the first role: the deploy role creates roles only with the environment's permissions boundary.
+  boundEveryRole(foundation.environment.roleBoundaryArn);
 
   const key = new PlatformKey("platform", {
     clusterName: config.cluster.name,
@@ -168,6 +171,8 @@ export async function definePlatform(
     region: config.region,
     kubeconfig,
     vpcId: foundation.outputs.vpcId,
+    cidrBlock: config.network.vpcCidr,
+    clusterSecurityGroupId: eks.vpcConfig.clusterSecurityGroupId,
     computeMode: config.compute.mode,
     deletionProtection: config.cluster.deletionProtection,
     // Argo CD and Cilium keep running while the drain deletes everything else (see their ApplicationSets).

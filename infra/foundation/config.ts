@@ -21,6 +21,41 @@ const cidr = z.string().superRefine((value, ctx) => {
   }
 });
 
+/** The most GitHub accounts a foundation lets start runner builds: they become one regular expression in the webhook. */
+export const maxRunnerActors = 50;
+
+/**
+ * The numeric GitHub account ids (not logins: a login can be renamed and reused) whose queued jobs may start an
+ * in-VPC runner build. The runners' webhooks admit no other sender: a fork or any other account that queues a job
+ * naming a runner label gets no build. Numbers or digit strings in the stack file; strings after parsing.
+ */
+const runnerActorIds = z
+  .array(
+    z.union([z.number(), z.string()]).transform((id, ctx) => {
+      const text = String(id);
+      if (!/^[1-9]\d{0,11}$/.test(text))
+        ctx.addIssue({
+          code: "custom",
+          message:
+            "must be a numeric GitHub account id (not a login): `gh api users/<login> --jq .id` prints it",
+        });
+      return text;
+    }),
+    {
+      message:
+        "list the numeric GitHub account ids allowed to start runner builds, e.g. [12345678]: `gh api users/<login> --jq .id`",
+    },
+  )
+  .min(
+    1,
+    "list at least one GitHub account id: without one the runners' webhooks start no build (`gh api users/<login> --jq .id`)",
+  )
+  .max(
+    maxRunnerActors,
+    `at most ${maxRunnerActors} accounts: the runners are for the people who merge and review, not every contributor`,
+  )
+  .refine((ids) => new Set(ids).size === ids.length, { message: "lists an account id twice" });
+
 const environmentSchema = z.strictObject({
   previewClusterAccess: z
     .enum(["admin", "view"], {
@@ -66,6 +101,7 @@ export const foundationSchema = z.strictObject({
         /^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[0-9a-f-]{36}$/,
         "must be the ARN of a CodeConnections GitHub connection (created and approved once in the console: Developer Tools → Settings → Connections)",
       ),
+    runnerActorIds: runnerActorIds,
   }),
   network: z
     .strictObject({

@@ -10,6 +10,8 @@ export interface RunnerArgs {
   readonly roleName: string;
   readonly repository: string;
   readonly connectionArn: string;
+  /** Numeric GitHub account ids whose queued jobs may start a build (`github.runnerActorIds`). */
+  readonly actorIds: readonly string[];
   readonly vpcId: pulumi.Input<string>;
   /** Private subnets (egress through NAT, no public IPs). */
   readonly subnetIds: pulumi.Input<string>[];
@@ -30,9 +32,39 @@ export function environmentType(image: string): "LINUX_CONTAINER" | "ARM_CONTAIN
   return /aarch64|arm/.test(image) ? "ARM_CONTAINER" : "LINUX_CONTAINER";
 }
 
+/** A pattern that matches exactly one of `ids` (CodeBuild matches webhook filter patterns as regular expressions). */
+export function exactIdPattern(ids: readonly string[]): string {
+  if (ids.length === 0 || ids.some((id) => !/^\d+$/.test(id)))
+    throw new Error(`GitHub account ids must be digits: ${JSON.stringify(ids)}`);
+  return `^(${ids.join("|")})$`;
+}
+
+/**
+ * Which queued workflow jobs start a runner build: one filter group, all of whose filters must match (AWS CodeBuild
+ * user guide, "GitHub webhook events"). EVENT alone would start a build for any job of the repository whose
+ * `runs-on` names the label, and a pull request (from a fork too) can write that label into a workflow file it
+ * edits. ACTOR_ACCOUNT_ID matches the `sender.id` of the `workflow_job` event, which the pull request cannot choose.
+ * The webhook belongs to the project's source repository (no `scopeConfiguration`), so events of other repositories
+ * never reach it; REPOSITORY_NAME only works on organization or global webhooks, HEAD_REF and BASE_REF only on push
+ * and pull request events, and WORKFLOW_NAME names what the pull request itself can rename.
+ */
+export function runnerWebhookFilterGroups(
+  actorIds: readonly string[],
+): aws.types.input.codebuild.WebhookFilterGroup[] {
+  return [
+    {
+      filters: [
+        { type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" },
+        { type: "ACTOR_ACCOUNT_ID", pattern: exactIdPattern(actorIds) },
+      ],
+    },
+  ];
+}
+
 /**
  * An AWS CodeBuild-hosted GitHub Actions runner for one environment: a CodeBuild project in the foundation's
- * private runner subnets with its own security group, started by a webhook for each queued workflow job. Each
+ * private runner subnets with its own security group, started by a webhook for each queued workflow job of a trusted
+ * account (`runnerWebhookFilterGroups`). Each
  * build registers one ephemeral runner, runs one job and ends: no standing instance (idle cost $0), no static
  * credentials (GitHub through the CodeConnections connection, AWS by OIDC inside the job).
  */
@@ -151,7 +183,7 @@ export class Runner extends pulumi.ComponentResource {
       {
         projectName: this.project.name,
         buildType: "BUILD",
-        filterGroups: [{ filters: [{ type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" }] }],
+        filterGroups: runnerWebhookFilterGroups(args.actorIds),
       },
       parent,
     );

@@ -9,6 +9,9 @@ export interface OrderedTeardownArgs {
   /** Kubeconfig using `aws eks get-token` (no static credentials); keep it secret. */
   readonly kubeconfig: pulumi.Input<string>;
   readonly vpcId: pulumi.Input<string>;
+  /** The cluster's block of the shared VPC and its security group: the drain waits only for the cluster's ENIs. */
+  readonly cidrBlock: string;
+  readonly clusterSecurityGroupId: pulumi.Input<string>;
   readonly computeMode: "auto" | "karpenter";
   /** The stack config's cluster.deletionProtection: a protected cluster is never drained. */
   readonly deletionProtection: boolean;
@@ -48,6 +51,8 @@ export class OrderedTeardown extends pulumi.ComponentResource {
           TEARDOWN_CLUSTER_NAME: args.clusterName,
           TEARDOWN_REGION: args.region,
           TEARDOWN_VPC_ID: args.vpcId,
+          TEARDOWN_CIDR_BLOCK: args.cidrBlock,
+          TEARDOWN_CLUSTER_SECURITY_GROUP_ID: args.clusterSecurityGroupId,
           TEARDOWN_KUBECONFIG: pulumi.secret(args.kubeconfig),
           TEARDOWN_STACK: pulumi.getStack(),
           TEARDOWN_DELETION_PROTECTION: String(args.deletionProtection),

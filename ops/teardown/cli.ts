@@ -45,6 +45,8 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv)
         clusterName: required("TEARDOWN_CLUSTER_NAME"),
         stack: env.TEARDOWN_STACK,
         vpcId: env.TEARDOWN_VPC_ID || undefined,
+        cidrBlock: env.TEARDOWN_CIDR_BLOCK || undefined,
+        clusterSecurityGroupId: env.TEARDOWN_CLUSTER_SECURITY_GROUP_ID || undefined,
         deletionProtection: env.TEARDOWN_DELETION_PROTECTION === "true",
         retainedNodePools: list("TEARDOWN_RETAINED_NODE_POOLS"),
       },
@@ -68,6 +70,7 @@ export function parseInvocation(argv: readonly string[], env: NodeJS.ProcessEnv)
     target: {
       clusterName: config.cluster.name,
       stack,
+      cidrBlock: config.network.vpcCidr,
       deletionProtection: config.cluster.deletionProtection,
       retainedNodePools: retainedNodePools(config.compute.mode),
     },
@@ -82,8 +85,9 @@ export const teardownUsage = `usage: npm run teardown -- <stack> [--timeout-minu
        ts-node ops/teardown/cli.ts --from-env        (what the program's OrderedTeardown runs on destroy)
 
 Drains what Argo CD created before \`pulumi destroy\` removes the cluster: stops auto-sync, deletes Applications and
-ApplicationSets (add-ons that hold the cluster together last), then waits until no load balancer, volume or
-Karpenter node of the cluster is left. Exit 0 when drained, 1 when refused or timed out (reason on stderr).
+ApplicationSets (add-ons that hold the cluster together last), then waits until no load balancer, volume,
+Karpenter node or detached network interface of the cluster is left. The VPC is the foundation's, shared with
+other clusters: only the cluster's own subnets, block (network.vpcCidr), security group and tags count. Exit 0 when drained, 1 when refused or timed out (reason on stderr).
 
 options:
   --timeout-minutes N   how long to wait for AWS to release what the add-ons created (default ${defaultDrainOptions.timeoutMs / 60_000})
@@ -130,7 +134,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       },
     );
     log(
-      `done in ${Math.round(report.waitedMs / 1000)} s: deleted ${report.deletedApplications.length} Application(s), ${report.deletedApplicationSets.length} ApplicationSet(s); no load balancers, volumes or pool nodes left`,
+      `done in ${Math.round(report.waitedMs / 1000)} s: deleted ${report.deletedApplications.length} Application(s), ${report.deletedApplicationSets.length} ApplicationSet(s); no load balancers, volumes, pool nodes or detached ENIs of the cluster left`,
     );
   } finally {
     rmSync(workDir, { recursive: true, force: true });

@@ -35,6 +35,13 @@ export interface TeardownTarget {
   readonly stack?: string;
   /** The VPC the cluster lives in; looked up from the cluster when omitted. */
   readonly vpcId?: string;
+  /**
+   * The cluster's block of the foundation's shared VPC (network.vpcCidr): with the cluster's subnets and security
+   * group it bounds which ENIs are the cluster's, also once the cluster is gone.
+   */
+  readonly cidrBlock?: string;
+  /** The EKS-created cluster security group; read from the live cluster when omitted. */
+  readonly clusterSecurityGroupId?: string;
   /** What the stack's config says; the live cluster's own flag is checked too. */
   readonly deletionProtection: boolean;
   /** Node pools whose nodes EKS removes with the cluster (Auto Mode's built-in pools). */
@@ -45,7 +52,7 @@ export type TeardownInventory = Pick<AwsInventory, "describeCluster" | "describe
 
 /**
  * The ordered teardown of one cluster: refuses a deletion-protected cluster, otherwise drains Argo CD's
- * Applications and waits for the cluster's AWS leftovers. A cluster that is already gone (a destroy re-run after
+ * Applications and waits for the cluster's AWS leftovers (in a shared VPC, only the cluster's own). A cluster that is already gone (a destroy re-run after
  * a failure) only has its leftovers checked once: nothing in AWS would remove them any more.
  */
 export async function runTeardown(
@@ -68,6 +75,10 @@ export async function runTeardown(
       deps.inventory.findLeftovers({
         clusterName: target.clusterName,
         vpcId: vpcId ?? "",
+        // Other clusters share the VPC: wait only for this cluster's ENIs, never for theirs.
+        subnetIds: cluster?.subnetIds ?? [],
+        cidrBlock: target.cidrBlock,
+        clusterSecurityGroupId: target.clusterSecurityGroupId || cluster?.clusterSecurityGroupId,
         retainedNodePools: target.retainedNodePools,
       }),
   };

@@ -5,7 +5,6 @@ import { controlPlaneLogGroupName, controlPlaneLogTypes } from "../../infra/clus
 import { argoCdCapabilityRoleName } from "../../infra/config/gitops";
 import type { PlatformRole } from "./roles";
 import type {
-  LeftoverInterface,
   Leftovers,
   ObservedAccessEntry,
   ObservedCluster,
@@ -53,7 +52,6 @@ export interface Observation {
   readonly controlPlaneLogGroup: ObservedLogGroup | undefined;
   readonly subnets: readonly ObservedSubnet[];
   readonly leftovers: Leftovers;
-  readonly detachedInterfaces: readonly LeftoverInterface[];
 }
 
 const list = (values: readonly string[]) => (values.length === 0 ? "(none)" : [...values].sort().join(", "));
@@ -222,9 +220,9 @@ export function checkStack(config: PlatformConfig, observed: Observation): Findi
   add({
     check: "detached network interfaces",
     severity: "advisory",
-    ok: observed.detachedInterfaces.length === 0,
-    expected: "none (a leaked ENI blocks deleting the VPC)",
-    actual: list(observed.detachedInterfaces.map((eni) => `${eni.id} ${eni.description}`.trim())),
+    ok: leftovers.interfaces.length === 0,
+    expected: "none of the cluster's (a leaked ENI blocks deleting its subnets and security group)",
+    actual: list(leftovers.interfaces.map((eni) => `${eni.id} ${eni.description}`.trim())),
     fix: "delete them with `aws ec2 delete-network-interface` once you know what left them",
   });
   add({

@@ -25,7 +25,7 @@ export type { Finding, Observation, Severity } from "./checks";
 export * from "./inventory";
 export { readStackConfig } from "./stack-config";
 
-const nothingLeft: Leftovers = { loadBalancers: [], volumes: [], instances: [] };
+const nothingLeft: Leftovers = { loadBalancers: [], volumes: [], instances: [], interfaces: [] };
 
 /** Reads everything the checks need; `accessEntries` overrides the inventory's reader (moto has no such API). */
 export async function observeStack(
@@ -42,7 +42,6 @@ export async function observeStack(
       controlPlaneLogGroup: undefined,
       subnets: [],
       leftovers: nothingLeft,
-      detachedInterfaces: [],
     };
   }
   const subnets = await inventory.describeSubnets(described.subnetIds);
@@ -54,16 +53,19 @@ export async function observeStack(
       if (error instanceof UnsupportedCall) return error;
       throw error;
     });
-  const [entries, keys, controlPlaneLogGroup, leftovers, detachedInterfaces, flowLogs] = await Promise.all([
+  const [entries, keys, controlPlaneLogGroup, leftovers, flowLogs] = await Promise.all([
     orUnsupported(accessEntries.listAccessEntries(cluster.name)),
     Promise.all(keyArns.map((arn) => inventory.describeKey(arn))),
     inventory.describeLogGroup(controlPlaneLogGroupName(cluster.name)),
     inventory.findLeftovers({
       clusterName: cluster.name,
       vpcId: cluster.vpcId,
+      // The VPC is the foundation's, shared with other clusters: only this cluster's share of it counts.
+      subnetIds: cluster.subnetIds,
+      cidrBlock: config.network.vpcCidr,
+      clusterSecurityGroupId: cluster.clusterSecurityGroupId,
       retainedNodePools: autoModeNodePools,
     }),
-    inventory.findDetachedInterfaces(cluster.vpcId),
     inventory.describeFlowLogs
       ? orUnsupported(inventory.describeFlowLogs(cluster.vpcId))
       : Promise.resolve(new UnsupportedCall("ec2:DescribeFlowLogs", new Error("not read by this inventory"))),
@@ -94,7 +96,6 @@ export async function observeStack(
     controlPlaneLogGroup,
     subnets,
     leftovers,
-    detachedInterfaces,
   };
 }
 

@@ -37,6 +37,7 @@ import {
   paginateListAttachedRolePolicies,
   paginateListRolePolicies,
 } from "@aws-sdk/client-iam";
+import { cidrContains } from "../../infra/config/cidr";
 import {
   DescribeKeyCommand,
   GetKeyPolicyCommand,
@@ -147,6 +148,9 @@ export interface LeftoverInterface {
   readonly id: string;
   readonly status: string;
   readonly description: string;
+  readonly subnetId?: string;
+  /** What makes it the cluster's (see interfaceOwner). */
+  readonly owner?: string;
 }
 
 /** AWS resources created from inside the cluster that would block deleting the VPC or keep costing money. */
@@ -154,11 +158,27 @@ export interface Leftovers {
   readonly loadBalancers: readonly LeftoverLoadBalancer[];
   readonly volumes: readonly LeftoverVolume[];
   readonly instances: readonly LeftoverInstance[];
+  /** Detached ENIs of the cluster: they block deleting its subnets and security group, and nothing removes them. */
+  readonly interfaces: readonly LeftoverInterface[];
 }
 
-export interface LeftoverQuery {
+/**
+ * The cluster's own share of a VPC that several cluster stacks share (one foundation VPC): only what lies in it, or
+ * carries its security group or its tags, is the cluster's. Never the whole VPC: another cluster's ENIs are not ours
+ * to wait for.
+ */
+export interface ClusterNetworkScope {
   readonly clusterName: string;
   readonly vpcId: string;
+  /** The cluster's subnets (describe-cluster); empty when the cluster is gone. */
+  readonly subnetIds?: readonly string[];
+  /** The cluster's block of the foundation VPC (its network.vpcCidr): its subnets, nodes and pods live there. */
+  readonly cidrBlock?: string;
+  /** The security group EKS created for the cluster. */
+  readonly clusterSecurityGroupId?: string;
+}
+
+export interface LeftoverQuery extends ClusterNetworkScope {
   /**
    * Node pools whose nodes may stay: Auto Mode's built-in pools run Argo CD itself and EKS terminates them with
    * the cluster ("Delete a cluster", EKS User Guide). Nodes of every other pool must be gone first.
@@ -219,8 +239,6 @@ export interface AwsInventory extends AccessEntryReader {
   /** An IAM role with its trust policy and policies, undefined when there is none; optional like describeFlowLogs. */
   describeRole?(name: string): Promise<ObservedRole | undefined>;
   findLeftovers(query: LeftoverQuery): Promise<Leftovers>;
-  /** ENIs in the VPC that nothing uses any more (status "available"): leaked and blocking VPC deletion. */
-  findDetachedInterfaces(vpcId: string): Promise<LeftoverInterface[]>;
 }
 
 export interface SdkInventoryOptions {
@@ -419,29 +437,50 @@ export class SdkInventory implements AwsInventory {
   }
 
   async findLeftovers(query: LeftoverQuery): Promise<Leftovers> {
-    const [loadBalancers, classicLoadBalancers, volumes, instances] = await Promise.all([
+    const [loadBalancers, classicLoadBalancers, volumes, instances, interfaces] = await Promise.all([
       this.clusterLoadBalancers(query.clusterName, query.vpcId),
       this.clusterClassicLoadBalancers(query.clusterName, query.vpcId),
       this.clusterVolumes(query.clusterName),
       this.clusterInstances(query.clusterName, query.retainedNodePools),
+      this.clusterDetachedInterfaces(query),
     ]);
-    return { loadBalancers: [...loadBalancers, ...classicLoadBalancers], volumes, instances };
+    return { loadBalancers: [...loadBalancers, ...classicLoadBalancers], volumes, instances, interfaces };
   }
 
-  async findDetachedInterfaces(vpcId: string): Promise<LeftoverInterface[]> {
-    const interfaces = [];
+  /**
+   * ENIs nothing uses any more (status "available") that belong to the cluster (interfaceOwner): they block
+   * deleting its subnets and security group. The VPC's other detached ENIs (another cluster's, the foundation's
+   * runners') are none of this cluster's business.
+   */
+  private async clusterDetachedInterfaces(scope: ClusterNetworkScope): Promise<LeftoverInterface[]> {
+    if (!scope.vpcId) return [];
+    const found: LeftoverInterface[] = [];
     const Filters = [
-      { Name: "vpc-id", Values: [vpcId] },
+      { Name: "vpc-id", Values: [scope.vpcId] },
       { Name: "status", Values: ["available"] },
     ];
     for await (const page of paginateDescribeNetworkInterfaces({ client: this.ec2 }, { Filters })) {
-      interfaces.push(...(page.NetworkInterfaces ?? []));
+      for (const eni of page.NetworkInterfaces ?? []) {
+        const owner = interfaceOwner(
+          {
+            subnetId: eni.SubnetId,
+            privateIps: (eni.PrivateIpAddresses ?? []).map((address) => address.PrivateIpAddress ?? ""),
+            groupIds: (eni.Groups ?? []).map((group) => group.GroupId ?? ""),
+            tags: eni.TagSet ?? [],
+          },
+          scope,
+        );
+        if (owner === undefined) continue;
+        found.push({
+          id: eni.NetworkInterfaceId ?? "",
+          status: String(eni.Status ?? ""),
+          description: eni.Description ?? "",
+          subnetId: eni.SubnetId,
+          owner,
+        });
+      }
     }
-    return interfaces.map((eni) => ({
-      id: eni.NetworkInterfaceId ?? "",
-      status: eni.Status ?? "",
-      description: eni.Description ?? "",
-    }));
+    return found;
   }
 
   /** ELBv2 load balancers in the VPC tagged by the AWS Load Balancer Controller or Auto Mode for this cluster. */
@@ -605,8 +644,40 @@ export function isClusterTagged(tags: ReadonlyMap<string, string>, clusterName: 
   );
 }
 
+/** What an ENI says about itself, as far as ownership goes. */
+export interface InterfaceFacts {
+  readonly subnetId?: string;
+  readonly privateIps: readonly string[];
+  readonly groupIds: readonly string[];
+  readonly tags: readonly Tag[];
+}
+
+/**
+ * Why an ENI is the cluster's, or undefined when it is not: it sits in one of the cluster's subnets or in its block
+ * of the VPC (nodes, pods, the control plane's ENIs, internal load balancers), holds the cluster security group,
+ * or carries one of the cluster tags (isClusterTagged, eks:cluster-name). An ENI elsewhere in a shared VPC belongs
+ * to another cluster or to the foundation.
+ */
+export function interfaceOwner(eni: InterfaceFacts, scope: ClusterNetworkScope): string | undefined {
+  if (eni.subnetId && scope.subnetIds?.includes(eni.subnetId)) return `in cluster subnet ${eni.subnetId}`;
+  const block = scope.cidrBlock;
+  const inBlock = block ? eni.privateIps.find((ip) => ip && cidrContains(block, `${ip}/32`)) : undefined;
+  if (inBlock) return `address ${inBlock} in the cluster's block ${block}`;
+  if (scope.clusterSecurityGroupId && eni.groupIds.includes(scope.clusterSecurityGroupId))
+    return `holds the cluster security group ${scope.clusterSecurityGroupId}`;
+  const tags = new Map(eni.tags.map((tag) => [tag.Key ?? "", tag.Value ?? ""]));
+  if (isClusterTagged(tags, scope.clusterName) || tags.get("eks:cluster-name") === scope.clusterName)
+    return `tagged for cluster ${scope.clusterName}`;
+  return undefined;
+}
+
 export function countLeftovers(leftovers: Leftovers): number {
-  return leftovers.loadBalancers.length + leftovers.volumes.length + leftovers.instances.length;
+  return (
+    leftovers.loadBalancers.length +
+    leftovers.volumes.length +
+    leftovers.instances.length +
+    leftovers.interfaces.length
+  );
 }
 
 /** One line per leftover kind, naming each resource, for error messages. */
@@ -625,6 +696,14 @@ export function describeLeftovers(leftovers: Leftovers): string[] {
   if (leftovers.instances.length > 0)
     lines.push(
       `nodes: ${leftovers.instances.map((i) => `${i.id} (node pool ${i.nodePool}, ${i.state})`).join(", ")}`,
+    );
+  if (leftovers.interfaces.length > 0)
+    lines.push(
+      `detached network interfaces: ${leftovers.interfaces
+        .map((eni) => `${eni.id} (${[eni.description, eni.owner].filter(Boolean).join("; ")})`)
+        .join(
+          ", ",
+        )} — once nothing will reattach them: aws ec2 delete-network-interface --network-interface-id <id>`,
     );
   return lines;
 }

@@ -14,11 +14,11 @@ import {
   TeardownTimeoutError,
 } from "../../ops/teardown";
 import { parseInvocation } from "../../ops/teardown/cli";
-import { Leftovers, ObservedCluster, SdkInventory } from "../../ops/verify";
+import { Leftovers, ObservedCluster, readStackConfig, SdkInventory } from "../../ops/verify";
 import { startMoto, useFakeCredentials } from "./moto";
 import { requireTool } from "../support/tools";
 
-const none: Leftovers = { loadBalancers: [], volumes: [], instances: [] };
+const none: Leftovers = { loadBalancers: [], volumes: [], instances: [], interfaces: [] };
 
 class FakeClock implements Clock {
   time = 0;
@@ -286,6 +286,7 @@ describe("ops/teardown drain (fake Kubernetes and AWS)", () => {
       loadBalancers: [lb],
       volumes: [{ id: "vol-0abc", state: "available", sizeGiB: 20 }],
       instances: [{ id: "i-0def", state: "running", nodePool: "workloads" }],
+      interfaces: [],
     };
     const clock = new FakeClock();
     const error = await drain(
@@ -550,6 +551,8 @@ describe("ops/teardown kubectl client and CLI arguments", () => {
       TEARDOWN_CLUSTER_NAME: "gitops-dev",
       TEARDOWN_REGION: "eu-west-1",
       TEARDOWN_VPC_ID: "vpc-1",
+      TEARDOWN_CIDR_BLOCK: "10.40.0.0/16",
+      TEARDOWN_CLUSTER_SECURITY_GROUP_ID: "sg-0123",
       TEARDOWN_KUBECONFIG: "apiVersion: v1",
       TEARDOWN_STACK: "dev",
       TEARDOWN_DELETION_PROTECTION: "false",
@@ -561,6 +564,8 @@ describe("ops/teardown kubectl client and CLI arguments", () => {
         clusterName: "gitops-dev",
         stack: "dev",
         vpcId: "vpc-1",
+        cidrBlock: "10.40.0.0/16",
+        clusterSecurityGroupId: "sg-0123",
         deletionProtection: false,
         retainedNodePools: ["system", "general-purpose"],
       },
@@ -581,6 +586,8 @@ describe("ops/teardown kubectl client and CLI arguments", () => {
       "aws-load-balancer-controller-platform-staging",
     ]);
     assert.deepEqual(manual.target.retainedNodePools, []);
+    // By hand too, only the cluster's own block of the shared VPC counts for its ENIs.
+    assert.equal(manual.target.cidrBlock, readStackConfig("staging").network.vpcCidr);
     assert.deepEqual(parseInvocation(["dev"], {}).target.retainedNodePools, ["system", "general-purpose"]);
     assert.throws(
       () => parseInvocation(["--from-env"], { TEARDOWN_REGION: "eu-west-1" }),

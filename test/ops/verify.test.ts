@@ -613,8 +613,7 @@ describe("ops/verify checks on what moto does not report", () => {
       availabilityZone: `${region}${zone}`,
       mapPublicIpOnLaunch: false,
     })),
-    leftovers: { loadBalancers: [], volumes: [], instances: [] },
-    detachedInterfaces: [],
+    leftovers: { loadBalancers: [], volumes: [], instances: [], interfaces: [] },
   };
   const prod = () =>
     resolvePlatformConfig(

@@ -171,6 +171,49 @@ describe("deploy, expire and pulumi-stack act only from the default branch", () 
   }
 });
 
+describe("no job is queued for an in-VPC runner for a fork pull request (defence in depth)", () => {
+  // The gate is the runners' webhook (ACTOR_ACCOUNT_ID, test/infra/foundation-runner.test.ts): a fork can edit these
+  // guards away in its copy. The unedited workflows must still never ask for a runner on a fork's behalf.
+  const runnerJobs = allJobs().filter(({ job }) => /^codebuild-/.test(String(job["runs-on"] ?? "")));
+  /** A pull_request event whose head lives in `headRepo`, with every other condition of the job met. */
+  const pullRequest = (workflow: Workflow, headRepo: string) => {
+    const base = permissive(workflow, "pull_request", "refs/pull/7/merge");
+    return {
+      ...base,
+      github: {
+        ...base.github,
+        event: { pull_request: { number: 7, head: { repo: { full_name: headRepo } } } },
+      },
+    };
+  };
+
+  it("finds the jobs that name a runner label (cluster preview, pulumi-stack)", () => {
+    assert.deepEqual(
+      runnerJobs.map(({ file, id }) => `${file} ${id}`),
+      ["preview.yml preview", "pulumi-stack.yml pulumi"],
+    );
+  });
+
+  for (const { file, id, job, workflow } of runnerJobs)
+    it(`${file} ${id}: skipped for a pull request from a fork`, async () => {
+      for (const fork of ["mallory/eks-gitops-platform", "acme/eks-gitops-platform-fork", ""])
+        assert.equal(await conditionHolds(job.if, pullRequest(workflow, fork)), false, fork);
+    });
+
+  it("preview.yml preview: still runs for a pull request from a branch of this repository", async () => {
+    const { job, workflow } = runnerJobs.find(({ id }) => id === "preview") as (typeof runnerJobs)[number];
+    assert.equal(await conditionHolds(job.if, pullRequest(workflow, "acme/eks-gitops-platform")), true);
+  });
+
+  it("preview.yml preview: skipped when no stack's runner would start a build for the run's account", async () => {
+    // pipeline/cli.ts stacks --actor-id leaves those stacks out of the matrix (test/pipeline/foundations.test.ts).
+    const { job, workflow } = runnerJobs.find(({ id }) => id === "preview") as (typeof runnerJobs)[number];
+    const context = pullRequest(workflow, "acme/eks-gitops-platform");
+    context.needs.stacks.outputs.matrix = "[]";
+    assert.equal(await conditionHolds(job.if, context), false);
+  });
+});
+
 describe("deploy.yml: the clusters wait for the foundation", () => {
   const dev = workflows["deploy.yml"].jobs.dev;
   /** dev's `if:` context on a push to main, after the discovery and the foundation jobs ended so. */

@@ -25,6 +25,7 @@ import {
   workflows,
 } from "./workflow-files";
 import { requireTool } from "../support/tools";
+import { conditionHolds } from "./expressions";
 
 /**
  * The workflow contracts a fork relies on, checked on the YAML itself: every workflow passes actionlint (and
@@ -352,7 +353,8 @@ describe("workflows: preview", () => {
     assert.equal(job.strategy?.matrix?.include, "${{ fromJSON(needs.stacks.outputs.matrix) }}");
     assert.ok(needsOf(job).includes("stacks"));
     const discover = steps(preview.jobs.stacks).find((step) => step.id === "discover");
-    assert.match(discover?.run ?? "", /pipeline\/cli\.ts stacks$/);
+    assert.match(discover?.run ?? "", /pipeline\/cli\.ts stacks --actor-id "\$ACTOR_ID"$/);
+    assert.equal(discover?.env?.ACTOR_ID, "${{ github.actor_id }}");
     assert.equal(
       preview.jobs.stacks.outputs && (preview.jobs.stacks.outputs as Tree).matrix,
       "${{ steps.discover.outputs.matrix }}",
@@ -529,8 +531,9 @@ describe("workflows: deploy and expire", () => {
     const ci = steps(resolve).find((step) => step.id === "ci");
     assert.match(
       ci?.run ?? "",
-      /pipeline\/cli\.ts stack-ci --stack "\$STACK" --environment "\$ENVIRONMENT"$/,
+      /pipeline\/cli\.ts stack-ci --stack "\$STACK" --environment "\$ENVIRONMENT"\s+--actor-id "\$ACTOR_ID"$/,
     );
+    assert.equal(ci?.env?.ACTOR_ID, "${{ github.actor_id }}");
     const aws = steps(stackJob).find((step) => usesAction(step, "aws-actions/configure-aws-credentials"));
     assert.equal(aws?.with?.["role-to-assume"], "${{ needs.resolve.outputs.deploy-role }}");
     assert.equal(aws?.with?.["aws-region"], "${{ needs.resolve.outputs.region }}");
@@ -612,6 +615,32 @@ describe("workflows: pulumi/actions and the foundation", () => {
     const creating = pulumiSteps.filter(({ step }) => ["up", "preview"].includes(String(step.with?.command)));
     assert.ok(creating.length >= 4);
     for (const { where, step } of creating) assert.equal(step.with?.upsert, true, where);
+  });
+
+  it("never creates a stack on the destroy path: no step that runs for destroy sets upsert", async () => {
+    // pulumi/actions v7.0.0: without upsert the action selects the stack and fails when it does not exist, so a
+    // destroy of a stack that is gone fails instead of creating an empty one (and its state) first.
+    assert.equal((actionInputs.facts.inputs.upsert as { default?: string }).default, "false");
+    const stackJob = workflows["pulumi-stack.yml"].jobs.pulumi;
+    const destroying = {
+      inputs: { command: "destroy", stack: "sandbox-alice", environment: "dev" },
+      steps: { "live-check": { outputs: { proceed: "true" } } },
+    };
+    const onDestroy: Step[] = [];
+    for (const step of steps(stackJob))
+      if (usesAction(step, "pulumi/actions") && (await conditionHolds(step.if, destroying)))
+        onDestroy.push(step);
+    assert.deepEqual(
+      onDestroy.map((step) => step.with?.command),
+      ["output", "destroy"],
+      "the destroy path reads the live outputs, then destroys",
+    );
+    for (const step of onDestroy) assert.equal(step.with?.upsert, undefined, String(step.name));
+    // Nowhere else either: only up and preview may create a stack.
+    for (const { where, step } of pulumiSteps.filter(
+      ({ step }) => !["up", "preview"].includes(String(step.with?.command)),
+    ))
+      assert.equal(step.with?.upsert, undefined, where);
   });
 
   it("previews and deploys the foundation on GitHub-hosted runners from foundation/, with the policy pack", () => {

@@ -18,6 +18,7 @@ export function writeFoundation(
     "eks-gitops-foundation:github": {
       repository: "acme/platform",
       connectionArn: `arn:aws:codeconnections:${region}:012345678901:connection/00000000-0000-4000-8000-000000000000`,
+      runnerActorIds: [583231],
     },
     "eks-gitops-foundation:environments": environments,
     ...extra,
