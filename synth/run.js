@@ -20,7 +20,8 @@ if (!process.env.DEBUG) Error.stackTraceLimit = 0;
 
 const minimumNodeMajor = 22;
 const nodeMajor = Number(process.versions.node.split(".")[0]);
-if (nodeMajor < minimumNodeMajor) {
+// A worker process of `--jobs` (synth/jobs.ts) leaves the warning to its parent, which printed it already.
+if (nodeMajor < minimumNodeMajor && process.env.SYNTH_WORKER !== "1") {
   process.stderr.write(
     `warning: Node ${process.versions.node} is end-of-life; this project needs Node ${minimumNodeMajor}+ (.nvmrc; \`nvm use\`)\n`,
   );
