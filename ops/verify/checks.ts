@@ -59,7 +59,7 @@ const sameSet = (a: readonly string[], b: readonly string[]) => list(a) === list
 const reapply = "run `pulumi up` on the stack to put it back (or change the config if the change was meant)";
 
 /** A passing finding carries no `fix`: the key is removed, so only drifts say what to do. */
-function normalise({ fix, ...rest }: Finding): Finding {
+export function normalise({ fix, ...rest }: Finding): Finding {
   return rest.ok || fix === undefined ? rest : { ...rest, fix };
 }
 
@@ -483,7 +483,7 @@ function checkClusterIngress(config: PlatformConfig, rules: readonly ObservedIng
 }
 
 /** The platform logs all VPC traffic to CloudWatch Logs (infra/network); anything less is drift. */
-function checkFlowLogs(vpcId: string, flowLogs: readonly ObservedFlowLog[]): Finding {
+export function checkFlowLogs(vpcId: string, flowLogs: readonly ObservedFlowLog[]): Finding {
   const complete = flowLogs.filter(
     (log) =>
       log.trafficType === "ALL" && log.destinationType === "cloud-watch-logs" && log.status !== "FAILED",

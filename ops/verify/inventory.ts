@@ -212,7 +212,7 @@ export function isUnsupportedCall(error: unknown): boolean {
 }
 
 /** Runs one AWS read, turning "this endpoint has no such API" into UnsupportedCall. */
-async function supported<T>(call: string, read: () => Promise<T>): Promise<T> {
+export async function supported<T>(call: string, read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (error) {
