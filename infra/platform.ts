@@ -17,6 +17,7 @@ import {
 import { GitOps } from "./gitops";
 import { applicationsKeptOnTeardown, argocdNamespace } from "./gitops/argocd";
 import { ClusterAccess } from "./identity";
+import { boundEveryRole } from "./identity/role-boundary";
 import { renderKubeconfig, updateKubeconfigCommand } from "./kubeconfig";
 import { readFoundation } from "./foundation/reference";
 import { ClusterSubnets } from "./network";
@@ -61,6 +62,8 @@ export async function definePlatform(
   const fleet = fleetOf(config);
   const hub = fleet.role === "spoke" ? await readFleetHub(config) : undefined;
   const spokes = fleet.role === "hub" ? await readFleetSpokes(config) : [];
+  // Before the first role: the deploy role creates roles only with the environment's permissions boundary.
+  boundEveryRole(foundation.environment.roleBoundaryArn);
 
   const key = new PlatformKey("platform", {
     clusterName: config.cluster.name,

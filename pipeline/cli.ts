@@ -14,7 +14,13 @@ import {
 } from "./expiry";
 import { gateMarkdown, renderImages, runGate, writeGateSarif } from "./gate";
 import { extractImages, uniqueImages } from "./images";
-import { CiConfigError, clusterStackCi, discoverFoundationStacks, foundationStackCi } from "./foundations";
+import {
+  CiConfigError,
+  clusterStackCi,
+  discoverFoundationStacks,
+  foundationStackCi,
+  runnerActorProblem,
+} from "./foundations";
 import {
   discoverStacks,
   missingPolicyConfigs,
@@ -32,12 +38,16 @@ import { checkIgnoreFile } from "./trivyignore";
  */
 
 const usage = `usage: pipeline/cli.ts <command> [options]
-  stacks          [--root .]                          JSON list of stacks (Pulumi.<stack>.yaml); outputs "stacks",
+  stacks          [--root .] [--actor-id N]           JSON list of stacks (Pulumi.<stack>.yaml); outputs "stacks",
                                                       "project" and "matrix" (stack, environment, runner, roles,
                                                       region per stack); fails if a stack has no
-                                                      policies/config/<stack>.json or no runner for its environment
-  stack-ci        --stack S [--environment E] [--root .]  outputs runner, deploy-role, preview-role, region of one
-                                                      cluster stack (from its foundation stack file)
+                                                      policies/config/<stack>.json or no runner for its environment;
+                                                      with --actor-id, the matrix leaves out (with an error
+                                                      annotation) stacks whose runner would not start for account N
+  stack-ci        --stack S [--environment E] [--actor-id N] [--root .]
+                                                      outputs runner, deploy-role, preview-role, region of one
+                                                      cluster stack (from its foundation stack file); with
+                                                      --actor-id, fails if its runner would not start for account N
   foundations     [--root .]                          outputs "matrix": foundation stacks (foundation/Pulumi.<stack>.yaml)
                                                       with their region, GitHub environment and roles
   expiry          [--root .] [--today D] [--warn-days N]  expiry plan; outputs "destroy", "warn"
@@ -67,6 +77,7 @@ const options = {
   "warn-days": { type: "string" },
   stack: { type: "string" },
   environment: { type: "string" },
+  "actor-id": { type: "string" },
   "live-environment": { type: "string" },
   "live-expires-on": { type: "string" },
   file: { type: "string" },
@@ -144,7 +155,15 @@ export function main(argv: string[]): number {
       // Each stack's preview runs on the in-VPC runner of its environment, with that environment's preview role.
       const foundations = discoverFoundationStacks(root);
       const project = readProjectName(root);
-      const matrix = stacks.map((stack) => clusterStackCi(stack, foundations, project));
+      const actorId = flags["actor-id"];
+      const matrix = stacks
+        .map((stack) => clusterStackCi(stack, foundations, project))
+        .filter((ci) => {
+          const problem = actorId === undefined ? undefined : runnerActorProblem(ci, foundations, actorId);
+          // The preview of this stack would wait for a runner build its webhook never starts: say so, skip it.
+          if (problem !== undefined) console.log(`::error::no preview of ${problem}`);
+          return problem === undefined;
+        });
       console.log(JSON.stringify(names));
       setOutput("stacks", JSON.stringify(names));
       setOutput("matrix", JSON.stringify(matrix));
@@ -154,12 +173,16 @@ export function main(argv: string[]): number {
     }
     case "stack-ci": {
       const stack = findStack(root, flags.stack);
-      const ci = clusterStackCi(stack, discoverFoundationStacks(root), readProjectName(root));
+      const foundations = discoverFoundationStacks(root);
+      const ci = clusterStackCi(stack, foundations, readProjectName(root));
       // The deploy role trusts only the GitHub environment of the stack's own environment.
       if (flags.environment !== undefined && flags.environment !== ci.environment)
         throw new CiConfigError(
           `${stack.file} is a ${ci.environment} stack but the job runs in the GitHub environment ${flags.environment}; pass environment: ${ci.environment}`,
         );
+      const problem =
+        flags["actor-id"] === undefined ? undefined : runnerActorProblem(ci, foundations, flags["actor-id"]);
+      if (problem !== undefined) throw new CiConfigError(problem);
       console.log(JSON.stringify(ci));
       setOutput("runner", ci.runner);
       setOutput("deploy-role", ci.deployRole);

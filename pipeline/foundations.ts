@@ -142,6 +142,28 @@ export function clusterStackCi(
   };
 }
 
+/**
+ * Why a run started by the GitHub account `actorId` (`github.actor_id`) gets no build from the runner of `ci`, or
+ * undefined when its runner's webhook admits that account (`github.runnerActorIds` of the foundation). Checked in a
+ * GitHub-hosted job first, so the job that needs the runner fails or is skipped with this message instead of
+ * waiting for a build the webhook never starts.
+ */
+export function runnerActorProblem(
+  ci: ClusterStackCi,
+  foundations: readonly FoundationStack[],
+  actorId: string,
+): string | undefined {
+  if (!/^[1-9]\d*$/.test(actorId))
+    throw new CiConfigError(
+      `--actor-id ${JSON.stringify(actorId)} is not a GitHub account id; pass github.actor_id`,
+    );
+  const foundation = foundations.find((candidate) => candidate.name === ci.foundation);
+  if (!foundation) throw new CiConfigError(`no foundation stack ${ci.foundation} for ${ci.stack}`);
+  const admitted = foundation.config.github.runnerActorIds;
+  if (admitted.includes(actorId)) return undefined;
+  return `${ci.stack}: the ${ci.environment} runner (${ci.runner}) starts builds only for the GitHub accounts in ${foundation.config.project}:github.runnerActorIds of ${foundation.file} (${admitted.join(", ")}), and this run was started by account ${actorId}; add ${actorId} there and deploy the foundation, or let a listed account push or open the pull request (docs/pipeline.md, "Runners")`;
+}
+
 export function foundationStackCi(foundation: FoundationStack): FoundationStackCi {
   const names = ciNames(foundation.config.namePrefix, "foundation");
   const arn = (role: string) => roleArn(foundation.config.accountId, foundation.config.region, role);

@@ -41,6 +41,7 @@ import {
   vpcPrivateSubnetNoPublicIp,
 } from "./network";
 import { ec2Imdsv2Required, eksNodeNoSsh } from "./nodes";
+import { iamRolePermissionsBoundary } from "./role-boundary";
 import { packSettingsPolicy, withExemptions } from "./lib/settings";
 import { argocdSourcePinned, eksFargateNamespaces, helmReleasePinned } from "./workloads";
 
@@ -66,6 +67,7 @@ export const rules: Policies = [
   eksAccessAdminScoped,
   iamNoAdminAccess,
   iamTrustPolicyScoped,
+  iamRolePermissionsBoundary,
   eksNoAwsAuthConfigMap,
   eksNoIrsaOidcProvider,
   eksNoIrsaAnnotations,

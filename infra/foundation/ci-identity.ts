@@ -8,6 +8,7 @@ import {
   githubOidcUrl,
   githubTrustPolicy,
   pullRequestSubject,
+  roleBoundaryPolicy,
   StateBackend,
   stateStatements,
   stsAudience,
@@ -33,13 +34,18 @@ export interface CiRoles {
   readonly deploy: aws.iam.Role;
 }
 
+/** An environment's CI roles and the permissions boundary of the roles its cluster stacks create. */
+export interface EnvironmentCi extends CiRoles {
+  readonly roleBoundary: aws.iam.Policy;
+}
+
 /**
  * The GitHub OIDC provider (or the account's existing one) and the CI roles: a preview and a deploy role per
  * environment, and the foundation's own pair. Trust is the exact `aud`/`sub` of GitHub's default claims.
  */
 export class CiIdentity extends pulumi.ComponentResource {
   readonly providerArn: pulumi.Output<string>;
-  readonly environments: Readonly<Partial<Record<FoundationEnvironment, CiRoles>>>;
+  readonly environments: Readonly<Partial<Record<FoundationEnvironment, EnvironmentCi>>>;
   readonly foundation: CiRoles;
 
   constructor(name: string, args: CiIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -54,6 +60,12 @@ export class CiIdentity extends pulumi.ComponentResource {
         ).arn;
 
     const context = pulumi.all([args.partition, args.accountId]);
+    const iam = (partition: string, accountId: string) => ({
+      partition,
+      accountId,
+      namePrefix: args.namePrefix,
+      environments: args.environments,
+    });
     const role = (logicalName: string, roleName: string, subject: string, tags: Record<string, string>) =>
       new aws.iam.Role(
         logicalName,
@@ -80,10 +92,25 @@ export class CiIdentity extends pulumi.ComponentResource {
     const inline = (logicalName: string, target: aws.iam.Role, policy: pulumi.Input<string>) =>
       new aws.iam.RolePolicy(logicalName, { role: target.id, policy }, parent);
 
-    const environments: Partial<Record<FoundationEnvironment, CiRoles>> = {};
+    const environments: Partial<Record<FoundationEnvironment, EnvironmentCi>> = {};
     for (const environment of args.environments) {
       const names = ciNames(args.namePrefix, environment);
-      // Not `environment`: the deploy roles may change roles tagged with their environment, never themselves.
+      // Created before the deploy role that may create roles only with it (tagged layer=foundation: read-only to it).
+      const roleBoundary = new aws.iam.Policy(
+        `${name}-${environment}-role-boundary`,
+        {
+          name: names.roleBoundary,
+          description: `Permissions boundary of every role the ${environment} cluster stacks create`,
+          policy: context.apply(([partition, accountId]) =>
+            JSON.stringify(
+              roleBoundaryPolicy({ ...iam(partition, accountId), region: args.region, environment }),
+            ),
+          ),
+          tags: { ...args.tags, "ci-environment": environment },
+        },
+        parent,
+      );
+      // Not `environment`: CI roles are no cluster stack's roles (and their deploy policies deny changing them).
       const tags = { ...args.tags, "ci-environment": environment };
       const preview = role(
         `${name}-${environment}-preview`,
@@ -111,8 +138,7 @@ export class CiIdentity extends pulumi.ComponentResource {
         context.apply(([partition, accountId]) =>
           JSON.stringify(
             clusterDeployPolicy({
-              partition,
-              accountId,
+              ...iam(partition, accountId),
               region: args.region,
               environment,
               state: args.state,
@@ -120,7 +146,7 @@ export class CiIdentity extends pulumi.ComponentResource {
           ),
         ),
       );
-      environments[environment] = { preview, deploy };
+      environments[environment] = { preview, deploy, roleBoundary };
     }
     this.environments = environments;
 
@@ -140,13 +166,7 @@ export class CiIdentity extends pulumi.ComponentResource {
       deploy,
       context.apply(([partition, accountId]) =>
         JSON.stringify(
-          foundationDeployPolicy({
-            partition,
-            accountId,
-            region: args.region,
-            namePrefix: args.namePrefix,
-            state: args.state,
-          }),
+          foundationDeployPolicy({ ...iam(partition, accountId), region: args.region, state: args.state }),
         ),
       ),
     );

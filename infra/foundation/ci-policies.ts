@@ -1,7 +1,9 @@
+import { ciNames, FoundationEnvironment, policyArn, roleBoundaryTagKey } from "./contract";
+
 /**
  * IAM documents of the foundation's CI identity, as pure functions (tested without mocks). docs/pipeline.md
- * ("CI identity: trust and permissions") explains the choices: exact OIDC claims, tag-scoped IAM, region-locked
- * services, nothing of the foundation writable by an environment's deploy role.
+ * ("CI identity: trust and permissions") explains the choices: exact OIDC claims, IAM bounded by a permissions
+ * boundary per environment, region-locked services, nothing of the foundation writable by a deploy role.
  */
 
 export const githubOidcHost = "token.actions.githubusercontent.com";
@@ -91,26 +93,106 @@ function noAdminPolicies(partition: string): Statement {
   };
 }
 
-/** Services whose managed EKS service roles and Pod Identity a cluster deploy may pass roles to. */
-export const passRoleServices = ["eks.amazonaws.com", "ec2.amazonaws.com", "pods.eks.amazonaws.com"];
+/**
+ * Services a cluster deploy may pass its roles to: EKS (the cluster role, node roles of managed node groups and
+ * Auto Mode, Fargate's pod execution role), EC2 (instance profiles), EKS Pod Identity and the EKS Argo CD capability.
+ */
+export const passRoleServices = [
+  "eks.amazonaws.com",
+  "ec2.amazonaws.com",
+  "pods.eks.amazonaws.com",
+  "capabilities.eks.amazonaws.com",
+];
 
-export interface DeployPolicyArgs {
+/** IAM writes on a role that change what it may do or who may use it (all take `iam:PermissionsBoundary`). */
+const boundedRoleWrites = [
+  "iam:PutRolePolicy",
+  "iam:DeleteRolePolicy",
+  "iam:AttachRolePolicy",
+  "iam:DetachRolePolicy",
+  "iam:PutRolePermissionsBoundary",
+  "iam:UpdateAssumeRolePolicy",
+  "iam:UpdateRole",
+  "iam:UpdateRoleDescription",
+  "iam:DeleteRole",
+];
+
+/** Changes to a managed policy: never allowed on a role boundary except to the foundation that declares it. */
+const policyWrites = [
+  "iam:CreatePolicyVersion",
+  "iam:DeletePolicyVersion",
+  "iam:SetDefaultPolicyVersion",
+  "iam:DeletePolicy",
+  "iam:TagPolicy",
+  "iam:UntagPolicy",
+];
+
+/** The CI roles and role boundaries one foundation declares: its deploy roles never change them. */
+export interface FoundationIam {
   readonly partition: string;
   readonly accountId: string;
+  readonly namePrefix: string;
+  /** Every environment the foundation serves. */
+  readonly environments: readonly FoundationEnvironment[];
+}
+
+const roleArnOf = (iam: FoundationIam, name: string) =>
+  `arn:${iam.partition}:iam::${iam.accountId}:role/${name}`;
+
+/** ARN of an environment's role boundary (a customer managed policy the foundation declares). */
+export function roleBoundaryArn(iam: FoundationIam, environment: FoundationEnvironment): string {
+  return policyArn(iam.partition, iam.accountId, ciNames(iam.namePrefix, environment).roleBoundary);
+}
+
+/** The foundation's CI roles (deploy, preview and runner of every environment, its own deploy and preview). */
+export function ciRoleArns(iam: FoundationIam): string[] {
+  return [
+    ...iam.environments.flatMap((environment) => {
+      const names = ciNames(iam.namePrefix, environment);
+      return [names.deployRole, names.previewRole, names.runnerRole];
+    }),
+    ciNames(iam.namePrefix, "foundation").deployRole,
+    ciNames(iam.namePrefix, "foundation").previewRole,
+  ].map((name) => roleArnOf(iam, name));
+}
+
+/** Both deploy roles: the CI roles and the role boundaries are never changed through them. */
+function foundationIamIsFixed(iam: FoundationIam): Statement[] {
+  return [
+    {
+      Sid: "CiRolesAreFixed",
+      Effect: "Deny",
+      NotAction: ["iam:Get*", "iam:List*"],
+      Resource: ciRoleArns(iam),
+    },
+    {
+      Sid: "RoleBoundariesAreFixed",
+      Effect: "Deny",
+      Action: policyWrites,
+      Resource: iam.environments.map((environment) => roleBoundaryArn(iam, environment)),
+    },
+  ];
+}
+
+export interface DeployPolicyArgs extends FoundationIam {
   readonly region: string;
-  /** Value of the `environment` tag the cluster program puts on everything it creates. */
-  readonly environment: string;
+  /** The environment whose deploy role this is. */
+  readonly environment: FoundationEnvironment;
   readonly state: StateBackend;
 }
 
 /**
  * The deploy role of one environment: what the cluster program needs, and no more than that where IAM can say so.
- * IAM (the escalation path) is scoped by the `environment` tag; the other services by region; nothing tagged
- * `layer=foundation` may be changed.
+ * IAM (the escalation path) is bounded: every role it creates or changes carries the environment's permissions
+ * boundary (`roleBoundaryPolicy`), so no role it touches can do more than the boundary allows, and roles without
+ * it (OrganizationAccountAccessRole, the CI roles, other environments' roles) are out of its reach. The other
+ * services are scoped by region; nothing tagged `layer=foundation` may be changed.
  */
 export function clusterDeployPolicy(args: DeployPolicyArgs): PolicyDocument {
   const inRegion = { StringEquals: { "aws:RequestedRegion": args.region } };
-  const role = `arn:${args.partition}:iam::${args.accountId}:role/*`;
+  const role = roleArnOf(args, "*");
+  const boundary = roleBoundaryArn(args, args.environment);
+  const owned = { [`iam:ResourceTag/${roleBoundaryTagKey}`]: boundary };
   return {
     Version: "2012-10-17",
     Statement: [
@@ -167,49 +249,59 @@ export function clusterDeployPolicy(args: DeployPolicyArgs): PolicyDocument {
         Condition: inRegion,
       },
       {
-        Sid: "OwnEnvironmentRolesOnly",
+        // The boundary is set in the same call that creates the role, and so is the tag that later scopes
+        // PassRole and tagging (which have no iam:PermissionsBoundary key).
+        Sid: "CreateRolesWithBoundary",
         Effect: "Allow",
-        Action: [
-          "iam:GetRole",
-          "iam:UpdateRole",
-          "iam:UpdateAssumeRolePolicy",
-          "iam:DeleteRole",
-          "iam:TagRole",
-          "iam:UntagRole",
-          "iam:PutRolePolicy",
-          "iam:DeleteRolePolicy",
-          "iam:AttachRolePolicy",
-          "iam:DetachRolePolicy",
-        ],
+        Action: "iam:CreateRole",
         Resource: role,
-        Condition: { StringEquals: { "iam:ResourceTag/environment": args.environment } },
+        Condition: {
+          StringEquals: {
+            "iam:PermissionsBoundary": boundary,
+            [`aws:RequestTag/${roleBoundaryTagKey}`]: boundary,
+          },
+        },
       },
       {
-        Sid: "CreateRolesTaggedWithOwnEnvironment",
+        // iam:PermissionsBoundary is the role's current boundary here (the requested one for
+        // PutRolePermissionsBoundary, which the tag then limits to roles created with it).
+        Sid: "ChangeBoundedRolesOnly",
         Effect: "Allow",
-        Action: ["iam:CreateRole", "iam:TagRole"],
+        Action: boundedRoleWrites,
         Resource: role,
-        Condition: { StringEquals: { "aws:RequestTag/environment": args.environment } },
+        Condition: { StringEquals: { "iam:PermissionsBoundary": boundary, ...owned } },
       },
       {
-        // The create statement's iam:TagRole (tag-on-create) would otherwise let this role re-tag a role of another
-        // environment `environment=<env>` and then rewrite its trust or policies: tags of a role that already
-        // carries another environment are never changed. (An existing role with no `environment` tag cannot be
-        // told apart from one being created; docs/pipeline.md says so.)
-        Sid: "NoRetaggingOtherEnvironments",
-        Effect: "Deny",
+        Sid: "TagBoundedRolesOnly",
+        Effect: "Allow",
         Action: ["iam:TagRole", "iam:UntagRole"],
         Resource: role,
-        Condition: { StringNotEqualsIfExists: { "iam:ResourceTag/environment": args.environment } },
+        Condition: { StringEquals: owned },
+      },
+      {
+        // The ownership tag is written by CreateRole only; a TagRole carrying it could mark a foreign role as ours.
+        Sid: "OwnershipTagIsSetOnCreateOnly",
+        Effect: "Deny",
+        Action: ["iam:TagRole", "iam:UntagRole"],
+        Resource: "*",
+        Condition: { "ForAnyValue:StringEquals": { "aws:TagKeys": [roleBoundaryTagKey] } },
+      },
+      {
+        Sid: "BoundaryStays",
+        Effect: "Deny",
+        Action: "iam:DeleteRolePermissionsBoundary",
+        Resource: "*",
       },
       {
         Sid: "ReadIam",
         Effect: "Allow",
         Action: [
+          "iam:GetRole",
           "iam:GetRolePolicy",
           "iam:ListRolePolicies",
           "iam:ListAttachedRolePolicies",
           "iam:ListInstanceProfilesForRole",
+          "iam:ListRoleTags",
           "iam:GetPolicy",
           "iam:GetPolicyVersion",
           "iam:GetOpenIDConnectProvider",
@@ -217,11 +309,11 @@ export function clusterDeployPolicy(args: DeployPolicyArgs): PolicyDocument {
         Resource: "*",
       },
       {
-        Sid: "PassRolesToEksOnly",
+        Sid: "PassBoundedRolesToEksOnly",
         Effect: "Allow",
         Action: "iam:PassRole",
         Resource: role,
-        Condition: { StringEquals: { "iam:PassedToService": passRoleServices } },
+        Condition: { StringEquals: { "iam:PassedToService": passRoleServices, ...owned } },
       },
       {
         Sid: "EksServiceLinkedRoles",
@@ -239,57 +331,208 @@ export function clusterDeployPolicy(args: DeployPolicyArgs): PolicyDocument {
         },
       },
       noAdminPolicies(args.partition),
-      {
-        Sid: "FoundationIsReadOnly",
-        Effect: "Deny",
-        NotAction: [
-          "ec2:Describe*",
-          "ec2:CreateSubnet",
-          "ec2:CreateRouteTable",
-          "ec2:ModifyVpcEndpoint",
-          "ec2:CreateTags",
-          "iam:Get*",
-          "iam:List*",
-          "kms:Describe*",
-          "kms:Get*",
-          "kms:List*",
-          "logs:Describe*",
-          "logs:List*",
-        ],
-        Resource: "*",
-        Condition: { StringEquals: { "aws:ResourceTag/layer": "foundation" } },
-      },
-      {
-        // ec2:CreateTags stays usable on foundation resources (above), but never to overwrite `layer`: a resource
-        // re-tagged `layer=<anything else>` would fall out of FoundationIsReadOnly.
-        Sid: "FoundationLayerTagIsKept",
-        Effect: "Deny",
-        Action: "ec2:CreateTags",
-        Resource: "*",
-        Condition: {
-          StringEquals: { "aws:ResourceTag/layer": "foundation" },
-          "ForAnyValue:StringEquals": { "aws:TagKeys": ["layer"] },
-        },
-      },
+      ...foundationIamIsFixed(args),
+      ...foundationIsReadOnly(),
       ...stateStatements(args.state),
     ],
   };
 }
 
-export interface FoundationDeployPolicyArgs {
-  readonly partition: string;
-  readonly accountId: string;
+/**
+ * Nothing tagged `layer=foundation` (the VPC, its subnets, NAT, runners, CI roles, boundaries) may be changed;
+ * `alsoAllowed` names actions that only place something new inside a foundation resource.
+ */
+function foundationIsReadOnly(alsoAllowed: readonly string[] = []): Statement[] {
+  return [
+    {
+      Sid: "FoundationIsReadOnly",
+      Effect: "Deny",
+      NotAction: [
+        "ec2:Describe*",
+        "ec2:CreateSubnet",
+        "ec2:CreateRouteTable",
+        "ec2:ModifyVpcEndpoint",
+        "ec2:CreateTags",
+        "iam:Get*",
+        "iam:List*",
+        "kms:Describe*",
+        "kms:Get*",
+        "kms:List*",
+        "logs:Describe*",
+        "logs:List*",
+        ...alsoAllowed,
+      ],
+      Resource: "*",
+      Condition: { StringEquals: { "aws:ResourceTag/layer": "foundation" } },
+    },
+    {
+      // ec2:CreateTags stays usable on foundation resources (above), but never to overwrite `layer`: a resource
+      // re-tagged `layer=<anything else>` would fall out of FoundationIsReadOnly.
+      Sid: "FoundationLayerTagIsKept",
+      Effect: "Deny",
+      Action: "ec2:CreateTags",
+      Resource: "*",
+      Condition: {
+        StringEquals: { "aws:ResourceTag/layer": "foundation" },
+        "ForAnyValue:StringEquals": { "aws:TagKeys": ["layer"] },
+      },
+    },
+  ];
+}
+
+export interface RoleBoundaryArgs extends FoundationIam {
   readonly region: string;
-  readonly namePrefix: string;
+  readonly environment: FoundationEnvironment;
+}
+
+/**
+ * The permissions boundary of every role an environment's cluster stacks create: the most any of them may ever do,
+ * whatever inline policy a deploy attaches. It is the union of what those roles need (the EKS cluster role with
+ * Auto Mode's managed policies, node roles, Fargate's pod execution role, the Pod Identity roles of Karpenter,
+ * Cilium, the EBS CSI driver, the VPC CNI, the AWS Load Balancer Controller, ExternalDNS and External Secrets, a
+ * fleet hub's Argo CD and a spoke's hub-access role; test/infra/role-boundary.test.ts checks each of their
+ * statements against it) and holds no way back into IAM: no role, policy, user or key writes, PassRole and
+ * AssumeRole only to roles created with a boundary of this project, nothing of the foundation writable.
+ */
+export function roleBoundaryPolicy(args: RoleBoundaryArgs): PolicyDocument {
+  const boundary = roleBoundaryArn(args, args.environment);
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        // EC2 and load balancing are the add-ons' and EKS's own work (nodes, ENIs, volumes, security groups, load
+        // balancers); the managed and inline policies narrow them further by cluster tag.
+        Sid: "ClusterWorkloadServices",
+        Effect: "Allow",
+        Action: [
+          "ec2:*",
+          "elasticloadbalancing:*",
+          "autoscaling:DescribeAutoScalingGroups",
+          "autoscaling:UpdateAutoScalingGroup",
+          "eks:DescribeCluster",
+          "eks-auth:AssumeRoleForPodIdentity",
+          "ecr:GetAuthorizationToken",
+          "ecr:BatchGetImage",
+          "ecr:BatchCheckLayerAvailability",
+          "ecr:GetDownloadUrlForLayer",
+          "ecr:BatchImportUpstreamImage",
+          "kms:DescribeKey",
+          "sqs:GetQueueUrl",
+          "sqs:ReceiveMessage",
+          "sqs:DeleteMessage",
+          "pricing:GetProducts",
+          "ssm:GetParameter",
+          "ssm:GetParameters",
+          "ssm:DescribeAssociation",
+          "ssm:GetDeployablePatchSnapshotForInstance",
+          "ssm:GetDocument",
+          "ssm:DescribeDocument",
+          "ssm:GetManifest",
+          "ssm:ListAssociations",
+          "ssm:ListInstanceAssociations",
+          "ssm:PutInventory",
+          "ssm:PutComplianceItems",
+          "ssm:PutConfigurePackageResult",
+          "ssm:UpdateAssociationStatus",
+          "ssm:UpdateInstanceAssociationStatus",
+          "ssm:UpdateInstanceInformation",
+          "ssmmessages:*",
+          "ec2messages:*",
+          "acm:ListCertificates",
+          "acm:DescribeCertificate",
+          "cognito-idp:DescribeUserPoolClient",
+          "wafv2:*",
+          "waf-regional:*",
+          "shield:*",
+          "route53:ChangeResourceRecordSets",
+          "route53:ListResourceRecordSets",
+          "route53:ListTagsForResources",
+          "route53:ListHostedZones",
+          "secretsmanager:GetSecretValue",
+          "secretsmanager:DescribeSecret",
+          "secretsmanager:GetResourcePolicy",
+          "secretsmanager:ListSecretVersionIds",
+        ],
+        Resource: "*",
+      },
+      {
+        // Karpenter and Auto Mode manage the instance profiles of their node role; the Load Balancer Controller
+        // reads server certificates. None of these grants a permission.
+        Sid: "InstanceProfilesAndCertificates",
+        Effect: "Allow",
+        Action: [
+          "iam:CreateInstanceProfile",
+          "iam:DeleteInstanceProfile",
+          "iam:TagInstanceProfile",
+          "iam:AddRoleToInstanceProfile",
+          "iam:RemoveRoleFromInstanceProfile",
+          "iam:GetInstanceProfile",
+          "iam:ListInstanceProfiles",
+          "iam:ListServerCertificates",
+          "iam:GetServerCertificate",
+        ],
+        Resource: "*",
+      },
+      {
+        Sid: "ServiceLinkedRoles",
+        Effect: "Allow",
+        Action: "iam:CreateServiceLinkedRole",
+        Resource: "*",
+        Condition: {
+          StringEquals: {
+            "iam:AWSServiceName": ["elasticloadbalancing.amazonaws.com", "spot.amazonaws.com"],
+          },
+        },
+      },
+      {
+        // Nodes get their role through an instance profile: only a role of this environment.
+        Sid: "PassBoundedRolesToEc2",
+        Effect: "Allow",
+        Action: "iam:PassRole",
+        Resource: roleArnOf(args, "*"),
+        Condition: {
+          StringEquals: {
+            "iam:PassedToService": "ec2.amazonaws.com",
+            [`iam:ResourceTag/${roleBoundaryTagKey}`]: boundary,
+          },
+        },
+      },
+      {
+        // A fleet hub's Argo CD reaches its spokes through their hub-access roles (in this or another account):
+        // only roles created under a boundary of this project, never a role that merely trusts the account.
+        Sid: "AssumeBoundedRolesOnly",
+        Effect: "Allow",
+        Action: ["sts:AssumeRole", "sts:TagSession"],
+        Resource: `arn:${args.partition}:iam::*:role/*`,
+        Condition: {
+          StringLike: {
+            [`iam:ResourceTag/${roleBoundaryTagKey}`]: `arn:${args.partition}:iam::*:policy/*-role-boundary`,
+          },
+        },
+      },
+      // Load balancers' security groups are created in the (foundation's) VPC, nodes and ENIs in its subnets.
+      ...foundationIsReadOnly([
+        "ec2:CreateSecurityGroup",
+        "ec2:CreateNetworkInterface",
+        "ec2:RunInstances",
+        "ec2:CreateFleet",
+      ]),
+    ],
+  };
+}
+
+export interface FoundationDeployPolicyArgs extends FoundationIam {
+  readonly region: string;
   readonly state: StateBackend;
 }
 
 /**
- * The foundation's own deploy role: the VPC, CodeBuild, KMS and logs in its region, and the roles its name prefix
- * names (the CI roles and runner roles it manages). It is assumed only by the foundation's GitHub environment.
+ * The foundation's own deploy role: the VPC, CodeBuild, KMS and logs in its region, the CI roles it declares (by
+ * exact name) and the environments' role boundaries. It is assumed only by the foundation's GitHub environment and
+ * can never change itself: its own role, trust and policies change only with administrator credentials.
  */
 export function foundationDeployPolicy(args: FoundationDeployPolicyArgs): PolicyDocument {
-  const prefixed = `arn:${args.partition}:iam::${args.accountId}:role/${args.namePrefix}-*`;
+  const own = roleArnOf(args, ciNames(args.namePrefix, "foundation").deployRole);
   return {
     Version: "2012-10-17",
     Statement: [
@@ -311,7 +554,13 @@ export function foundationDeployPolicy(args: FoundationDeployPolicyArgs): Policy
           "iam:UntagRole",
           "iam:PassRole",
         ],
-        Resource: prefixed,
+        Resource: ciRoleArns(args).filter((arn) => arn !== own),
+      },
+      {
+        Sid: "RoleBoundaries",
+        Effect: "Allow",
+        Action: ["iam:CreatePolicy", ...policyWrites],
+        Resource: args.environments.map((environment) => roleBoundaryArn(args, environment)),
       },
       {
         Sid: "GitHubOidcProvider",
@@ -324,6 +573,13 @@ export function foundationDeployPolicy(args: FoundationDeployPolicyArgs): Policy
         Effect: "Allow",
         Action: ["iam:Get*", "iam:List*", "iam:CreateServiceLinkedRole"],
         Resource: "*",
+      },
+      {
+        // Whatever else allows it: a role that may rewrite its own policy or trust holds every right it can write.
+        Sid: "NotItself",
+        Effect: "Deny",
+        NotAction: ["iam:Get*", "iam:List*"],
+        Resource: own,
       },
       noAdminPolicies(args.partition),
       ...stateStatements(args.state),

@@ -14,7 +14,7 @@ export const foundationDir = "foundation";
 /** `name` in foundation/Pulumi.yaml: the project part of a foundation stack reference. */
 export const foundationProject = "eks-gitops-foundation";
 /** Raised on any breaking change to `FoundationOutputs`; consumers refuse a version they do not know. */
-export const foundationContractVersion = 1;
+export const foundationContractVersion = 2;
 
 /** Environments the foundation can serve; a cluster stack's `environment` must be one its foundation serves. */
 export const foundationEnvironments = ["dev", "staging", "prod"] as const;
@@ -34,6 +34,11 @@ export interface FoundationEnvironmentOutputs {
   /** Role `pulumi preview` of this environment's stacks assumes (trust: pull requests of the repository). */
   readonly previewRoleArn: string;
   readonly previewClusterAccess: PreviewClusterAccess;
+  /**
+   * Permissions boundary every role of this environment's cluster stacks carries (contract version 2): the deploy
+   * role may create and change roles only with it (docs/pipeline.md, "CI identity: trust and permissions").
+   */
+  readonly roleBoundaryArn: string;
 }
 
 /** Every output of a foundation stack, by output name. */
@@ -91,7 +96,20 @@ export function ciNames(namePrefix: string, environment: FoundationEnvironment |
     previewRole: `${namePrefix}-${environment}-preview`,
     runnerProject: `${namePrefix}-${environment}-runner`,
     runnerRole: `${namePrefix}-${environment}-runner`,
+    /** Managed policy: the permissions boundary of the roles the environment's cluster stacks create. */
+    roleBoundary: `${namePrefix}-${environment}-role-boundary`,
   };
+}
+
+/**
+ * Tag key naming the permissions boundary a role was created with (value: the boundary's ARN). IAM's
+ * `iam:PermissionsBoundary` key exists for most role actions but not for `iam:PassRole` or tagging: those are
+ * scoped by this tag, which a deploy role can set only in `iam:CreateRole` together with the boundary itself.
+ */
+export const roleBoundaryTagKey = "permissions-boundary";
+
+export function policyArn(partition: string, accountId: string, policyName: string): string {
+  return `arn:${partition}:iam::${accountId}:policy/${policyName}`;
 }
 
 /** The GitHub environment whose jobs may assume a foundation stack's own deploy role. */
@@ -149,6 +167,10 @@ export function parseFoundationOutputs(raw: Readonly<Record<string, unknown>>): 
   }
   if (raw.environments !== undefined && !isRecord(raw.environments))
     problems.push("environments is not a map");
+  else if (raw.environments !== undefined)
+    for (const [environment, outputs] of Object.entries(raw.environments))
+      if (!isRecord(outputs) || typeof outputs.roleBoundaryArn !== "string")
+        problems.push(`environments.${environment}.roleBoundaryArn is not a string`);
   if (problems.length > 0) return { problems };
   return { outputs: raw as unknown as FoundationOutputs, problems };
 }

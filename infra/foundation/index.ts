@@ -114,13 +114,20 @@ export async function defineFoundation(
     const roles = identity.environments[environment.name];
     if (!roles) throw new Error(`no CI roles for ${environment.name}`);
     environments[environment.name] = pulumi
-      .all([runner.project.name, runner.securityGroupId, roles.deploy.arn, roles.preview.arn])
-      .apply(([runnerProject, runnerSecurityGroupId, deployRoleArn, previewRoleArn]) => ({
+      .all([
+        runner.project.name,
+        runner.securityGroupId,
+        roles.deploy.arn,
+        roles.preview.arn,
+        roles.roleBoundary.arn,
+      ])
+      .apply(([runnerProject, runnerSecurityGroupId, deployRoleArn, previewRoleArn, roleBoundaryArn]) => ({
         runnerProject,
         runnerSecurityGroupId,
         deployRoleArn,
         previewRoleArn,
         previewClusterAccess: environment.previewClusterAccess,
+        roleBoundaryArn,
       }));
   }
 

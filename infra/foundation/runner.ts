@@ -63,10 +63,10 @@ export function runnerWebhookFilterGroups(
 
 /**
  * An AWS CodeBuild-hosted GitHub Actions runner for one environment: a CodeBuild project in the foundation's
- * private runner subnets with its own security group, started by a webhook for each queued workflow job of a trusted
- * account (`runnerWebhookFilterGroups`). Each
- * build registers one ephemeral runner, runs one job and ends: no standing instance (idle cost $0), no static
- * credentials (GitHub through the CodeConnections connection, AWS by OIDC inside the job).
+ * private runner subnets with its own security group, started by a webhook for each workflow job a trusted account
+ * queues (`runnerWebhookFilterGroups`). Each build registers one ephemeral runner, runs one job and ends: no standing
+ * instance (idle cost $0), no static credentials (GitHub through the CodeConnections connection, AWS by OIDC inside
+ * the job).
  */
 export class Runner extends pulumi.ComponentResource {
   readonly securityGroupId: pulumi.Output<string>;

@@ -176,20 +176,23 @@ describe("foundation stack (synthesized)", () => {
     assert.ok(!actions.some((action) => /^(iam|sts|eks):/.test(action)), "no IAM, STS or EKS rights");
   });
 
-  it("scopes deploy rights: IAM by the environment tag, services by region, foundation resources read-only", () => {
+  it("scopes deploy rights: IAM by the environment's permissions boundary, services by region, foundation read-only", () => {
     const policy = clusterDeployPolicy({
       partition: "aws",
       accountId: "111122223333",
+      namePrefix: "platform-eu-west-1",
+      environments: ["dev", "staging", "prod"],
       region: "eu-west-1",
       environment: "dev",
       state: {},
     });
+    const boundary = "arn:aws:iam::111122223333:policy/platform-eu-west-1-dev-role-boundary";
     const bySid = Object.fromEntries(policy.Statement.map((statement) => [statement.Sid, statement]));
-    assert.deepEqual(bySid.OwnEnvironmentRolesOnly.Condition, {
-      StringEquals: { "iam:ResourceTag/environment": "dev" },
+    assert.deepEqual(bySid.CreateRolesWithBoundary.Condition, {
+      StringEquals: { "iam:PermissionsBoundary": boundary, "aws:RequestTag/permissions-boundary": boundary },
     });
-    assert.deepEqual(bySid.CreateRolesTaggedWithOwnEnvironment.Condition, {
-      StringEquals: { "aws:RequestTag/environment": "dev" },
+    assert.deepEqual(bySid.ChangeBoundedRolesOnly.Condition, {
+      StringEquals: { "iam:PermissionsBoundary": boundary, "iam:ResourceTag/permissions-boundary": boundary },
     });
     assert.deepEqual(bySid.ClusterServicesInRegion.Condition, {
       StringEquals: { "aws:RequestedRegion": "eu-west-1" },
@@ -208,21 +211,13 @@ describe("foundation stack (synthesized)", () => {
       },
     });
     assert.ok((bySid.FoundationIsReadOnly.NotAction as string[]).includes("ec2:CreateTags"));
-    // Tag-on-create must not become "re-tag prod's node role environment=dev, then rewrite its trust".
-    assert.deepEqual(bySid.NoRetaggingOtherEnvironments, {
-      Sid: "NoRetaggingOtherEnvironments",
-      Effect: "Deny",
-      Action: ["iam:TagRole", "iam:UntagRole"],
-      Resource: "arn:aws:iam::111122223333:role/*",
-      Condition: { StringNotEqualsIfExists: { "iam:ResourceTag/environment": "dev" } },
-    });
     const allowed = policy.Statement.filter((statement) => statement.Effect === "Allow").flatMap(
       (statement) => [statement.Action].flat() as string[],
     );
     assert.ok(!allowed.includes("*") && !allowed.includes("iam:*"));
     for (const action of ["iam:CreateUser", "iam:CreateAccessKey", "iam:CreateOpenIDConnectProvider"])
       assert.ok(!allowed.includes(action), action);
-    // The deploy and preview roles themselves carry ci-environment, not environment: a deploy role cannot edit them.
+    // The CI roles carry ci-environment, not environment, and no boundary: no deploy role can edit them.
     const deploy = roleNamed(result, "platform-eu-west-1-dev-deploy");
     assert.equal((deploy.inputs.tags as Record<string, string>).environment, undefined);
     assert.equal((deploy.inputs.tags as Record<string, string>).layer, "foundation");
@@ -295,6 +290,22 @@ describe("cluster stacks on the foundation: errors naming the key and the fix", 
       "eks-gitops-platform:foundation.stack",
       /it has no outputs .*run `pulumi up` of that foundation stack/,
     ));
+
+  it("a foundation of contract version 1 (no role boundaries yet)", () => {
+    const environments = outputs.environments as Record<string, Record<string, unknown>>;
+    const withoutBoundaries = Object.fromEntries(
+      Object.entries(environments).map(([name, { roleBoundaryArn: _, ...rest }]) => [name, rest]),
+    );
+    return refused(
+      {
+        foundationOutputs: {
+          [reference]: { ...outputs, contractVersion: 1, environments: withoutBoundaries },
+        },
+      },
+      "eks-gitops-platform:foundation.stack",
+      /its contractVersion is 1, this program reads version 2.*run `pulumi up` of that foundation stack/,
+    );
+  });
 
   it("a foundation in another region", () =>
     refused(

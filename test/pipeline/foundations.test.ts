@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
@@ -121,6 +121,66 @@ describe("pipeline/foundations: runners and roles per stack", () => {
         /is a prod stack but the job runs in the GitHub environment dev/,
       );
       assert.equal(main(["stack-ci", "--root", dir, "--stack", "prod", "--environment", "prod"]), 0);
+    });
+
+    it("a run started by an account the runner's webhook would not start builds for", () => {
+      // writeFoundation admits account 583231 (github.runnerActorIds).
+      writeFoundation(dir, "eu-west-1");
+      stackFile("dev", { "aws:region": "eu-west-1", "proj:environment": "dev" });
+      assert.throws(
+        () =>
+          main(["stack-ci", "--root", dir, "--stack", "dev", "--environment", "dev", "--actor-id", "4242"]),
+        (error: Error) =>
+          error.message.startsWith(
+            "dev: the dev runner (platform-eu-west-1-dev-runner) starts builds only",
+          ) &&
+          error.message.includes(
+            "eks-gitops-foundation:github.runnerActorIds of foundation/Pulumi.eu-west-1.yaml (583231)",
+          ) &&
+          error.message.includes("started by account 4242; add 4242 there and deploy the foundation"),
+      );
+      assert.equal(
+        main(["stack-ci", "--root", dir, "--stack", "dev", "--environment", "dev", "--actor-id", "583231"]),
+        0,
+      );
+      assert.throws(
+        () => main(["stack-ci", "--root", dir, "--stack", "dev", "--actor-id", "octocat"]),
+        /--actor-id "octocat" is not a GitHub account id; pass github\.actor_id/,
+      );
+    });
+
+    it("leaves out of the preview matrix, with an error annotation, the stacks whose runner would not start", () => {
+      const printed: string[] = [];
+      console.log = (line: string) => printed.push(String(line));
+      const matrix = (actorId: string) => {
+        const output = join(dir, "github-output");
+        writeFileSync(output, "");
+        const saved = process.env.GITHUB_OUTPUT;
+        process.env.GITHUB_OUTPUT = output;
+        try {
+          assert.equal(main(["stacks", "--root", root, "--actor-id", actorId]), 0);
+        } finally {
+          if (saved === undefined) delete process.env.GITHUB_OUTPUT;
+          else process.env.GITHUB_OUTPUT = saved;
+        }
+        const line = readFileSync(output, "utf8")
+          .split("\n")
+          .find((entry) => entry.startsWith("matrix="));
+        return JSON.parse(String(line).slice("matrix=".length)) as { stack: string }[];
+      };
+      // The sample foundation admits only its placeholder account.
+      assert.deepEqual(
+        matrix("999999999999").map((entry) => entry.stack),
+        ["dev", "managed-argocd", "prod", "staging"],
+      );
+      assert.deepEqual(
+        printed.filter((line) => line.startsWith("::error::")),
+        [],
+      );
+      assert.deepEqual(matrix("4242"), []);
+      const errors = printed.filter((line) => line.startsWith("::error::no preview of "));
+      assert.equal(errors.length, 4);
+      assert.match(errors[0], /^::error::no preview of dev: the dev runner .* started by account 4242/);
     });
 
     it("an invalid foundation stack file, with every problem listed", () => {

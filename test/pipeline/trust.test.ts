@@ -204,6 +204,14 @@ describe("no job is queued for an in-VPC runner for a fork pull request (defence
     const { job, workflow } = runnerJobs.find(({ id }) => id === "preview") as (typeof runnerJobs)[number];
     assert.equal(await conditionHolds(job.if, pullRequest(workflow, "acme/eks-gitops-platform")), true);
   });
+
+  it("preview.yml preview: skipped when no stack's runner would start a build for the run's account", async () => {
+    // pipeline/cli.ts stacks --actor-id leaves those stacks out of the matrix (test/pipeline/foundations.test.ts).
+    const { job, workflow } = runnerJobs.find(({ id }) => id === "preview") as (typeof runnerJobs)[number];
+    const context = pullRequest(workflow, "acme/eks-gitops-platform");
+    context.needs.stacks.outputs.matrix = "[]";
+    assert.equal(await conditionHolds(job.if, context), false);
+  });
 });
 
 describe("deploy.yml: the clusters wait for the foundation", () => {

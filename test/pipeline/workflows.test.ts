@@ -353,7 +353,8 @@ describe("workflows: preview", () => {
     assert.equal(job.strategy?.matrix?.include, "${{ fromJSON(needs.stacks.outputs.matrix) }}");
     assert.ok(needsOf(job).includes("stacks"));
     const discover = steps(preview.jobs.stacks).find((step) => step.id === "discover");
-    assert.match(discover?.run ?? "", /pipeline\/cli\.ts stacks$/);
+    assert.match(discover?.run ?? "", /pipeline\/cli\.ts stacks --actor-id "\$ACTOR_ID"$/);
+    assert.equal(discover?.env?.ACTOR_ID, "${{ github.actor_id }}");
     assert.equal(
       preview.jobs.stacks.outputs && (preview.jobs.stacks.outputs as Tree).matrix,
       "${{ steps.discover.outputs.matrix }}",
@@ -530,8 +531,9 @@ describe("workflows: deploy and expire", () => {
     const ci = steps(resolve).find((step) => step.id === "ci");
     assert.match(
       ci?.run ?? "",
-      /pipeline\/cli\.ts stack-ci --stack "\$STACK" --environment "\$ENVIRONMENT"$/,
+      /pipeline\/cli\.ts stack-ci --stack "\$STACK" --environment "\$ENVIRONMENT"\s+--actor-id "\$ACTOR_ID"$/,
     );
+    assert.equal(ci?.env?.ACTOR_ID, "${{ github.actor_id }}");
     const aws = steps(stackJob).find((step) => usesAction(step, "aws-actions/configure-aws-credentials"));
     assert.equal(aws?.with?.["role-to-assume"], "${{ needs.resolve.outputs.deploy-role }}");
     assert.equal(aws?.with?.["aws-region"], "${{ needs.resolve.outputs.region }}");

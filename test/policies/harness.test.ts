@@ -97,6 +97,7 @@ describe("policies: harness over whole stacks", () => {
       "eks-access-admin-scoped",
       "iam-no-admin-access",
       "iam-trust-policy-scoped",
+      "iam-role-permissions-boundary",
       "eks-fleet-hub-access",
       "eks-version-upgrade-due",
       "eks-node-no-ssh",
@@ -277,7 +278,7 @@ describe("policies: harness over whole stacks", () => {
       const lines = text.trimEnd().split("\n");
       assert.equal(
         lines[0],
-        "Policy report for stack misconfigured: 27 mandatory, 3 advisory violation(s); 20 policies passed.",
+        "Policy report for stack misconfigured: 27 mandatory, 3 advisory violation(s); 21 policies passed.",
       );
       assert.match(lines[2], /^POLICY\s+LEVEL\s+RESOURCE\s+MESSAGE$/);
       assert.equal(lines.length, 3 + 30);

@@ -165,6 +165,12 @@ const mistakes: {
       })),
   },
   {
+    mistake: "a cluster role without the foundation's permissions boundary",
+    policy: "iam-role-permissions-boundary",
+    stacks: ["dev", "prod"],
+    apply: (stack) => void delete first(stack, "aws:iam/role:Role").inputs.permissionsBoundary,
+  },
+  {
     mistake: "a KMS key policy granting kms:* to *",
     policy: "kms-key-policy-no-wildcard",
     stacks: ["dev", "prod"],

