@@ -6,7 +6,13 @@ import {
   paginateDescribeSecurityGroupRules,
   paginateDescribeSubnets,
 } from "@aws-sdk/client-ec2";
-import { GetOpenIDConnectProviderCommand, IAMClient, NoSuchEntityException } from "@aws-sdk/client-iam";
+import {
+  GetOpenIDConnectProviderCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  IAMClient,
+  NoSuchEntityException,
+} from "@aws-sdk/client-iam";
 import type { FoundationConfig } from "../../infra/foundation/config";
 import { ciNames, FoundationOutputs } from "../../infra/foundation/contract";
 import {
@@ -43,6 +49,8 @@ export interface FoundationInventory {
   describeLogGroup(name: string): Promise<ObservedLogGroup | undefined>;
   describeRole(name: string): Promise<ObservedRole | undefined>;
   describeOidcProvider(arn: string): Promise<ObservedOidcProvider | undefined>;
+  /** A managed policy's default version (JSON), undefined when there is no such policy. */
+  describePolicy(arn: string): Promise<{ arn: string; document: string } | undefined>;
 }
 
 const tagMap = (tags: readonly { Key?: string; Value?: string }[] | undefined) =>
@@ -187,6 +195,19 @@ export class FoundationSdkInventory implements FoundationInventory {
     return this.cluster.describeRole(name);
   }
 
+  async describePolicy(arn: string): Promise<{ arn: string; document: string } | undefined> {
+    try {
+      const policy = (await this.iam.send(new GetPolicyCommand({ PolicyArn: arn }))).Policy;
+      const version = await this.iam.send(
+        new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: policy?.DefaultVersionId }),
+      );
+      return { arn, document: decodeURIComponent(version.PolicyVersion?.Document ?? "{}") };
+    } catch (error) {
+      if (error instanceof NoSuchEntityException) return undefined;
+      throw error;
+    }
+  }
+
   async describeOidcProvider(arn: string): Promise<ObservedOidcProvider | undefined> {
     return supported("iam:GetOpenIDConnectProvider", async () => {
       try {
@@ -243,15 +264,17 @@ export async function observeFoundation(
     wanted.map(async ({ name, outputs: environment }) => {
       if (!environment) return { name };
       const names = ciNames(config.namePrefix, name);
-      const [securityGroupRules, logGroup, runnerRole, deployRole, previewRole] = await Promise.all([
-        orSkip(`runner security group ${environment.runnerSecurityGroupId}`, () =>
-          inventory.securityGroupRules(environment.runnerSecurityGroupId),
-        ),
-        inventory.describeLogGroup(`/aws/codebuild/${environment.runnerProject}`),
-        inventory.describeRole(names.runnerRole),
-        inventory.describeRole(roleNameOf(environment.deployRoleArn)),
-        inventory.describeRole(roleNameOf(environment.previewRoleArn)),
-      ]);
+      const [securityGroupRules, logGroup, roleBoundary, runnerRole, deployRole, previewRole] =
+        await Promise.all([
+          orSkip(`runner security group ${environment.runnerSecurityGroupId}`, () =>
+            inventory.securityGroupRules(environment.runnerSecurityGroupId),
+          ),
+          inventory.describeLogGroup(`/aws/codebuild/${environment.runnerProject}`),
+          inventory.describePolicy(environment.roleBoundaryArn),
+          inventory.describeRole(names.runnerRole),
+          inventory.describeRole(roleNameOf(environment.deployRoleArn)),
+          inventory.describeRole(roleNameOf(environment.previewRoleArn)),
+        ]);
       return {
         name,
         outputs: environment,
@@ -260,6 +283,7 @@ export async function observeFoundation(
           : undefined,
         securityGroupRules,
         logGroup,
+        roleBoundary,
         runnerRole,
         deployRole,
         previewRole,

@@ -4,6 +4,8 @@ import {
   githubOidcHost,
   githubTrustPolicy,
   pullRequestSubject,
+  roleBoundaryArn,
+  roleBoundaryPolicy,
   stsAudience,
 } from "../../infra/foundation/ci-policies";
 import type { FoundationConfig } from "../../infra/foundation/config";
@@ -16,6 +18,7 @@ import {
   partitionOf,
   roleArn,
 } from "../../infra/foundation/contract";
+import { runnerWebhookFilterGroups } from "../../infra/foundation/runner";
 import { adminGrants, checkFlowLogs, checkRole, Finding, normalise } from "./checks";
 import type { ObservedFlowLog, ObservedLogGroup, ObservedRole, ObservedSubnet } from "./inventory";
 
@@ -85,6 +88,8 @@ export interface ObservedFoundationEnvironment {
   /** undefined when not read (see notChecked). */
   readonly securityGroupRules?: readonly ObservedSecurityGroupRule[];
   readonly logGroup?: ObservedLogGroup;
+  /** The managed policy at the outputs' roleBoundaryArn (undefined: no such policy). */
+  readonly roleBoundary?: { readonly arn: string; readonly document: string };
   readonly runnerRole?: ObservedRole;
   readonly deployRole?: ObservedRole;
   readonly previewRole?: ObservedRole;
@@ -139,6 +144,17 @@ function canonical(value: unknown): unknown {
         .map(([key, item]) => [key, canonical(item)]),
     );
   return value;
+}
+
+/** True when two IAM policy documents (JSON text or objects) say the same, whatever key order or one-element arrays. */
+export function samePolicyDocument(a: unknown, b: unknown): boolean {
+  const parse = (document: unknown) =>
+    typeof document === "string" ? (JSON.parse(document) as unknown) : document;
+  try {
+    return JSON.stringify(canonical(parse(a))) === JSON.stringify(canonical(parse(b)));
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -389,6 +405,7 @@ export function checkFoundationStack(
     if (!observed.notChecked.some((skipped) => skipped.check === runnerProjectsCheck))
       findings.push(...checkRunner(config, outputs, environment, wanted, names));
     findings.push(...checkRunnerSecurityGroup(environment, wanted));
+    findings.push(checkRoleBoundary(config, environment, wanted));
     findings.push(
       ...checkRole(
         { name: names.runnerRole, trustedService: "codebuild.amazonaws.com" },
@@ -530,27 +547,38 @@ function checkRunner(
     actual: project.encryptionKey ?? "none",
     fix: reapply,
   });
-  const queued = (project.webhook?.filterGroups ?? []).filter((group) =>
-    group.some(
-      (filter) =>
-        filter.type === "EVENT" && filter.pattern === "WORKFLOW_JOB_QUEUED" && !filter.excludeMatchedPattern,
+  // Exactly the program's groups: EVENT alone would start a build for any job naming the label, a fork's too.
+  const render = (groups: readonly (readonly ObservedWebhookFilter[])[]) =>
+    groups
+      .map(
+        (group) =>
+          `[${group
+            .map((filter) => `${filter.excludeMatchedPattern ? "not " : ""}${filter.type} ${filter.pattern}`)
+            .sort()
+            .join(", ")}]`,
+      )
+      .sort()
+      .join(" ");
+  const expectedGroups = render(
+    // Plain values, though typed as Pulumi inputs.
+    runnerWebhookFilterGroups(config.github.runnerActorIds).map((group) =>
+      (group.filters as ObservedWebhookFilter[]).map((filter) => ({
+        type: String(filter.type),
+        pattern: String(filter.pattern),
+        excludeMatchedPattern: filter.excludeMatchedPattern === true,
+      })),
     ),
   );
+  const actualGroups = project.webhook ? render(project.webhook.filterGroups) : undefined;
   add({
     check: `${label} webhook`,
     severity: "mandatory",
-    ok: queued.length > 0,
-    expected: "a webhook with a filter group on EVENT WORKFLOW_JOB_QUEUED",
-    actual: project.webhook
-      ? `filter groups: ${
-          project.webhook.filterGroups
-            .map(
-              (group) =>
-                `[${group.map((filter) => `${filter.excludeMatchedPattern ? "not " : ""}${filter.type} ${filter.pattern}`).join(", ")}]`,
-            )
-            .join(" ") || "(none)"
-        }`
-      : "no webhook: queued jobs never start a runner build",
+    ok: actualGroups === expectedGroups,
+    expected: `a webhook with the filter groups ${expectedGroups}`,
+    actual:
+      actualGroups === undefined
+        ? "no webhook: queued jobs never start a runner build"
+        : `filter groups ${actualGroups || "(none)"}`,
     fix: reapply,
   });
   return findings;
@@ -581,4 +609,44 @@ function checkRunnerSecurityGroup(
     fix: reapply,
   });
   return findings;
+}
+
+/**
+ * The permissions boundary every role of the environment's cluster stacks carries: the policy the outputs name is
+ * the foundation's own, and says exactly what roleBoundaryPolicy says (a widened boundary widens every such role).
+ */
+function checkRoleBoundary(
+  config: FoundationConfig,
+  environment: ObservedFoundationEnvironment,
+  wanted: FoundationEnvironmentOutputs,
+): Finding {
+  const iam = {
+    partition: partitionOf(config.region),
+    accountId: config.accountId,
+    namePrefix: config.namePrefix,
+    environments: config.environments.map((entry) => entry.name),
+  };
+  const expectedArn = roleBoundaryArn(iam, environment.name);
+  const boundary = environment.roleBoundary;
+  const sameDocument =
+    boundary !== undefined &&
+    samePolicyDocument(
+      boundary.document,
+      roleBoundaryPolicy({ ...iam, region: config.region, environment: environment.name }),
+    );
+  return normalise({
+    check: `role boundary ${roleNameOf(expectedArn)}`,
+    severity: "mandatory",
+    ok: wanted.roleBoundaryArn === expectedArn && sameDocument,
+    expected: `${expectedArn}, exactly the program's boundary (infra/foundation/ci-policies.ts roleBoundaryPolicy)`,
+    actual:
+      wanted.roleBoundaryArn !== expectedArn
+        ? `the outputs name ${wanted.roleBoundaryArn}`
+        : !boundary
+          ? "missing: cluster stacks of this environment cannot create roles"
+          : sameDocument
+            ? "the program's document"
+            : "a different document (edited by hand?)",
+    fix: reapply,
+  });
 }

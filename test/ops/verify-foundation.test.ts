@@ -37,6 +37,8 @@ import {
 } from "@aws-sdk/client-ec2";
 import {
   CreateOpenIDConnectProviderCommand,
+  CreatePolicyCommand,
+  CreatePolicyVersionCommand,
   CreateRoleCommand,
   IAMClient,
   UpdateAssumeRolePolicyCommand,
@@ -47,6 +49,7 @@ import {
   githubOidcUrl,
   githubTrustPolicy,
   pullRequestSubject,
+  roleBoundaryPolicy,
   stsAudience,
 } from "../../infra/foundation/ci-policies";
 import {
@@ -253,7 +256,25 @@ async function seedFoundation(endpoint: string): Promise<FoundationOutputs> {
         encryptionKey: key,
       }),
     );
+    const boundary = roleBoundaryPolicy({
+      partition: "aws",
+      accountId: config.accountId,
+      namePrefix: config.namePrefix,
+      environments: config.environments.map((entry) => entry.name),
+      region,
+      environment: environment.name,
+    });
+    const roleBoundaryArn =
+      (
+        await iam.send(
+          new CreatePolicyCommand({
+            PolicyName: names.roleBoundary,
+            PolicyDocument: JSON.stringify(boundary),
+          }),
+        )
+      ).Policy?.Arn ?? "";
     environments[environment.name] = {
+      roleBoundaryArn,
       runnerProject: names.runnerProject,
       runnerSecurityGroupId: group,
       deployRoleArn: await role(
@@ -357,6 +378,8 @@ describe("npm run verify -- --foundation against moto_server (the real CLI)", fu
       `ok    runner ${dev().runnerProject} service role`,
       `ok    runner ${dev().runnerProject} logs`,
       `ok    runner security group ${dev().runnerSecurityGroupId}`,
+      `ok    role boundary ${config.namePrefix}-dev-role-boundary: the program's document`,
+      `ok    role boundary ${config.namePrefix}-prod-role-boundary: the program's document`,
       `ok    IAM role ${config.namePrefix}-dev-runner trust`,
       `ok    IAM role ${config.namePrefix}-dev-deploy (dev deploy) trust: exactly that`,
       `ok    IAM role ${config.namePrefix}-prod-preview (prod preview) trust: exactly that`,
@@ -408,6 +431,25 @@ describe("npm run verify -- --foundation against moto_server (the real CLI)", fu
     assert.equal(drift.ok, false);
     assert.match(drift.actual, /tcp 22-22 from 0\.0\.0\.0\/0/);
     assert.equal((await finding(`runner security group ${dev().runnerSecurityGroupId}`)).ok, true);
+  });
+
+  it("a role boundary widened by hand (a new default version) is mandatory drift", async () => {
+    const iam = new IAMClient({ region, endpoint: moto.endpoint, credentials });
+    const staging = outputs.environments.staging as FoundationEnvironmentOutputs;
+    await iam.send(
+      new CreatePolicyVersionCommand({
+        PolicyArn: staging.roleBoundaryArn,
+        SetAsDefault: true,
+        PolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }],
+        }),
+      }),
+    );
+    const drift = await finding(`role boundary ${config.namePrefix}-staging-role-boundary`);
+    assert.equal(drift.ok, false);
+    assert.match(drift.actual, /a different document/);
+    assert.equal((await finding(`role boundary ${config.namePrefix}-dev-role-boundary`)).ok, true);
   });
 
   it("a runner subnet routed to the internet gateway is a public path, even beside a NAT default route", async () => {
@@ -501,6 +543,7 @@ describe("ops/verify foundation checks on what moto cannot hold", () => {
     runnerSecurityGroupId: "sg-runner",
     deployRoleArn: "arn:aws:iam::111122223333:role/platform-eu-west-1-dev-deploy",
     previewRoleArn: "arn:aws:iam::111122223333:role/platform-eu-west-1-dev-preview",
+    roleBoundaryArn: "arn:aws:iam::111122223333:policy/platform-eu-west-1-dev-role-boundary",
     previewClusterAccess: "admin",
   };
   const outputs: FoundationOutputs = {
@@ -545,13 +588,16 @@ describe("ops/verify foundation checks on what moto cannot hold", () => {
       (finding) => finding.check === `runner ${environmentOutputs.runnerProject} webhook`,
     );
 
-  it("passes a webhook with a WORKFLOW_JOB_QUEUED filter group (BatchGetProjects' shape), fails without", () => {
+  it("passes exactly the program's webhook filter groups (BatchGetProjects' shape): EVENT alone or none fails", () => {
+    const actor = { type: "ACTOR_ACCOUNT_ID", pattern: `^(${config.github.runnerActorIds.join("|")})$` };
+    const queued = { type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" };
+    assert.equal(webhookFinding(observed({ filterGroups: [[actor, queued]] }))?.ok, true);
+    // Any account's queued job (a fork's pull request naming the label) would start a build in the VPC.
+    const open = webhookFinding(observed({ filterGroups: [[queued]] }));
+    assert.equal(open?.ok, false);
+    assert.match(open?.expected ?? "", /ACTOR_ACCOUNT_ID/);
     assert.equal(
-      webhookFinding(observed({ filterGroups: [[{ type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" }]] }))?.ok,
-      true,
-    );
-    assert.equal(
-      webhookFinding(observed({ filterGroups: [[{ type: "EVENT", pattern: "PUSH" }]] }))?.ok,
+      webhookFinding(observed({ filterGroups: [[{ type: "EVENT", pattern: "PUSH" }, actor]] }))?.ok,
       false,
     );
     assert.equal(webhookFinding(observed(undefined))?.ok, false);
