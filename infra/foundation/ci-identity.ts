@@ -95,7 +95,7 @@ export class CiIdentity extends pulumi.ComponentResource {
     const environments: Partial<Record<FoundationEnvironment, EnvironmentCi>> = {};
     for (const environment of args.environments) {
       const names = ciNames(args.namePrefix, environment);
-      // Created before the deploy role that may create roles only with it (tagged layer=foundation: read-only to it).
+      // The deploy policy names this ARN (computed the same way); tagged layer=foundation, so read-only to it.
       const roleBoundary = new aws.iam.Policy(
         `${name}-${environment}-role-boundary`,
         {

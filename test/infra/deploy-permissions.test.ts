@@ -20,6 +20,13 @@ const roleArn = (name: string) => `arn:aws:iam::${account}:role/${name}`;
 const policyArn = (name: string) => `arn:aws:iam::${account}:policy/${name}`;
 const boundaryOf = (environment: string) => policyArn(`${prefix}-${environment}-role-boundary`);
 const devBoundary = boundaryOf("dev");
+const foundationVpc = `arn:aws:ec2:eu-west-1:${account}:vpc/vpc-0123456789abcdef0`;
+/** A request that moves a foundation resource out of `layer=foundation`. */
+const outOfFoundation = {
+  "aws:ResourceTag/layer": "foundation",
+  "aws:RequestTag/layer": "mine",
+  "aws:TagKeys": ["layer"],
+};
 
 type Document = { Version: string; Statement: Record<string, unknown>[] };
 
@@ -359,7 +366,7 @@ const escalations: Attempt[] = [
     explicit: true,
     principal: "pod",
     action: "ec2:DeleteVpc",
-    target: `arn:aws:ec2:eu-west-1:${account}:vpc/vpc-0123456789abcdef0`,
+    target: foundationVpc,
     context: { "aws:ResourceTag/layer": "foundation" },
   },
   {
@@ -388,16 +395,16 @@ const escalations: Attempt[] = [
     what: "re-tag a foundation resource out of layer=foundation",
     principal: "dev",
     action: "ec2:CreateTags",
-    target: `arn:aws:ec2:eu-west-1:${account}:vpc/vpc-0123456789abcdef0`,
-    context: { "aws:ResourceTag/layer": "foundation", ...tagging({ layer: "mine" }) },
+    target: foundationVpc,
+    context: outOfFoundation,
     explicit: true,
   },
   {
     what: "a role under the boundary (inline *): re-tag the foundation's VPC out of layer=foundation",
     principal: "pod",
     action: "ec2:CreateTags",
-    target: `arn:aws:ec2:eu-west-1:${account}:vpc/vpc-0123456789abcdef0`,
-    context: { "aws:ResourceTag/layer": "foundation", ...tagging({ layer: "mine" }) },
+    target: foundationVpc,
+    context: outOfFoundation,
     explicit: true,
   },
   {
@@ -504,7 +511,7 @@ const legitimate: Attempt[] = [
     what: "create its subnets in the foundation's VPC",
     principal: "dev",
     action: "ec2:CreateSubnet",
-    target: `arn:aws:ec2:eu-west-1:${account}:vpc/vpc-0123456789abcdef0`,
+    target: foundationVpc,
     context: { "aws:ResourceTag/layer": "foundation" },
   },
   {

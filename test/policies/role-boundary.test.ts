@@ -1,5 +1,8 @@
 import { strict as assert } from "assert";
+import { loadPackConfig, runPolicyPack } from "../../policies/harness";
 import { iamRolePermissionsBoundary, roleBoundaryTagKey } from "../../policies/role-boundary";
+import type { SynthResult } from "../../synth";
+import { synthesizedStack } from "../support/stacks";
 import { StackResourceSpec, UNKNOWN_VALUE, validateStack } from "./support";
 
 const boundary = "arn:aws:iam::111122223333:policy/platform-eu-west-1-dev-role-boundary";
@@ -39,5 +42,27 @@ describe("policies: iam-role-permissions-boundary", () => {
   it("judges unknown boundaries at up, and leaves stacks without a cluster (the foundation's CI roles) alone", () => {
     assert.deepEqual(messages([cluster, role("node", { permissionsBoundary: UNKNOWN_VALUE })]), []);
     assert.deepEqual(messages([role("ci-dev-deploy", {})]), []);
+  });
+
+  it("is waived for one named role by a pack-settings exemption (resource, reason, expiry), like every rule", async () => {
+    const dev = JSON.parse(JSON.stringify(await synthesizedStack("dev"))) as SynthResult;
+    const node = dev.resources.find((resource) => resource.name === "platform-dev-node");
+    assert.ok(node);
+    delete (node.inputs as Record<string, unknown>).permissionsBoundary;
+    const config = loadPackConfig("dev");
+    const flagged = runPolicyPack(dev, config).violations.map((violation) => violation.policy);
+    assert.deepEqual(flagged, ["iam-role-permissions-boundary"]);
+    const settings = config["pack-settings"] as Record<string, unknown>;
+    const exemption = {
+      resource: "platform-dev-node",
+      policy: "iam-role-permissions-boundary",
+      reason: "created by hand before the foundation existed",
+      expires: "2999-12-31",
+    };
+    const waived = runPolicyPack(dev, {
+      ...config,
+      "pack-settings": { ...settings, exemptions: [exemption] },
+    });
+    assert.deepEqual(waived.violations, []);
   });
 });
