@@ -9,6 +9,8 @@
  * Applications; no read of Secrets) and a ValidatingAdmissionPolicy that confines it to its own spokes' Secrets.
  */
 
+import { spokeSecretName } from "./contract";
+
 /** Labels every registered spoke's Secret carries, beside the gitops-bridge labels of the spoke. */
 export const fleetSpokeLabel = "eks-gitops-platform/fleet-spoke";
 /** The account whose deploy role wrote the Secret: a registrar may only touch Secrets labelled with its own. */
@@ -48,7 +50,7 @@ export function registrationManifest(args: RegistrationArgs): Record<string, unk
     kind: "Secret",
     type: "Opaque",
     metadata: {
-      name: `cluster-${args.clusterName}`,
+      name: spokeSecretName(args.clusterName),
       namespace: args.namespace,
       labels: {
         ...args.labels,

@@ -1,8 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
 import { fleetSpokeLabel, fleetSpokeStackAnnotation } from "../../infra/fleet/registration";
-import { kubectlRunner, KubectlRunner } from "../teardown/kubectl";
+import type { KubectlRunner } from "../teardown/kubectl";
+import { withHubKubectl } from "./hub-kubectl";
 
 /**
  * The hub side of `pulumi destroy`: a hub refuses to go while spokes are registered, because their Applications
@@ -49,18 +47,11 @@ export async function checkHubRemovable(run: KubectlRunner, namespace: string): 
 export async function main(env: NodeJS.ProcessEnv): Promise<string> {
   if (env[hubGuardOverride] === "true")
     return `${hubGuardOverride} is set: not checking for registered spokes`;
-  const kubeconfig = env.FLEET_HUB_KUBECONFIG;
   const namespace = env.FLEET_HUB_NAMESPACE;
-  if (!kubeconfig || !namespace)
-    throw new Error("FLEET_HUB_KUBECONFIG and FLEET_HUB_NAMESPACE must be set (FleetHubGuard passes them)");
-  const workDir = mkdtempSync(path.join(tmpdir(), "fleet-hub-guard-"));
-  try {
-    const file = path.join(workDir, "kubeconfig");
-    writeFileSync(file, kubeconfig, { mode: 0o600 });
-    return await checkHubRemovable(kubectlRunner(file), namespace);
-  } finally {
-    rmSync(workDir, { recursive: true, force: true });
-  }
+  if (!namespace) throw new Error("FLEET_HUB_NAMESPACE is not set (FleetHubGuard passes it)");
+  return withHubKubectl(env.FLEET_HUB_KUBECONFIG, "FLEET_HUB_KUBECONFIG", (run) =>
+    checkHubRemovable(run, namespace),
+  );
 }
 
 if (require.main === module) {

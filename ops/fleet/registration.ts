@@ -1,11 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
 import { isRecord } from "../../infra/objects";
 import { defaultDrainOptions } from "../../infra/teardown/defaults";
 import { Clock, realClock } from "../teardown/drain";
-import { kubectlRunner, KubectlRunner } from "../teardown/kubectl";
+import type { KubectlRunner } from "../teardown/kubectl";
 import { drainSpoke, kubectlSpokeDrainClient, serverSideApply, SpokeDrainReport } from "./drain";
+import { withHubKubectl } from "./hub-kubectl";
 
 /**
  * A spoke's registration with its hub, run by the spoke's `pulumi up` / `destroy` (infra/fleet/component.ts
@@ -110,18 +108,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     log(`${releaseOverride} is set: not draining nor deleting ${registration.name} on the hub`);
     return;
   }
-  const workDir = mkdtempSync(path.join(tmpdir(), "fleet-registration-"));
-  try {
-    const kubeconfig = path.join(workDir, "kubeconfig");
-    const hubKubeconfig = env.FLEET_HUB_KUBECONFIG;
-    if (!hubKubeconfig) throw new Error("FLEET_HUB_KUBECONFIG is not set (SpokeRegistration passes it)");
-    writeFileSync(kubeconfig, hubKubeconfig, { mode: 0o600 });
-    const run = kubectlRunner(kubeconfig);
+  await withHubKubectl(env.FLEET_HUB_KUBECONFIG, "FLEET_HUB_KUBECONFIG", async (run, workDir) => {
     if (action === "apply") log(await applyRegistration(run, workDir, registration));
     else await releaseRegistration(run, workDir, registration, realClock, log);
-  } finally {
-    rmSync(workDir, { recursive: true, force: true });
-  }
+  });
 }
 
 if (require.main === module) {

@@ -160,7 +160,8 @@ describe("fleet: the hub's destroy guard (ops/fleet/hub-guard.ts)", () => {
   it("passes when no spoke is registered, and with the override", async () => {
     assert.equal(await checkHubRemovable(async () => "\n", "argocd"), "no spoke is registered");
     assert.match(await hubGuardMain({ [hubGuardOverride]: "true" }), /not checking/);
-    await assert.rejects(hubGuardMain({}), /FLEET_HUB_KUBECONFIG and FLEET_HUB_NAMESPACE must be set/);
+    await assert.rejects(hubGuardMain({}), /FLEET_HUB_NAMESPACE is not set/);
+    await assert.rejects(hubGuardMain({ FLEET_HUB_NAMESPACE: "argocd" }), /FLEET_HUB_KUBECONFIG is not set/);
   });
 
   it("the synthesized hub deletes its guard first: after it, Argo CD's teardown and the registrars' grant", async () => {
