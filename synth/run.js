@@ -62,15 +62,18 @@ function writeAtomic(file, text) {
 
 const tsCache = cacheDir("ts-cache");
 let esbuild;
+// The version from its package.json: loading esbuild itself (~20 ms) is for a cache miss only.
+let esbuildVersion;
 require.extensions[".ts"] = (module, filename) => {
   const source = fs.readFileSync(filename, "utf8");
-  esbuild ??= require("esbuild");
-  const key = crypto.createHash("sha1").update(`${esbuild.version}\0${filename}\0${source}`).digest("hex");
+  esbuildVersion ??= require("esbuild/package.json").version;
+  const key = crypto.createHash("sha1").update(`${esbuildVersion}\0${filename}\0${source}`).digest("hex");
   const cached = tsCache && path.join(tsCache, `${key}.js`);
   let code;
   try {
     code = fs.readFileSync(cached, "utf8");
   } catch {
+    esbuild ??= require("esbuild");
     code = esbuild.transformSync(source, {
       loader: "ts",
       format: "cjs",
