@@ -5,15 +5,7 @@ import { Cluster } from "./cluster";
 import { PlatformKey } from "./cluster/encryption";
 import { fleetOf } from "./config/fleet";
 import { ClusterFacts } from "./facts";
-import {
-  FleetHub,
-  HubAccess,
-  hubOutputs,
-  readFleetHub,
-  readFleetSpokes,
-  spokeOutputs,
-  thisStackReference,
-} from "./fleet";
+import { FleetHub, FleetHubGuard, HubAccess, hubOutputs, readFleetHub, registerSpoke } from "./fleet";
 import { GitOps } from "./gitops";
 import { applicationsKeptOnTeardown, argocdNamespace } from "./gitops/argocd";
 import { ClusterAccess } from "./identity";
@@ -21,7 +13,6 @@ import { boundEveryRole } from "./identity/role-boundary";
 import { renderKubeconfig, updateKubeconfigCommand } from "./kubeconfig";
 import { readFoundation } from "./foundation/reference";
 import { ClusterSubnets } from "./network";
-import { FleetSpokeGuard, SpokeDrain } from "./fleet/component";
 import { OrderedTeardown } from "./teardown/component";
 
 /** What `pulumi stack output` shows; the kubeconfig is a secret output. */
@@ -42,7 +33,6 @@ export interface PlatformOutputs {
   readonly expiresOn: string | undefined;
   /** fleet.role hub / spoke only (docs/gitops.md, Fleet): what the other side reads through a StackReference. */
   readonly fleetHub?: pulumi.Output<unknown>;
-  readonly fleetSpokes?: readonly string[];
   readonly fleetSpoke?: pulumi.Output<unknown>;
 }
 
@@ -58,10 +48,10 @@ export async function definePlatform(
   const partition = aws.getPartitionOutput().partition;
   // The VPC, egress, runner and CI roles come from the foundation stack, read and checked before any resource.
   const foundation = await readFoundation(config, (await aws.getCallerIdentity()).accountId);
-  // The other side of the fleet too: a missing hub or spoke leaves nothing half-built.
+  // A spoke's hub too: a missing hub, or one that does not accept this stack, leaves nothing half-built.
   const fleet = fleetOf(config);
-  const hub = fleet.role === "spoke" ? await readFleetHub(config) : undefined;
-  const spokes = fleet.role === "hub" ? await readFleetSpokes(config) : [];
+  const hub =
+    fleet.role === "spoke" ? await readFleetHub(config, foundation.environment.deployRoleArn) : undefined;
   // Before the first role: the deploy role creates roles only with the environment's permissions boundary.
   boundEveryRole(foundation.environment.roleBoundaryArn);
 
@@ -159,34 +149,20 @@ export async function definePlatform(
   };
   const gitops = new GitOps("gitops", { cluster: facts });
   let fleetOutputs: Partial<PlatformOutputs> = {};
-  let hubAccess: HubAccess | undefined;
-  if (hub) {
-    const access = new HubAccess("fleet-hub-access", { facts, hub });
-    hubAccess = access;
+  const hubAccess = hub ? new HubAccess("fleet-hub-access", { facts, hub }) : undefined;
+  const fleetHub =
+    fleet.role === "hub"
+      ? new FleetHub("fleet", {
+          facts,
+          provider: gitops.provider,
+          argocdReady: gitops.argocdReady,
+          capabilityRoleArn: gitops.capabilityRoleArn,
+        })
+      : undefined;
+  if (fleetHub)
     fleetOutputs = {
-      fleetSpoke: spokeOutputs(facts, fleet.hub as string, gitops.labels, gitops.annotations, access),
+      fleetHub: hubOutputs(facts, fleetHub.principalArn, foundation.environment.deployRoleArn),
     };
-  } else if (fleet.role === "hub") {
-    const fleetHub = new FleetHub("fleet", {
-      facts,
-      spokes,
-      provider: gitops.provider,
-      argocdReady: gitops.argocdReady,
-      capabilityRoleArn: gitops.capabilityRoleArn,
-    });
-    fleetOutputs = { fleetHub: hubOutputs(facts, fleetHub.principalArn), fleetSpokes: [...fleet.spokes] };
-    // Leaving fleet.spokes (or destroying the hub) drains a spoke's Applications in wave order, then drops its Secret.
-    fleetHub.spokeSecrets.forEach(
-      (secret, index) =>
-        new SpokeDrain(`fleet-drain-${spokes[index].clusterName}`, {
-          kubeconfig,
-          secretName: secret.metadata.name,
-          server: fleetHub.spokeServers[index],
-          namespace: argocdNamespace,
-          secret,
-        }),
-    );
-  }
 
   // Created last, so `pulumi destroy` deletes it first: it drains what Argo CD created in AWS (load balancers,
   // volumes, nodes) while Argo CD, the access entries and the cluster still exist, leaving nothing to block the VPC.
@@ -210,12 +186,26 @@ export async function definePlatform(
     ],
   });
 
-  if (hubAccess)
-    // Deleted first on `pulumi destroy`: refuses while the hub still lists this spoke, before anything is drained.
-    new FleetSpokeGuard("fleet-guard", {
-      spoke: thisStackReference(),
-      hub: fleet.hub as string,
-      dependsOn: [teardown, hubAccess],
+  if (hub && hubAccess) {
+    // The spoke writes its own cluster Secret into the hub: created last, so `pulumi destroy` first drains this
+    // spoke's Applications from the hub and deletes the Secret, then tears down what is left, then the cluster.
+    const { outputs } = registerSpoke({
+      facts,
+      hub,
+      hubReference: fleet.hub as string,
+      labels: gitops.labels,
+      annotations: gitops.annotations,
+      access: hubAccess,
+      dependsOn: [teardown],
+    });
+    fleetOutputs = { fleetSpoke: outputs };
+  }
+  if (fleetHub)
+    // Deleted first on `pulumi destroy` of a hub: refuses while spokes are registered, before anything is drained.
+    new FleetHubGuard("fleet-guard", {
+      kubeconfig,
+      namespace: argocdNamespace,
+      dependsOn: [teardown, fleetHub, ...(fleetHub.registrars ? [fleetHub.registrars] : [])],
     });
 
   return {

@@ -4,9 +4,22 @@ import { atPath, elements, isUnknown, show } from "./lib/values";
 /**
  * Fleet (hub-and-spoke) grants. The platform's copy of these facts is infra/fleet (a test checks they agree): the
  * hub's Argo CD gets exactly one access entry on each spoke, created by the spoke's `platform:fleet:HubAccess`
- * component, and a chart hub's Argo CD Pod Identity role gets nothing on the hub itself.
+ * component; a chart hub's Argo CD Pod Identity role gets nothing on the hub itself; and the deploy roles the hub
+ * lets register spokes (`platform:fleet:FleetRegistrars`) get a Kubernetes group, never an access policy, whose
+ * RBAC cannot read Secrets, confined by a ValidatingAdmissionPolicy that denies.
  */
 export const hubAccessComponent = "platform:fleet:HubAccess";
+export const registrarsComponent = "platform:fleet:FleetRegistrars";
+/** Kubernetes groups of registrars (infra/fleet/registration.ts registrarGroupPrefix). */
+export const registrarGroupPrefix = "gitops-platform:fleet-registrar-";
+const k8sRoleType = "kubernetes:rbac.authorization.k8s.io/v1:Role";
+const clusterScopedRbac = [
+  "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+  "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+];
+const admissionPolicyType = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy";
+const admissionBindingType = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding";
+const secretReads = ["get", "list", "watch", "*"];
 const accessEntryType = "aws:eks/accessEntry:AccessEntry";
 const associationType = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation";
 const podIdentityType = "aws:eks/podIdentityAssociation:PodIdentityAssociation";
@@ -25,6 +38,13 @@ export const hubAccessPolicies = [
 ];
 
 const inHubAccess = (resource: PolicyResource) => resource.urn.includes(`${hubAccessComponent}$`);
+const inRegistrars = (resource: PolicyResource) => resource.urn.includes(`${registrarsComponent}$`);
+const strings = (value: unknown): string[] | undefined => {
+  const items = elements(value);
+  return items === undefined || isUnknown(items)
+    ? undefined
+    : items.filter((item) => typeof item === "string");
+};
 const policyName = (arn: unknown) => (typeof arn === "string" ? arn.split("/").pop() : undefined);
 const sourcesOf = (resource: PolicyResource, property: string) =>
   (resource.propertyDependencies[property] ?? []).map((source) => source.urn);
@@ -32,7 +52,7 @@ const sourcesOf = (resource: PolicyResource, property: string) =>
 export const eksFleetHubAccess: StackValidationPolicy = {
   name: "eks-fleet-hub-access",
   description:
-    "A fleet hub's Argo CD gets one STANDARD access entry per spoke with exactly one EKS access policy (no Kubernetes groups, which bypass the access-policy audit; AmazonEKSClusterAdminPolicy only at cluster scope, for the reason in docs/gitops.md), and a chart hub's Argo CD Pod Identity role holds no access entry on the hub (its controller uses its service account there).",
+    "A fleet hub's Argo CD gets one STANDARD access entry per spoke with exactly one EKS access policy (no Kubernetes groups, which bypass the access-policy audit; AmazonEKSClusterAdminPolicy only at cluster scope, for the reason in docs/gitops.md), and a chart hub's Argo CD Pod Identity role holds no access entry on the hub (its controller uses its service account there). On a hub, each registrar gets a STANDARD entry with only its registrar group and no access policy, its Role reads no Secrets and nothing is cluster-scoped, and a denying ValidatingAdmissionPolicy confines it.",
   enforcementLevel: "mandatory",
   validateStack: (args, reportViolation) => {
     const grants = args.resources.filter(inHubAccess);
@@ -73,6 +93,8 @@ export const eksFleetHubAccess: StackValidationPolicy = {
         );
     }
 
+    validateRegistrars(args.resources, reportViolation);
+
     // Hub side: Argo CD's Pod Identity roles (bound in namespace argocd) must not also be cluster principals here.
     const argocdRoles = new Set(
       args.resources
@@ -94,3 +116,75 @@ export const eksFleetHubAccess: StackValidationPolicy = {
     }
   },
 };
+
+/** The hub's grant to registrars (infra/fleet/registrars.ts): what a deploy role of another account may do here. */
+function validateRegistrars(
+  resources: readonly PolicyResource[],
+  reportViolation: (message: string, urn?: string) => void,
+): void {
+  const grants = resources.filter(inRegistrars);
+  const entries = grants.filter((resource) => resource.type === accessEntryType);
+  for (const entry of entries) {
+    const type = atPath(entry.props, "type");
+    if (!isUnknown(type) && type !== "STANDARD")
+      reportViolation(`A fleet registrar's access entry has type ${show(type)}; use STANDARD.`, entry.urn);
+    const groups = strings(atPath(entry.props, "kubernetesGroups"));
+    if (groups !== undefined && (groups.length !== 1 || !groups[0].startsWith(registrarGroupPrefix)))
+      reportViolation(
+        `A fleet registrar's access entry maps ${show(groups)}: it gets exactly one group, ${registrarGroupPrefix}<account>, whose only rights are the registrar Role.`,
+        entry.urn,
+      );
+  }
+  const registrarPrincipals = new Set<unknown>(
+    entries.map((entry) => atPath(entry.props, "principalArn")).filter((arn) => typeof arn === "string"),
+  );
+  for (const association of resources.filter((resource) => resource.type === associationType))
+    if (inRegistrars(association) || registrarPrincipals.has(atPath(association.props, "principalArn")))
+      reportViolation(
+        "A fleet registrar is granted an EKS access policy: a registrar writes only its spokes' cluster Secrets, through its Kubernetes group and the registrar Role; remove the association.",
+        association.urn,
+      );
+  for (const resource of grants.filter((candidate) => clusterScopedRbac.includes(candidate.type)))
+    reportViolation(
+      "A fleet registrar gets cluster-scoped RBAC; it gets one Role in Argo CD's namespace.",
+      resource.urn,
+    );
+  for (const role of grants.filter((resource) => resource.type === k8sRoleType)) {
+    const rules = elements(atPath(role.props, "rules"));
+    if (rules === undefined || isUnknown(rules)) continue;
+    for (const rule of rules) {
+      const groups = strings(atPath(rule, "apiGroups")) ?? [];
+      const kinds = strings(atPath(rule, "resources")) ?? [];
+      const verbs = strings(atPath(rule, "verbs")) ?? [];
+      if (kinds.includes("*") || verbs.includes("*") || groups.includes("*"))
+        reportViolation(
+          `The fleet registrar Role has a wildcard rule ${show(rule)}; name groups, resources and verbs.`,
+          role.urn,
+        );
+      else if (
+        groups.includes("") &&
+        kinds.includes("secrets") &&
+        verbs.some((verb) => secretReads.includes(verb))
+      )
+        reportViolation(
+          `The fleet registrar Role may ${verbs.filter((verb) => secretReads.includes(verb)).join(", ")} Secrets: Argo CD's namespace holds argocd-secret and the repository credentials; a registrar only creates, patches and deletes (server-side apply needs no read).`,
+          role.urn,
+        );
+    }
+  }
+  if (entries.length === 0) return;
+  const policies = grants.filter((resource) => resource.type === admissionPolicyType);
+  const bindings = grants.filter((resource) => resource.type === admissionBindingType);
+  const denies = bindings.some((binding) => {
+    const actions = strings(atPath(binding.props, "spec", "validationActions"));
+    return actions === undefined || actions.includes("Deny");
+  });
+  const failClosed = policies.some((policy) => {
+    const failure = atPath(policy.props, "spec", "failurePolicy");
+    return isUnknown(failure) || failure === undefined || failure === "Fail";
+  });
+  if (!failClosed || !denies)
+    reportViolation(
+      "Fleet registrars can write Secrets in Argo CD's namespace but no ValidatingAdmissionPolicy (failurePolicy Fail, bound with Deny) confines them to their own spokes' cluster Secrets.",
+    );
+}

@@ -27,10 +27,10 @@ function localStack(synth: FleetSynth, project: string, reference: string): stri
 }
 
 /**
- * The outputs a stack's fleet references would find, as if the referenced stacks were deployed in the order a team
- * deploys them: the hub first without spokes, then each spoke (reading that hub), then the hub again. A reference
- * to a stack with no local file resolves to nothing (a stack that does not exist), so the program's own message is
- * what the user sees. An example stack's foundation (examples/fleet/foundation/) is synthesized here too.
+ * The outputs a stack's references would find, as if the referenced stacks were deployed in the order a team
+ * deploys them: foundation, hub, then each spoke (which reads its hub; the hub reads no spoke). A reference to a
+ * stack with no local file resolves to nothing (a stack that does not exist), so the program's own message is what
+ * the user sees. An example stack's foundation (examples/fleet/foundation/) is synthesized here too.
  */
 export async function referencedStackOutputs(
   project: string,
@@ -49,15 +49,7 @@ export async function referencedStackOutputs(
   if (!isRecord(fleet)) return outputs;
   if (fleet.role === "spoke" && typeof fleet.hub === "string") {
     const hub = localStack(synth, project, fleet.hub);
-    // The hub as it was before it listed any spoke: its fleetHub output does not depend on them.
-    if (hub)
-      outputs[fleet.hub] = (await synth.synthesize(hub, { overrides: { fleet: { spokes: [] } } })).outputs;
-  }
-  if (fleet.role === "hub" && Array.isArray(fleet.spokes)) {
-    for (const reference of fleet.spokes) {
-      const spoke = typeof reference === "string" ? localStack(synth, project, reference) : undefined;
-      if (spoke) outputs[reference as string] = (await synth.synthesize(spoke)).outputs;
-    }
+    if (hub) outputs[fleet.hub] = (await synth.synthesize(hub)).outputs;
   }
   return outputs;
 }

@@ -1,70 +1,75 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 
-export interface FleetSpokeGuardArgs {
-  /** Fully qualified names: this spoke, and the hub it is registered with. */
-  readonly spoke: string;
-  readonly hub: string;
-  /** Deleted after the guard: the ordered teardown and the cluster (Pulumi deletes dependents first). */
+const tsNode = "npx --no-install ts-node --transpile-only";
+
+export interface SpokeRegistrationArgs {
+  /** The hub's kubeconfig (`aws eks get-token` with the deploy role running this stack; no static credentials). */
+  readonly hubKubeconfig: pulumi.Input<string>;
+  /** The Secret to apply (./registration.ts registrationManifest), as JSON. */
+  readonly manifest: pulumi.Input<string>;
+  /** The `server` of the Secret: the destination of this spoke's Applications on the hub. */
+  readonly server: pulumi.Input<string>;
+  /** Created before the registration and deleted after it: the hub's access, the spoke's ordered teardown. */
   readonly dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
 /**
- * On a spoke, the first thing `pulumi destroy` deletes: a delete-only command (ops/fleet/guard.ts) that refuses
- * while the hub still lists this spoke, before the drain or the cluster are touched.
+ * On a spoke: its cluster Secret on the hub (ops/fleet/registration.ts). Create/update = a server-side apply (the
+ * registrar may write but not read Secrets, so no provider that reads live state); delete = drain this spoke's
+ * Applications from the hub wave by wave, then delete the Secret — before the hub's access and the cluster go,
+ * because Pulumi deletes dependents first.
  */
-export class FleetSpokeGuard extends pulumi.ComponentResource {
+export class SpokeRegistration extends pulumi.ComponentResource {
   readonly command: command.local.Command;
 
-  constructor(name: string, args: FleetSpokeGuardArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("platform:fleet:FleetSpokeGuard", name, {}, opts);
+  constructor(name: string, args: SpokeRegistrationArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("platform:fleet:SpokeRegistration", name, {}, opts);
     this.command = new command.local.Command(
-      `${name}-check`,
+      `${name}-secret`,
       {
-        delete: "npx --no-install ts-node --transpile-only ops/fleet/guard.ts",
-        environment: { FLEET_GUARD_SPOKE: args.spoke, FLEET_GUARD_HUB: args.hub },
+        create: `${tsNode} ops/fleet/registration.ts apply`,
+        delete: `${tsNode} ops/fleet/registration.ts release`,
+        environment: {
+          FLEET_HUB_KUBECONFIG: args.hubKubeconfig,
+          FLEET_REGISTRATION: args.manifest,
+          FLEET_REGISTRATION_SERVER: args.server,
+        },
         logging: command.types.enums.local.Logging.StdoutAndStderr,
       },
-      { parent: this, dependsOn: args.dependsOn },
+      { parent: this, dependsOn: args.dependsOn, customTimeouts: { delete: "30m" } },
     );
     this.registerOutputs({});
   }
 }
 
-export interface SpokeDrainArgs {
-  /** The hub's kubeconfig (`aws eks get-token`, no static credentials); kept secret. */
+export interface FleetHubGuardArgs {
   readonly kubeconfig: pulumi.Input<string>;
-  readonly secretName: pulumi.Input<string>;
-  /** The `server` of the spoke's cluster Secret: its Applications' destination. */
-  readonly server: pulumi.Input<string>;
   readonly namespace: string;
-  /** The spoke's cluster Secret: created before, so deleted after the drain. */
-  readonly secret: pulumi.Resource;
+  /** Deleted after the guard: Argo CD, its ordered teardown and the cluster (Pulumi deletes dependents first). */
+  readonly dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
 /**
- * On a hub, one per spoke: a delete-only command (ops/fleet/drain.ts) that removes the spoke's Applications wave by
- * wave when the spoke leaves fleet.spokes (or the hub is destroyed), while its cluster Secret still exists.
- * Never give it `triggers`: a replacement would run the delete step and drain a live spoke.
+ * On a hub, the first thing `pulumi destroy` deletes: a delete-only command (ops/fleet/hub-guard.ts) that refuses
+ * while spokes are registered, before Argo CD or the cluster are touched.
  */
-export class SpokeDrain extends pulumi.ComponentResource {
+export class FleetHubGuard extends pulumi.ComponentResource {
   readonly command: command.local.Command;
 
-  constructor(name: string, args: SpokeDrainArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("platform:fleet:SpokeDrain", name, {}, opts);
+  constructor(name: string, args: FleetHubGuardArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("platform:fleet:FleetHubGuard", name, {}, opts);
     this.command = new command.local.Command(
-      `${name}-drain`,
+      `${name}-check`,
       {
-        delete: "npx --no-install ts-node --transpile-only ops/fleet/drain.ts",
+        delete: `${tsNode} ops/fleet/hub-guard.ts`,
         environment: {
-          FLEET_DRAIN_KUBECONFIG: pulumi.secret(args.kubeconfig),
-          FLEET_DRAIN_SECRET: args.secretName,
-          FLEET_DRAIN_SERVER: args.server,
-          FLEET_DRAIN_NAMESPACE: args.namespace,
+          FLEET_HUB_KUBECONFIG: pulumi.secret(args.kubeconfig),
+          FLEET_HUB_NAMESPACE: args.namespace,
         },
         logging: command.types.enums.local.Logging.StdoutAndStderr,
       },
-      { parent: this, dependsOn: [args.secret], customTimeouts: { delete: "30m" } },
+      { parent: this, dependsOn: args.dependsOn },
     );
     this.registerOutputs({});
   }

@@ -1,17 +1,18 @@
 import { isRecord } from "../objects";
 
 /**
- * The contract between a fleet's hub stack and its spoke stacks, read in both directions through
- * `pulumi.StackReference` (as cluster stacks read their foundation, infra/foundation/contract.ts):
- * - a spoke reads the hub's `fleetHub` output: which identity Argo CD uses, so the spoke grants it an access entry,
- *   and where the hub runs, so a chart hub's pods can be admitted to the private endpoint;
- * - the hub reads each spoke's `fleetSpoke` output: the cluster Secret contract (labels = add-on switches,
- *   annotations = infrastructure values, built by the spoke with infra/gitops/cluster-secret.ts) and how to reach it.
- * No output carries a credential: identities are IAM role ARNs, the CA bundle is public.
+ * The contract between a fleet's hub stack and its spoke stacks. Only the spoke reads the other side, through
+ * `pulumi.StackReference` (as cluster stacks read their foundation, infra/foundation/contract.ts): the hub's
+ * `fleetHub` output says which identity Argo CD uses (the spoke grants it an access entry), where the hub runs (a
+ * chart hub's pods are admitted to the private endpoint) and how to reach the hub's API (the spoke writes its own
+ * cluster Secret there). The hub never lists its spokes, so adding or removing one is one stack's `pulumi up` or
+ * `destroy`. A spoke still exports `fleetSpoke` (what it registered) for people and tools.
+ * No output carries a credential: identities are IAM role ARNs, the CA bundles are public.
  *
  * Raise `fleetContractVersion` on any breaking change; readers refuse a version they do not know.
+ * 2: the spoke registers itself (hub endpoint, CA, environment, registrars and the Argo CD namespace added).
  */
-export const fleetContractVersion = 1;
+export const fleetContractVersion = 2;
 
 /** What a hub exports as `fleetHub`. */
 export interface FleetHubOutputs {
@@ -34,6 +35,17 @@ export interface FleetHubOutputs {
   readonly clusterSecurityGroupId: string;
   /** The git repository the hub's ApplicationSets come from; spokes must point their annotations at the same. */
   readonly repoUrl: string;
+  /** The hub's environment: a spoke registers only with a hub of its own environment (docs/gitops.md, Fleet). */
+  readonly environment: string;
+  /** https://… private API endpoint and its (public) CA bundle: where a spoke writes its cluster Secret. */
+  readonly endpoint: string;
+  readonly certificateAuthorityData: string;
+  /** Namespace of the hub's Argo CD (cluster Secrets live there). */
+  readonly argocdNamespace: string;
+  /** The deploy role of the hub's environment on the hub's foundation: already the hub's cluster admin. */
+  readonly deployRoleArn: string;
+  /** Other accounts' deploy roles the hub grants registration (fleet.registrars). */
+  readonly registrars: readonly string[];
 }
 
 /** What a spoke exports as `fleetSpoke`. */
@@ -65,20 +77,17 @@ const hubStrings = [
   "vpcCidr",
   "clusterSecurityGroupId",
   "repoUrl",
-] as const;
-const spokeStrings = [
-  "hub",
-  "stack",
-  "clusterName",
-  "clusterArn",
+  "environment",
   "endpoint",
   "certificateAuthorityData",
+  "argocdNamespace",
+  "deployRoleArn",
 ] as const;
 
-/** Every output of a fleet stack, as StackReference returns them; `name` is the output (`fleetHub`, `fleetSpoke`). */
+/** Every output of a fleet stack, as StackReference returns them; `name` is the output read. */
 function parse<T>(
   raw: Readonly<Record<string, unknown>>,
-  name: "fleetHub" | "fleetSpoke",
+  name: "fleetHub",
   strings: readonly string[],
   maps: readonly string[],
 ): { value?: T; problems: string[] } {
@@ -91,9 +100,7 @@ function parse<T>(
   const value = raw[name];
   if (!isRecord(value))
     return {
-      problems: [
-        `it exports no ${name} output (is its fleet.role set to ${name === "fleetHub" ? "hub" : "spoke"}?)`,
-      ],
+      problems: [`it exports no ${name} output (is its fleet.role set to hub?)`],
     };
   const problems: string[] = [];
   if (value.contractVersion !== fleetContractVersion)
@@ -115,14 +122,10 @@ export function parseFleetHub(raw: Readonly<Record<string, unknown>>): {
   const parsed = parse<FleetHubOutputs>(raw, "fleetHub", hubStrings, []);
   if (parsed.value && !["helm", "capability"].includes(parsed.value.install))
     return { problems: [`fleetHub.install is ${JSON.stringify(parsed.value.install)}`] };
+  const registrars: unknown = parsed.value?.registrars;
+  if (parsed.value && !(Array.isArray(registrars) && registrars.every((item) => typeof item === "string")))
+    return { problems: ["fleetHub.registrars is not a list of role ARNs"] };
   return parsed;
-}
-
-export function parseFleetSpoke(raw: Readonly<Record<string, unknown>>): {
-  value?: FleetSpokeOutputs;
-  problems: string[];
-} {
-  return parse<FleetSpokeOutputs>(raw, "fleetSpoke", spokeStrings, ["labels", "annotations"]);
 }
 
 /** The error a stack raises when a fleet reference cannot be used: names the config key, the stack and the fix. */
@@ -141,6 +144,14 @@ export function spokeSecretName(clusterName: string): string {
 /** Name of the role a chart hub's controller assumes on a spoke (in the spoke's account). */
 export function hubAccessRoleName(spokeClusterName: string): string {
   return `${spokeClusterName}-argocd-hub`;
+}
+
+/**
+ * IAM path of every spoke's hub-access role: the hub's controller may assume roles under it in any account (it
+ * cannot list spokes it does not know), and each role's own trust policy admits only this hub's controller role.
+ */
+export function hubAccessRolePath(hubClusterName: string): string {
+  return `/argocd-fleet/${hubClusterName}/`;
 }
 
 /** Name of a chart hub's Argo CD Pod Identity role (controller and server). */

@@ -1,5 +1,4 @@
 import * as aws from "@pulumi/aws";
-import * as core from "@pulumi/kubernetes/core/v1";
 import type { Provider } from "@pulumi/kubernetes/provider";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config";
@@ -9,6 +8,8 @@ import { argocdNamespace } from "../gitops/argocd";
 import { spokeClusterSecretData } from "../gitops/cluster-secret";
 import { associateClusterPolicy } from "../identity";
 import { PodIdentityRole } from "../identity/pod-identity";
+import { renderKubeconfig } from "../kubeconfig";
+import { FleetHubGuard, SpokeRegistration } from "./component";
 import {
   argoCdFleetServiceAccounts,
   FleetHubOutputs,
@@ -16,13 +17,15 @@ import {
   fleetContractVersion,
   FleetSpokeOutputs,
   hubAccessRoleName,
+  hubAccessRolePath,
   hubControllerRoleName,
   parseFleetHub,
-  parseFleetSpoke,
-  spokeSecretName,
 } from "./contract";
+import { FleetRegistrars } from "./registrars";
+import { registrationManifest } from "./registration";
 
 export * from "./contract";
+export * from "./registration";
 
 /**
  * The EKS access policy a hub gets on each spoke, and why it is the narrowest that works: the add-ons the hub
@@ -43,7 +46,7 @@ export function thisStackReference(): string {
 async function readOutputs(
   name: string,
   reference: string,
-  output: "fleetHub" | "fleetSpoke",
+  output: "fleetHub",
 ): Promise<Record<string, unknown>> {
   const ref = new pulumi.StackReference(name, { name: reference });
   let fleet: { value?: unknown };
@@ -63,8 +66,12 @@ async function readOutputs(
   return raw;
 }
 
-/** A spoke's view of its hub, read before any resource is declared; a missing or wrong hub names `fleet.hub`. */
-export async function readFleetHub(config: PlatformConfig): Promise<FleetHubOutputs> {
+/**
+ * A spoke's view of its hub, read before any resource is declared; a missing or wrong hub names `fleet.hub`, a hub
+ * that does not accept this stack's deploy role names the hub's `fleet.registrars`. `deployRoleArn` is the role this
+ * stack deploys with (its foundation's, for its environment): the one that writes the Secret into the hub.
+ */
+export async function readFleetHub(config: PlatformConfig, deployRoleArn: string): Promise<FleetHubOutputs> {
   const fleet = fleetOf(config);
   const key = `${config.project}:fleet.hub`;
   const reference = fleet.hub as string;
@@ -83,6 +90,22 @@ export async function readFleetHub(config: PlatformConfig): Promise<FleetHubOutp
       [`the hub ${reference} syncs addons/ from ${value.repoUrl}`],
       "A spoke's annotations must point at its hub's repository; set gitops.repoUrl to the hub's.",
     );
+  if (value.environment !== config.environment)
+    throw new FleetReferenceError(
+      key,
+      reference,
+      [`the hub serves ${value.environment}, this stack is ${config.environment}`],
+      `A spoke registers with a hub of its own environment: it writes its cluster Secret into the hub, and what a Secret's data holds (server, config) cannot be checked by the hub's admission policy, so the writer must be as trusted as the hub. Name a ${config.environment} hub, or set this stack's environment to ${value.environment} (docs/gitops.md, Fleet).`,
+    );
+  if (deployRoleArn !== value.deployRoleArn && !value.registrars.includes(deployRoleArn))
+    throw new FleetReferenceError(
+      `fleet.registrars of the hub ${reference}`,
+      deployRoleArn,
+      [
+        `this stack deploys with ${deployRoleArn}, which is neither the hub's deploy role (${value.deployRoleArn}) nor one of its registrars`,
+      ],
+      `Add ${deployRoleArn} to the hub's eks-gitops-platform:fleet.registrars and \`pulumi up\` the hub once (each account's deploy role is granted once, not per spoke), then retry.`,
+    );
   if (value.install === "helm" && fleet.hubNetwork === undefined)
     throw new FleetReferenceError(
       `${config.project}:fleet.hubNetwork`,
@@ -93,43 +116,6 @@ export async function readFleetHub(config: PlatformConfig): Promise<FleetHubOutp
       'Set fleet.hubNetwork: "same-vpc" (the hub cluster shares this VPC) or "routed" (you peer the VPCs or attach them to a transit gateway; this stack admits the hub VPC\'s CIDR).',
     );
   return value;
-}
-
-/** A hub's view of its spokes, read before any resource is declared; each problem names `fleet.spokes.<i>`. */
-export async function readFleetSpokes(config: PlatformConfig): Promise<FleetSpokeOutputs[]> {
-  const self = thisStackReference();
-  return Promise.all(
-    fleetOf(config).spokes.map(async (reference, index) => {
-      const key = `${config.project}:fleet.spokes.${index}`;
-      const { value, problems } = parseFleetSpoke(
-        await readOutputs(`fleet-spoke-${index}`, reference, "fleetSpoke"),
-      );
-      if (!value)
-        throw new FleetReferenceError(
-          key,
-          reference,
-          problems,
-          "A spoke is created first (`pulumi up` of a stack with fleet.role: spoke and fleet.hub naming this hub); list it here afterwards.",
-        );
-      if (value.hub !== self)
-        throw new FleetReferenceError(
-          key,
-          reference,
-          [`it grants access to the hub ${value.hub}, not to this stack (${self})`],
-          "Set the spoke's fleet.hub to this stack and `pulumi up` it, or remove it from fleet.spokes.",
-        );
-      if (value.annotations.addons_repo_url !== config.gitops.repoUrl)
-        throw new FleetReferenceError(
-          key,
-          reference,
-          [
-            `its annotations point at ${value.annotations.addons_repo_url}, this hub syncs ${config.gitops.repoUrl}`,
-          ],
-          "Set the spoke's gitops.repoUrl to this hub's.",
-        );
-      return value;
-    }),
-  );
 }
 
 /**
@@ -172,6 +158,8 @@ export class HubAccess extends pulumi.ComponentResource {
         `${name}-role`,
         {
           name: hubAccessRoleName(config.cluster.name),
+          // The hub's controller may assume roles under this path only (it cannot know its spokes in advance).
+          path: hubAccessRolePath(hub.clusterName),
           description: `Argo CD on the fleet hub ${hub.clusterName} (${hub.stack}) deploys to ${config.cluster.name}`,
           assumeRolePolicy: JSON.stringify({
             Version: "2012-10-17",
@@ -237,42 +225,85 @@ export class HubAccess extends pulumi.ComponentResource {
   }
 }
 
-/** What a spoke exports as `fleetSpoke`. */
-export function spokeOutputs(
-  facts: ClusterFacts,
-  hubReference: string,
-  labels: Record<string, string>,
-  annotations: pulumi.Output<Record<string, string>>,
-  access: HubAccess,
-): pulumi.Output<FleetSpokeOutputs> {
-  return pulumi
+export interface SpokeRegistrationInputs {
+  readonly facts: ClusterFacts;
+  readonly hub: FleetHubOutputs;
+  readonly hubReference: string;
+  readonly labels: Record<string, string>;
+  readonly annotations: pulumi.Output<Record<string, string>>;
+  readonly access: HubAccess;
+  /** Deleted before the registration on destroy (its ordered teardown runs after the hub drained it). */
+  readonly dependsOn: pulumi.Resource[];
+}
+
+/**
+ * On a spoke: writes its own cluster Secret into the hub (after the hub's access to it exists, so Argo CD never
+ * targets a spoke it cannot reach) and returns what it exports as `fleetSpoke`.
+ */
+export function registerSpoke(args: SpokeRegistrationInputs): {
+  registration: SpokeRegistration;
+  outputs: pulumi.Output<FleetSpokeOutputs>;
+} {
+  const { facts, hub, access } = args;
+  const outputs = pulumi
     .all([
       facts.clusterName,
       facts.clusterArn,
       facts.endpoint,
       facts.certificateAuthorityData,
-      annotations,
+      args.annotations,
       access.hubAccessRoleArn ?? pulumi.output<string | undefined>(undefined),
-      // Exported once the grant exists, so a hub never registers a spoke its Argo CD cannot reach yet.
-      access.association.id,
     ])
     .apply(([clusterName, clusterArn, endpoint, caData, resolved, roleArn]) => ({
       contractVersion: fleetContractVersion,
-      hub: hubReference,
+      hub: args.hubReference,
       stack: thisStackReference(),
       clusterName,
       clusterArn,
       endpoint,
       certificateAuthorityData: caData,
-      labels,
+      labels: args.labels,
       annotations: resolved,
       ...(roleArn !== undefined ? { hubAccessRoleArn: roleArn } : {}),
     }));
+  const data = outputs.apply((spoke) =>
+    spokeClusterSecretData(hub.install, {
+      name: spoke.clusterName,
+      arn: spoke.clusterArn,
+      endpoint: spoke.endpoint,
+      certificateAuthorityData: spoke.certificateAuthorityData,
+      roleArn: spoke.hubAccessRoleArn,
+    }),
+  );
+  const manifest = pulumi.all([outputs, data, facts.accountId]).apply(([spoke, secretData, accountId]) =>
+    JSON.stringify(
+      registrationManifest({
+        namespace: hub.argocdNamespace,
+        clusterName: spoke.clusterName,
+        labels: spoke.labels,
+        annotations: spoke.annotations,
+        data: secretData,
+        registrarAccount: accountId,
+        stack: spoke.stack,
+      }),
+    ),
+  );
+  const registration = new SpokeRegistration("fleet-registration", {
+    hubKubeconfig: renderKubeconfig({
+      clusterName: hub.clusterName,
+      endpoint: hub.endpoint,
+      certificateAuthorityData: hub.certificateAuthorityData,
+      region: hub.region,
+    }),
+    manifest,
+    server: data.apply((secretData) => secretData.server),
+    dependsOn: [access.association, ...args.dependsOn],
+  });
+  return { registration, outputs };
 }
 
 export interface FleetHubArgs {
   readonly facts: ClusterFacts;
-  readonly spokes: readonly FleetSpokeOutputs[];
   /** The hub's Kubernetes provider and what must exist before Argo CD acts (from GitOps). */
   readonly provider: Provider;
   readonly argocdReady: pulumi.Resource[];
@@ -282,43 +313,42 @@ export interface FleetHubArgs {
 
 /**
  * On a hub: the identity its Argo CD reaches spokes with (chart: a Pod Identity role for the application controller
- * and the server that may assume exactly the spokes' hub-access roles; capability: the capability role) and one
- * cluster Secret per spoke, with the spoke's own labels and annotations, so the ApplicationSets in addons/ generate
- * each spoke's Applications exactly as they do for the hub itself.
+ * and the server that may assume the spokes' hub-access roles, found by their IAM path; capability: the capability
+ * role) and, with `fleet.registrars`, the grant that lets other accounts' spokes register (./registrars.ts). It
+ * writes no spoke's Secret: each spoke writes its own, so the ApplicationSets in addons/ generate its Applications
+ * exactly as they do for the hub itself.
  */
 export class FleetHub extends pulumi.ComponentResource {
   readonly principalArn: pulumi.Output<string>;
-  readonly spokeSecrets: core.Secret[];
-  /** Per spoke (same order): the `server` its Applications deploy to. */
-  readonly spokeServers: string[];
+  readonly registrars?: FleetRegistrars;
 
   constructor(name: string, args: FleetHubArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:fleet:FleetHub", name, {}, opts);
-    const { facts, spokes } = args;
+    const { facts } = args;
     const config = facts.config;
-    const install = config.gitops.argocd.install;
-    const identity: pulumi.Resource[] = [];
-    if (install === "capability") {
+    if (config.gitops.argocd.install === "capability") {
       if (args.capabilityRoleArn === undefined) throw new Error("a capability hub needs its capability role");
       this.principalArn = args.capabilityRoleArn;
     } else {
-      const roles = spokes.flatMap((spoke) => (spoke.hubAccessRoleArn ? [spoke.hubAccessRoleArn] : []));
       const [controller, ...others] = argoCdFleetServiceAccounts;
       const role = new PodIdentityRole(
         `${name}-argocd`,
         {
           roleName: hubControllerRoleName(config.cluster.name),
           partition: facts.partition,
-          // Only the spokes listed in fleet.spokes, and only to assume their hub-access role.
-          inlinePolicy:
-            roles.length > 0
-              ? JSON.stringify({
-                  Version: "2012-10-17",
-                  Statement: [
-                    { Effect: "Allow", Action: ["sts:AssumeRole", "sts:TagSession"], Resource: roles },
-                  ],
-                })
-              : undefined,
+          // Each spoke's hub-access role lives under this hub's path (any account) and trusts only this role.
+          inlinePolicy: pulumi.output(facts.partition).apply((partition) =>
+            JSON.stringify({
+              Version: "2012-10-17",
+              Statement: [
+                {
+                  Effect: "Allow",
+                  Action: ["sts:AssumeRole", "sts:TagSession"],
+                  Resource: `arn:${partition}:iam::*:role${hubAccessRolePath(config.cluster.name)}*`,
+                },
+              ],
+            }),
+          ),
           association: {
             clusterName: facts.clusterName,
             namespace: argocdNamespace,
@@ -328,50 +358,26 @@ export class FleetHub extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      identity.push(role);
       for (const serviceAccount of others)
-        identity.push(
-          new aws.eks.PodIdentityAssociation(
-            `${name}-argocd-${serviceAccount}`,
-            {
-              clusterName: facts.clusterName,
-              namespace: argocdNamespace,
-              serviceAccount,
-              roleArn: role.roleArn,
-              tags: config.tags,
-            },
-            { parent: this },
-          ),
+        new aws.eks.PodIdentityAssociation(
+          `${name}-argocd-${serviceAccount}`,
+          {
+            clusterName: facts.clusterName,
+            namespace: argocdNamespace,
+            serviceAccount,
+            roleArn: role.roleArn,
+            tags: config.tags,
+          },
+          { parent: this },
         );
       this.principalArn = role.roleArn;
     }
-
-    const data = spokes.map((spoke) =>
-      spokeClusterSecretData(install, {
-        name: spoke.clusterName,
-        arn: spoke.clusterArn,
-        endpoint: spoke.endpoint,
-        certificateAuthorityData: spoke.certificateAuthorityData,
-        roleArn: spoke.hubAccessRoleArn,
-      }),
-    );
-    this.spokeServers = data.map((entry) => entry.server);
-    this.spokeSecrets = spokes.map(
-      (spoke, index) =>
-        new core.Secret(
-          `${name}-spoke-${spoke.clusterName}`,
-          {
-            metadata: {
-              name: spokeSecretName(spoke.clusterName),
-              namespace: argocdNamespace,
-              labels: { ...spoke.labels },
-              annotations: { ...spoke.annotations, fleet_spoke_stack: spoke.stack },
-            },
-            stringData: data[index],
-          },
-          { parent: this, provider: args.provider, dependsOn: [...args.argocdReady, ...identity] },
-        ),
-    );
+    if (fleetOf(config).registrars.length > 0)
+      this.registrars = new FleetRegistrars(
+        `${name}-registrars`,
+        { facts, namespace: argocdNamespace, provider: args.provider, argocdReady: args.argocdReady },
+        { parent: this },
+      );
     this.registerOutputs({ principalArn: this.principalArn });
   }
 }
@@ -380,11 +386,19 @@ export class FleetHub extends pulumi.ComponentResource {
 export function hubOutputs(
   facts: ClusterFacts,
   principalArn: pulumi.Output<string>,
+  deployRoleArn: string,
 ): pulumi.Output<FleetHubOutputs> {
   const config = facts.config;
   return pulumi
-    .all([facts.accountId, facts.clusterSecurityGroupId, facts.vpcId, principalArn])
-    .apply(([accountId, clusterSecurityGroupId, vpcId, principal]) => ({
+    .all([
+      facts.accountId,
+      facts.clusterSecurityGroupId,
+      facts.vpcId,
+      principalArn,
+      facts.endpoint,
+      facts.certificateAuthorityData,
+    ])
+    .apply(([accountId, clusterSecurityGroupId, vpcId, principal, endpoint, caData]) => ({
       contractVersion: fleetContractVersion,
       stack: thisStackReference(),
       install: config.gitops.argocd.install,
@@ -396,5 +410,13 @@ export function hubOutputs(
       vpcCidr: config.network.vpcCidr,
       clusterSecurityGroupId,
       repoUrl: config.gitops.repoUrl,
+      environment: config.environment,
+      endpoint,
+      certificateAuthorityData: caData,
+      argocdNamespace,
+      deployRoleArn,
+      registrars: [...fleetOf(config).registrars],
     }));
 }
+
+export { FleetHubGuard };

@@ -1,10 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import type { ArgoClient, ArgoObject, Clock } from "../teardown/drain";
-import { realClock, withRetries } from "../teardown/drain";
-import { KubectlArgoClient, kubectlRunner, KubectlRunner } from "../teardown/kubectl";
-import { defaultDrainOptions } from "../../infra/teardown/defaults";
+import { withRetries } from "../teardown/drain";
+import { KubectlArgoClient, KubectlRunner } from "../teardown/kubectl";
+import { registrationFieldManager } from "../../infra/fleet/registration";
 
 /**
  * The hub side of removing a spoke: before the spoke's cluster Secret leaves the hub, its Applications are removed
@@ -15,7 +14,9 @@ import { defaultDrainOptions } from "../../infra/teardown/defaults";
  * the spoke's config does — and the drain waits until that wave's Applications (and, through their cascade
  * finalizer, what they deployed on the spoke) are gone before the next wave.
  *
- *   ts-node ops/fleet/drain.ts --from-env      what FleetHub's per-spoke delete step runs (FLEET_DRAIN_* variables)
+ * The spoke's own `pulumi destroy` runs it (ops/fleet/registration.ts release) with its deploy role, which may write
+ * but not read Secrets on the hub: labels are switched off by re-applying the spoke's whole Secret server-side with
+ * the same field manager (a partial apply would drop the fields it leaves out), never by a read-modify-write.
  */
 
 export interface SpokeDrainClient {
@@ -103,7 +104,7 @@ export async function drainSpoke(
         throw new Error(
           [
             `Draining ${options.secretName} did not finish within ${Math.round(options.timeoutMs / 60_000)} min: ${left.map((app) => app.name).join(", ")} still deleting (wave ${wave}).`,
-            `An Application stuck deleting waits for its resources on the spoke: \`kubectl -n ${options.namespace} get application ${left[0].name} -o yaml\`. Fix it, then run \`pulumi up\` of the hub again: the drain picks up where it stopped.`,
+            `An Application stuck deleting waits for its resources on the spoke: \`kubectl -n ${options.namespace} get application ${left[0].name} -o yaml\` on the hub. Fix it, then run \`pulumi destroy\` of the spoke again: the drain picks up where it stopped.`,
           ].join("\n"),
         );
       await clock.sleep(options.pollMs);
@@ -113,52 +114,55 @@ export async function drainSpoke(
   return { waves: report };
 }
 
-/** kubectl's way of setting labels on one Secret. */
-export function kubectlSpokeDrainClient(run: KubectlRunner): SpokeDrainClient {
+/**
+ * kubectl's way of switching labels off on the spoke's Secret without reading it: each call re-applies the whole
+ * manifest (server-side, same field manager) with every label switched off so far set to its new value.
+ */
+export function kubectlSpokeDrainClient(
+  run: KubectlRunner,
+  manifest: Readonly<Record<string, unknown>>,
+  workDir: string,
+): SpokeDrainClient {
+  const overrides: Record<string, string> = {};
   return {
     argo: new KubectlArgoClient(run),
     async setSecretLabels(namespace, secret, labels) {
-      await run([
-        "label",
-        "secret",
-        secret,
-        "--namespace",
-        namespace,
-        "--overwrite",
-        ...Object.entries(labels).map(([key, value]) => `${key}=${value}`),
-      ]);
+      const metadata = manifest.metadata as {
+        name: string;
+        namespace: string;
+        labels: Record<string, string>;
+      };
+      if (metadata.name !== secret || metadata.namespace !== namespace)
+        throw new Error(`the drain may only relabel its own Secret ${metadata.namespace}/${metadata.name}`);
+      Object.assign(overrides, labels);
+      await serverSideApply(run, workDir, {
+        ...manifest,
+        metadata: { ...metadata, labels: { ...metadata.labels, ...overrides } },
+      });
     },
   };
 }
 
-export async function main(env: NodeJS.ProcessEnv): Promise<SpokeDrainReport> {
-  const required = (name: string) => {
-    const value = env[name];
-    if (!value) throw new Error(`${name} is not set (FleetHub passes it to this command)`);
-    return value;
-  };
-  const workDir = mkdtempSync(path.join(tmpdir(), "fleet-drain-"));
-  try {
-    const kubeconfig = path.join(workDir, "kubeconfig");
-    writeFileSync(kubeconfig, required("FLEET_DRAIN_KUBECONFIG"), { mode: 0o600 });
-    const log = (message: string) => process.stderr.write(`fleet drain: ${message}\n`);
-    return await drainSpoke(kubectlSpokeDrainClient(kubectlRunner(kubeconfig)), realClock, {
-      namespace: env.FLEET_DRAIN_NAMESPACE || defaultDrainOptions.argocdNamespace,
-      secretName: required("FLEET_DRAIN_SECRET"),
-      server: required("FLEET_DRAIN_SERVER"),
-      timeoutMs: defaultDrainOptions.timeoutMs,
-      pollMs: defaultDrainOptions.pollMs,
-      attempts: defaultDrainOptions.attempts,
-      log,
-    });
-  } finally {
-    rmSync(workDir, { recursive: true, force: true });
-  }
+/** `kubectl apply --server-side` of one object: a PATCH (plus create when new), no GET (kubectl apply.go). */
+export async function serverSideApply(
+  run: KubectlRunner,
+  workDir: string,
+  object: Readonly<Record<string, unknown>>,
+): Promise<void> {
+  const file = path.join(workDir, "registration.json");
+  writeFileSync(file, JSON.stringify(object), { mode: 0o600 });
+  await run(serverSideApplyArgs(file));
 }
 
-if (require.main === module) {
-  main(process.env).catch((error: unknown) => {
-    process.stderr.write(`${(error as Error).message}\n`);
-    process.exitCode = 1;
-  });
+export function serverSideApplyArgs(file: string): string[] {
+  return [
+    "apply",
+    "--server-side",
+    "--field-manager",
+    registrationFieldManager,
+    // The spoke's stack owns its Secret: a hand edit of the same fields is overwritten, as any drift would be.
+    "--force-conflicts",
+    "--filename",
+    file,
+  ];
 }

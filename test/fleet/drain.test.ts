@@ -1,8 +1,11 @@
 import { strict as assert } from "node:assert";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { registrationFieldManager } from "../../infra/fleet/registration";
 import { drainSpoke, kubectlSpokeDrainClient, SpokeDrainClient } from "../../ops/fleet/drain";
 import type { ArgoObject, Clock } from "../../ops/teardown/drain";
 import { applicationSets, Tree } from "../addons/support";
-import { synthesizedStack } from "../support/stacks";
 
 const server = "https://SPOKE.gr7.eu-west-1.eks.amazonaws.com";
 const other = "https://OTHER.gr7.eu-west-1.eks.amazonaws.com";
@@ -170,7 +173,8 @@ describe("fleet: removing a spoke drains its Applications from the hub in order"
     await assert.rejects(
       drainSpoke(hub, fakeClock(), { ...options, timeoutMs: 60_000 }),
       (error: Error) =>
-        error.message.includes("did not finish within 1 min") && error.message.includes("pulumi up"),
+        error.message.includes("did not finish within 1 min") &&
+        error.message.includes("`pulumi destroy` of the spoke again"),
     );
   });
 
@@ -196,24 +200,24 @@ describe("fleet: removing a spoke drains its Applications from the hub in order"
     );
     assert.deepEqual(hub.events, []);
   });
-
-  it("the synthesized hub declares one drain per spoke, after its Secret, with the hub's kubeconfig kept secret", async () => {
-    const result = await synthesizedStack("fleet-hub");
-    for (const stack of ["fleet-spoke-a", "fleet-spoke-b"]) {
-      const drain = result.resources.find((resource) => resource.name === `fleet-drain-${stack}-drain`);
-      assert.ok(drain, stack);
-      assert.equal(drain.inputs.delete, "npx --no-install ts-node --transpile-only ops/fleet/drain.ts");
-      // The environment holds the hub's kubeconfig, so Pulumi keeps all of it secret (state and synth record).
-      assert.equal(drain.inputs.environment, "[secret]");
-      const secret = result.resources.find((resource) => resource.name === `fleet-spoke-${stack}`);
-      assert.ok(secret && drain.dependencies.includes(secret.urn), "deleted before the Secret");
-    }
-  });
 });
 
 describe("fleet: the drain's kubectl client", () => {
-  it("reads destinations and cluster selectors, and sets Secret labels with kubectl label --overwrite", async () => {
+  it("reads destinations and cluster selectors, and switches labels off by re-applying the whole Secret server-side (no read)", async () => {
     const calls: string[][] = [];
+    const applied: Tree[] = [];
+    const workDir = mkdtempSync(join(tmpdir(), "fleet-drain-"));
+    const manifest = {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: {
+        name: "cluster-spoke",
+        namespace: "argocd",
+        labels: { enable_falco: "true", enable_kubecost: "true", enable_karpenter: "true" },
+        annotations: { aws_cluster_name: "spoke" },
+      },
+      data: { name: "c3Bva2U=" },
+    };
     const items = {
       ApplicationSet: [
         {
@@ -233,14 +237,20 @@ describe("fleet: the drain's kubectl client", () => {
         },
       ],
     };
-    const client = kubectlSpokeDrainClient(async (args) => {
-      calls.push([...args]);
-      if (args[0] === "get")
-        return JSON.stringify({
-          items: args[1] === "applicationsets.argoproj.io" ? items.ApplicationSet : items.Application,
-        });
-      return "";
-    });
+    const client = kubectlSpokeDrainClient(
+      async (args) => {
+        calls.push([...args]);
+        if (args[0] === "apply")
+          applied.push(JSON.parse(readFileSync(args.at(-1) as string, "utf8")) as Tree);
+        if (args[0] === "get")
+          return JSON.stringify({
+            items: args[1] === "applicationsets.argoproj.io" ? items.ApplicationSet : items.Application,
+          });
+        return "";
+      },
+      manifest,
+      workDir,
+    );
     const objects = await client.argo.list("argocd");
     assert.deepEqual(
       objects.map((object) => [
@@ -255,19 +265,34 @@ describe("fleet: the drain's kubectl client", () => {
         ["Application", "falco-spoke", server, undefined, 2],
       ],
     );
-    await client.setSecretLabels("argocd", "cluster-spoke", {
+    await client.setSecretLabels("argocd", "cluster-spoke", { enable_falco: "false" });
+    await client.setSecretLabels("argocd", "cluster-spoke", { enable_kubecost: "false" });
+    const apply = [
+      "apply",
+      "--server-side",
+      "--field-manager",
+      registrationFieldManager,
+      "--force-conflicts",
+      "--filename",
+      join(workDir, "registration.json"),
+    ];
+    assert.deepEqual(calls.slice(-2), [apply, apply]);
+    assert.ok(!calls.some((call) => call[0] === "get" && call[1] === "secret"), "never reads a Secret");
+    // Each apply is the whole manifest (a partial apply would drop fields) with every label switched off so far.
+    assert.deepEqual(applied[0], {
+      ...manifest,
+      metadata: { ...manifest.metadata, labels: { ...manifest.metadata.labels, enable_falco: "false" } },
+    });
+    assert.deepEqual((applied[1].metadata as Tree).labels, {
       enable_falco: "false",
       enable_kubecost: "false",
+      enable_karpenter: "true",
     });
-    assert.deepEqual(calls.at(-1), [
-      "label",
-      "secret",
-      "cluster-spoke",
-      "--namespace",
-      "argocd",
-      "--overwrite",
-      "enable_falco=false",
-      "enable_kubecost=false",
-    ]);
+    assert.deepEqual(applied[1].data, manifest.data);
+    await assert.rejects(
+      client.setSecretLabels("argocd", "argocd-secret", { x: "y" }),
+      /may only relabel its own Secret argocd\/cluster-spoke/,
+    );
+    rmSync(workDir, { recursive: true, force: true });
   });
 });

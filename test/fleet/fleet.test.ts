@@ -4,8 +4,11 @@ import { ConfigError, resolvePlatformConfig } from "../../infra/config";
 import {
   argoCdFleetServiceAccounts,
   FleetHubOutputs,
+  fleetRegistrarLabel,
+  fleetSpokeLabel,
   FleetSpokeOutputs,
   hubAccessPolicy,
+  hubAccessRolePath,
   sameVpcHubSecurityGroup,
 } from "../../infra/fleet";
 import { clusterSecretLabels, spokeClusterSecretData } from "../../infra/gitops/cluster-secret";
@@ -18,8 +21,9 @@ import { upstreamFact } from "../upstream";
 import { applicationSets } from "../addons/support";
 
 /**
- * The sample fleet (examples/fleet/): fleet-hub registers fleet-spoke-a and fleet-spoke-b, each read through a
- * StackReference exactly as `pulumi up` would find them deployed (synth/fleet.ts).
+ * The sample fleet (examples/fleet/): fleet-spoke-a and fleet-spoke-b each register themselves with fleet-hub, which
+ * they read through a StackReference exactly as `pulumi up` would find it deployed (synth/fleet.ts). The hub reads
+ * no spoke.
  */
 
 const hubRef = "organization/eks-gitops-platform/fleet-hub";
@@ -37,7 +41,7 @@ const expectedApplications: Record<string, string[]> = {
     "kubecost",
     "metrics-server",
   ],
-  // staging, karpenter mode, Kubecost off, CoreDNS autoscaler on (and the load balancer controller Auto Mode has built in).
+  // prod, karpenter mode, Kubecost off, CoreDNS autoscaler on (and the load balancer controller Auto Mode has built in).
   "fleet-spoke-b": [
     "aws-load-balancer-controller",
     "cluster-base",
@@ -68,6 +72,34 @@ function under(result: SynthResult, component: string): SynthResource[] {
 }
 const secretsOf = (result: SynthResult) => ofType(result, "kubernetes:core/v1:Secret");
 
+interface Registration {
+  command: SynthResource;
+  manifest: {
+    metadata: {
+      name: string;
+      namespace: string;
+      labels: Record<string, string>;
+      annotations: Record<string, string>;
+    };
+    data: Record<string, string>;
+  };
+  /** The Secret's data as Argo CD reads it (base64-decoded). */
+  data: Record<string, string>;
+}
+/** The cluster Secret a spoke's `pulumi up` writes into its hub (its SpokeRegistration command). */
+function registrationOf(result: SynthResult): Registration {
+  const command = result.resources.find(
+    (resource) => resource.name === "fleet-registration-secret",
+  ) as SynthResource;
+  assert.ok(command, `${result.stack} registers itself`);
+  const environment = command.inputs.environment as Record<string, string>;
+  const manifest = JSON.parse(environment.FLEET_REGISTRATION) as Registration["manifest"];
+  const data = Object.fromEntries(
+    Object.entries(manifest.data).map(([key, value]) => [key, Buffer.from(value, "base64").toString("utf8")]),
+  );
+  return { command, manifest, data };
+}
+
 describe("fleet: a hub and two spokes, synthesized offline", () => {
   let hub: SynthResult;
   const spokes = new Map<string, SynthResult>();
@@ -78,48 +110,76 @@ describe("fleet: a hub and two spokes, synthesized offline", () => {
     for (const stack of spokeStacks) spokes.set(stack, await synthesizedStack(stack));
   });
 
-  it("the hub writes one cluster Secret per spoke with the spoke's own labels and annotations", () => {
-    const names = secretsOf(hub).map((secret) => (secret.inputs.metadata as Tree).name);
-    assert.deepEqual(names.sort(), ["cluster-fleet-hub", "cluster-fleet-spoke-a", "cluster-fleet-spoke-b"]);
+  it("one `pulumi up` of a spoke registers it: the spoke writes its own Secret into the hub, the hub lists no spoke", () => {
     for (const stack of spokeStacks) {
       const spoke = spokes.get(stack) as SynthResult;
       const exported = fleetSpokeOf(spoke);
-      const secret = secretsOf(hub).find(
-        (candidate) => (candidate.inputs.metadata as Tree).name === `cluster-${stack}`,
-      ) as SynthResource;
-      const metadata = secret.inputs.metadata as { labels: Tree; annotations: Tree };
-      // Built by the spoke with the same builder as every standalone stack's Secret.
+      const { command, manifest, data } = registrationOf(spoke);
+      assert.equal(
+        command.inputs.create,
+        "npx --no-install ts-node --transpile-only ops/fleet/registration.ts apply",
+      );
+      assert.equal(
+        command.inputs.delete,
+        "npx --no-install ts-node --transpile-only ops/fleet/registration.ts release",
+      );
+      assert.equal(manifest.metadata.name, `cluster-${stack}`);
+      assert.equal(manifest.metadata.namespace, fleetHubOf(hub).argocdNamespace);
+      // Built by the spoke with the same builder as every standalone stack's Secret, plus the fleet labels.
       assert.deepEqual(exported.labels, clusterSecretLabels(spoke.config as PlatformConfig));
-      assert.deepEqual(metadata.labels, exported.labels);
-      assert.deepEqual(metadata.annotations, {
+      assert.deepEqual(manifest.metadata.labels, {
+        ...exported.labels,
+        [fleetSpokeLabel]: "true",
+        [fleetRegistrarLabel]: fleetHubOf(hub).accountId,
+      });
+      assert.deepEqual(manifest.metadata.annotations, {
         ...exported.annotations,
         fleet_spoke_stack: `organization/${project}/${stack}`,
       });
+      assert.equal(data.name, stack);
+      assert.equal(data.server, exported.endpoint);
       assert.equal(exported.annotations.aws_cluster_name, stack);
       assert.equal(exported.hub, hubRef);
+      // It talks to the hub's API with a kubeconfig for the hub (no credential: `aws eks get-token`).
+      const kubeconfig = (command.inputs.environment as Record<string, string>).FLEET_HUB_KUBECONFIG;
+      assert.ok(kubeconfig.includes(`server: ${fleetHubOf(hub).endpoint}`));
+      assert.ok(kubeconfig.includes("get-token") && kubeconfig.includes("fleet-hub"));
+    }
+    // The hub declares only its own cluster Secret and knows nothing of its spokes.
+    assert.deepEqual(
+      secretsOf(hub).map((secret) => (secret.inputs.metadata as Tree).name),
+      ["cluster-fleet-hub"],
+    );
+    const text = JSON.stringify({ resources: hub.resources, outputs: hub.outputs });
+    for (const stack of spokeStacks)
+      assert.ok(!text.includes(stack), `the hub's graph does not mention ${stack}`);
+  });
+
+  it("the registration is created after the hub's access to the spoke exists and deleted before it (and before the teardown)", () => {
+    for (const stack of spokeStacks) {
+      const spoke = spokes.get(stack) as SynthResult;
+      const { command } = registrationOf(spoke);
+      const urnOf = (name: string) =>
+        spoke.resources.find((resource) => resource.name === name)?.urn as string;
+      for (const name of ["fleet-hub-access-policy", "teardown-drain"])
+        assert.ok(
+          command.dependencies.includes(urnOf(name)),
+          `${stack}: the registration depends on ${name}`,
+        );
     }
   });
 
   for (const stack of spokeStacks) {
-    it(`ApplicationSets rendered against the hub's Secret for ${stack}: one Application per enabled add-on, spoke values resolved`, () => {
+    it(`ApplicationSets rendered against the Secret ${stack} registers: one Application per enabled add-on, spoke values resolved`, () => {
       const exported = fleetSpokeOf(spokes.get(stack) as SynthResult);
-      const secret = secretsOf(hub).find(
-        (candidate) => (candidate.inputs.metadata as Tree).name === `cluster-${stack}`,
-      ) as SynthResource;
-      const metadata = secret.inputs.metadata as {
-        labels: Record<string, string>;
-        annotations: Record<string, string>;
-      };
-      // stringData is redacted in the synth record: derived with the function the hub uses.
-      const data = spokeClusterSecretData(fleetHubOf(hub).install, {
-        name: exported.clusterName,
-        arn: exported.clusterArn,
-        endpoint: exported.endpoint,
-        certificateAuthorityData: exported.certificateAuthorityData,
-        roleArn: exported.hubAccessRoleArn,
-      });
+      const { manifest, data } = registrationOf(spokes.get(stack) as SynthResult);
       const applications = generateFor(
-        clusterGeneratorParams({ name: data.name, server: data.server, ...metadata }),
+        clusterGeneratorParams({
+          name: data.name,
+          server: data.server,
+          labels: manifest.metadata.labels,
+          annotations: manifest.metadata.annotations,
+        }),
         `fleet-hub/${stack}`,
       );
       assert.deepEqual([...applications.keys()].sort(), expectedApplications[stack]);
@@ -173,6 +233,7 @@ describe("fleet: a hub and two spokes, synthesized offline", () => {
       ]);
       const role = access.find((resource) => resource.type === "aws:iam/role:Role") as SynthResource;
       assert.equal(role.inputs.name, `${stack}-argocd-hub`);
+      assert.equal(role.inputs.path, hubAccessRolePath("fleet-hub"));
       assert.deepEqual(JSON.parse(String(role.inputs.assumeRolePolicy)).Statement, [
         {
           Effect: "Allow",
@@ -218,7 +279,7 @@ describe("fleet: a hub and two spokes, synthesized offline", () => {
     assert.equal(`argo-cd-${chart.targetRevision}`, fact.source.ref, "re-read the fact when the pin moves");
   });
 
-  it("the hub's Argo CD identity: Pod Identity for controller and server, allowed to assume exactly its spokes' roles", () => {
+  it("the hub's Argo CD identity: Pod Identity for controller and server, allowed to assume only roles under its fleet path", () => {
     const fleet = under(hub, "platform:fleet:FleetHub");
     const associations = fleet
       .filter((resource) => resource.type === "aws:eks/podIdentityAssociation:PodIdentityAssociation")
@@ -231,9 +292,19 @@ describe("fleet: a hub and two spokes, synthesized offline", () => {
       {
         Effect: "Allow",
         Action: ["sts:AssumeRole", "sts:TagSession"],
-        Resource: spokeStacks.map((stack) => fleetSpokeOf(spokes.get(stack) as SynthResult).hubAccessRoleArn),
+        Resource: "arn:aws:iam::*:role/argocd-fleet/fleet-hub/*",
       },
     ]);
+    // Every spoke's hub-access role lives under that path (its trust admits only this hub's controller role).
+    for (const stack of spokeStacks) {
+      const role = under(spokes.get(stack) as SynthResult, "platform:fleet:HubAccess").find(
+        (resource) => resource.type === "aws:iam/role:Role",
+      ) as SynthResource;
+      assert.equal(
+        `arn:aws:iam::*:role${String(role.inputs.path)}*`,
+        "arn:aws:iam::*:role/argocd-fleet/fleet-hub/*",
+      );
+    }
     // The in-cluster controller reaches its own cluster through its service account: no access entry for it.
     const hubEntries = ofType(hub, "aws:eks/accessEntry:AccessEntry").map(
       (entry) => entry.inputs.principalArn,
@@ -247,6 +318,13 @@ describe("fleet: a hub and two spokes, synthesized offline", () => {
     for (const result of [hub, ...spokes.values()]) {
       const text = JSON.stringify({ resources: result.resources, outputs: result.outputs });
       assert.doesNotMatch(text, credential, `${result.stack} carries a credential`);
+    }
+    // What the spokes write into the hub, decoded as Argo CD reads it: an IAM role to assume, a public CA.
+    for (const stack of spokeStacks) {
+      const { data } = registrationOf(spokes.get(stack) as SynthResult);
+      assert.deepEqual(Object.keys(data).sort(), ["config", "name", "server"]);
+      assert.doesNotMatch(JSON.stringify(data), credential);
+      assert.deepEqual(Object.keys(JSON.parse(data.config)).sort(), ["awsAuthConfig", "tlsClientConfig"]);
     }
     for (const install of ["helm", "capability"] as const)
       for (const stack of spokeStacks) {
@@ -271,7 +349,6 @@ describe("fleet: a hub and two spokes, synthesized offline", () => {
   it("a spoke of a capability hub grants the capability role directly and opens no network path (EKS reaches it)", async () => {
     const capabilityHub = await synthesize("fleet-hub", {
       overrides: {
-        fleet: { spokes: [] },
         gitops: {
           argocd: {
             install: "capability",
@@ -296,6 +373,11 @@ describe("fleet: a hub and two spokes, synthesized offline", () => {
       "aws:eks/accessEntry:AccessEntry",
       "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
     ]);
+    // Capability: the cluster ARN as server, no config (the capability authenticates as its own role).
+    assert.deepEqual(registrationOf(spoke).data, {
+      name: "fleet-spoke-a",
+      server: fleetSpokeOf(spoke).clusterArn,
+    });
     const entry = access.find(
       (resource) => resource.type === "aws:eks/accessEntry:AccessEntry",
     ) as SynthResource;
@@ -354,27 +436,66 @@ describe("fleet: a hub and two spokes, synthesized offline", () => {
       );
     });
 
-    it("a hub listing a spoke that does not exist, or one registered with another hub, names fleet.spokes.<i>", async () => {
+    it("a stack that still sets fleet.spokes is told the key was removed and what to do instead", async () => {
       await assert.rejects(
         synthesize("fleet-hub", {
-          overrides: { fleet: { spokes: ["organization/eks-gitops-platform/fleet-spoke-a", "acme/x/gone"] } },
+          overrides: { fleet: { spokes: ["organization/eks-gitops-platform/fleet-spoke-a"] } },
         }),
-        (error: Error) => error.message.includes(`${project}:fleet.spokes.1 = "acme/x/gone"`),
+        (error: Error) =>
+          error.message.includes(`${project}:fleet.spokes`) &&
+          error.message.includes("was removed") &&
+          error.message.includes("Delete fleet.spokes") &&
+          error.message.includes("fleet.registrars"),
       );
-      const spoke = await synthesizedStack("fleet-spoke-a");
+    });
+
+    it("a spoke of another environment than its hub's fails naming fleet.hub, and why", async () => {
+      const hubOut = fleetHubOf(hub);
       await assert.rejects(
-        synthesize("fleet-hub", {
-          overrides: { fleet: { spokes: ["acme/x/other"] } },
+        synthesize("fleet-spoke-a", {
+          stackOutputs: { [hubRef]: { ...hub.outputs, fleetHub: { ...hubOut, environment: "staging" } } },
+        }),
+        (error: Error) =>
+          error.message.includes(`${project}:fleet.hub = "${hubRef}"`) &&
+          error.message.includes("the hub serves staging, this stack is prod") &&
+          error.message.includes("as trusted as the hub"),
+      );
+    });
+
+    it("a spoke whose deploy role the hub does not accept fails naming the hub's fleet.registrars", async () => {
+      const hubOut = fleetHubOf(hub);
+      await assert.rejects(
+        synthesize("fleet-spoke-a", {
           stackOutputs: {
-            "acme/x/other": {
-              ...spoke.outputs,
-              fleetSpoke: { ...fleetSpokeOf(spoke), hub: "acme/x/another-hub" },
+            [hubRef]: {
+              ...hub.outputs,
+              fleetHub: {
+                ...hubOut,
+                deployRoleArn: "arn:aws:iam::999999999999:role/other-deploy",
+                registrars: [],
+              },
             },
           },
         }),
         (error: Error) =>
-          error.message.includes(`${project}:fleet.spokes.0`) && error.message.includes("acme/x/another-hub"),
+          error.message.includes(`fleet.registrars of the hub ${hubRef}`) &&
+          error.message.includes("Add ") &&
+          error.message.includes("`pulumi up` the hub once"),
       );
+      // Listed as a registrar: accepted.
+      const spoke = await synthesize("fleet-spoke-a", {
+        stackOutputs: {
+          [hubRef]: {
+            ...hub.outputs,
+            fleetHub: {
+              ...hubOut,
+              deployRoleArn: "arn:aws:iam::999999999999:role/other-deploy",
+              registrars: [fleetHubOf(hub).deployRoleArn],
+            },
+          },
+        },
+      });
+      assert.equal(registrationOf(spoke).manifest.metadata.name, "cluster-fleet-spoke-a");
     });
 
     it("config: a spoke must name its hub; only a hub lists spokes; only a spoke names a hub", () => {
@@ -396,10 +517,21 @@ describe("fleet: a hub and two spokes, synthesized offline", () => {
           return error.problems.map((problem) => problem.key);
         }
       };
+      const registrar = "arn:aws:iam::444455556666:role/eks-gitops-prod-deploy";
       assert.deepEqual(keys({ role: "spoke" }), [`${project}:fleet.hub`]);
-      assert.deepEqual(keys({ role: "standalone", spokes: [hubRef] }), [`${project}:fleet.spokes`]);
+      assert.deepEqual(keys({ role: "hub", spokes: [hubRef] }), [`${project}:fleet.spokes`]);
       assert.deepEqual(keys({ role: "hub", hub: hubRef }), [`${project}:fleet.hub`]);
-      assert.deepEqual(keys({ role: "hub", spokes: [hubRef, hubRef] }), [`${project}:fleet.spokes.1`]);
+      assert.deepEqual(keys({ role: "hub", registrars: [registrar] }), []);
+      assert.deepEqual(keys({ role: "spoke", hub: hubRef, registrars: [registrar] }), [
+        `${project}:fleet.registrars`,
+      ]);
+      assert.deepEqual(
+        keys({ role: "hub", registrars: [registrar, "arn:aws:iam::444455556666:role/other"] }),
+        [`${project}:fleet.registrars.1`],
+      );
+      assert.deepEqual(keys({ role: "hub", registrars: ["444455556666"] }), [
+        `${project}:fleet.registrars.0`,
+      ]);
       assert.deepEqual(keys({ role: "spoke", hub: "fleet-hub" }), [`${project}:fleet.hub`]);
       assert.deepEqual(keys({ role: "spoke", hub: hubRef, hubNetwork: "routed" }), []);
       assert.equal(resolve(undefined).fleet, undefined, "a standalone stack's resolved config gains no key");

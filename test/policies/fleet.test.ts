@@ -1,6 +1,16 @@
 import { strict as assert } from "assert";
-import { hubAccessPolicy } from "../../infra/fleet";
-import { eksFleetHubAccess, hubAccessComponent, hubAccessPolicies } from "../../policies/fleet";
+import {
+  hubAccessPolicy,
+  registrarGroupPrefix as programGroupPrefix,
+  registrarRules,
+} from "../../infra/fleet";
+import {
+  eksFleetHubAccess,
+  hubAccessComponent,
+  hubAccessPolicies,
+  registrarGroupPrefix,
+  registrarsComponent,
+} from "../../policies/fleet";
 import { runPolicyPack } from "../../policies/harness";
 import { synthesizedStack } from "../support/stacks";
 import { StackResourceSpec, validateStack } from "./support";
@@ -131,5 +141,133 @@ describe("policies: eks-fleet-hub-access", () => {
     assert.ok(
       spoke.resources.some((resource) => resource.urn.includes(`${hubAccessComponent}$${entryType}`)),
     );
+  });
+});
+
+/** The hub's grant to one registrar, as infra/fleet/registrars.ts declares it. */
+function registrarGrant(
+  overrides: Partial<Record<string, Record<string, unknown>>> = {},
+): StackResourceSpec[] {
+  const principalArn = "arn:aws:iam::444455556666:role/eks-gitops-prod-deploy";
+  return [
+    {
+      type: entryType,
+      name: "registrar-entry",
+      parentType: registrarsComponent,
+      props: {
+        principalArn,
+        type: "STANDARD",
+        kubernetesGroups: [`${registrarGroupPrefix}444455556666`],
+        ...overrides.entry,
+      },
+    },
+    {
+      type: "kubernetes:rbac.authorization.k8s.io/v1:Role",
+      name: "registrar-role",
+      parentType: registrarsComponent,
+      props: { metadata: { namespace: "argocd" }, rules: registrarRules, ...overrides.role },
+    },
+    {
+      type: "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+      name: "registrar-policy",
+      parentType: registrarsComponent,
+      props: { spec: { failurePolicy: "Fail", ...overrides.policy } },
+    },
+    {
+      type: "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding",
+      name: "registrar-binding",
+      parentType: registrarsComponent,
+      props: { spec: { validationActions: ["Deny"], ...overrides.binding } },
+    },
+  ];
+}
+
+describe("policies: eks-fleet-hub-access on a hub's registrars", () => {
+  it("passes the grant the program makes, and agrees with it on the group prefix", () => {
+    assert.deepEqual(messages(registrarGrant()), []);
+    assert.equal(registrarGroupPrefix, programGroupPrefix);
+  });
+
+  it("rejects an access policy for a registrar, inside the grant or beside it", () => {
+    const association = (parentType?: string): StackResourceSpec => ({
+      type: associationType,
+      name: "registrar-admin",
+      ...(parentType ? { parentType } : {}),
+      props: {
+        principalArn: "arn:aws:iam::444455556666:role/eks-gitops-prod-deploy",
+        policyArn: policyArn("AmazonEKSClusterAdminPolicy"),
+      },
+    });
+    for (const extra of [association(registrarsComponent), association()])
+      assert.match(
+        messages([...registrarGrant(), extra]).join("\n"),
+        /registrar is granted an EKS access policy/,
+      );
+  });
+
+  it("rejects other groups, a second group, and a non-STANDARD entry", () => {
+    assert.match(
+      messages(registrarGrant({ entry: { kubernetesGroups: ["system:masters"] } })).join("\n"),
+      /maps \["system:masters"\]/,
+    );
+    assert.match(
+      messages(
+        registrarGrant({ entry: { kubernetesGroups: [`${registrarGroupPrefix}444455556666`, "ops"] } }),
+      ).join("\n"),
+      /exactly one group/,
+    );
+    assert.match(messages(registrarGrant({ entry: { type: "EC2_LINUX" } })).join("\n"), /use STANDARD/);
+  });
+
+  it("rejects a Role that reads Secrets or uses wildcards, and any cluster-scoped RBAC", () => {
+    for (const verb of ["get", "list", "watch"])
+      assert.match(
+        messages(
+          registrarGrant({
+            role: { rules: [{ apiGroups: [""], resources: ["secrets"], verbs: ["create", verb] }] },
+          }),
+        ).join("\n"),
+        new RegExp(`may ${verb} Secrets`),
+      );
+    assert.match(
+      messages(
+        registrarGrant({ role: { rules: [{ apiGroups: [""], resources: ["*"], verbs: ["create"] }] } }),
+      ).join("\n"),
+      /wildcard rule/,
+    );
+    assert.match(
+      messages([
+        ...registrarGrant(),
+        {
+          type: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+          name: "oops",
+          parentType: registrarsComponent,
+          props: {},
+        },
+      ]).join("\n"),
+      /cluster-scoped RBAC/,
+    );
+  });
+
+  it("rejects registrars without a denying, fail-closed admission policy", () => {
+    const pattern = /no ValidatingAdmissionPolicy \(failurePolicy Fail, bound with Deny\)/;
+    assert.match(messages(registrarGrant({ binding: { validationActions: ["Audit"] } })).join("\n"), pattern);
+    assert.match(messages(registrarGrant({ policy: { failurePolicy: "Ignore" } })).join("\n"), pattern);
+    assert.match(
+      messages(registrarGrant().filter((spec) => !spec.type.includes("admission"))).join("\n"),
+      pattern,
+    );
+  });
+
+  it("inspects the synthesized hub's registrars", async () => {
+    const hub = await synthesizedStack("fleet-hub");
+    const inside = hub.resources.filter((resource) => resource.urn.includes(`${registrarsComponent}$`));
+    assert.deepEqual([...new Set(inside.map((resource) => resource.type))].sort(), [
+      "aws:eks/accessEntry:AccessEntry",
+      "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+      "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding",
+      "kubernetes:rbac.authorization.k8s.io/v1:Role",
+      "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+    ]);
   });
 });
