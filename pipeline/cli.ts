@@ -7,6 +7,8 @@ import { RenderJob } from "./render";
 import {
   decideLiveExpiry,
   ExpiryDecision,
+  foundationRefusal,
+  foundationStackFiles,
   planExpiry,
   shouldDeploy,
   utcToday,
@@ -105,6 +107,16 @@ function findStack(root: string, name: string | undefined): StackInfo {
   const stack = discoverStacks(root).find((candidate) => candidate.name === name);
   if (!stack) throw new Error(`no Pulumi.${name}.yaml in ${root}`);
   return stack;
+}
+
+/** The cluster stack expiry is asked to destroy; a foundation stack is refused before anything else is read. */
+function expiringStack(root: string, name: string | undefined): StackInfo {
+  const refusal =
+    name === undefined
+      ? undefined
+      : foundationRefusal(name, discoverStacks(root), foundationStackFiles(root));
+  if (refusal) throw new Error(refusal);
+  return findStack(root, name);
 }
 
 /** Exit 0 with the step output proceed=true only for a destroy decision; otherwise say why and exit 1. */
@@ -208,7 +220,7 @@ export function main(argv: string[]): number {
       const warnDays = flags["warn-days"] === undefined ? DEFAULT_WARN_DAYS : Number(flags["warn-days"]);
       if (!Number.isInteger(warnDays) || warnDays < 0)
         throw new Error("--warn-days must be a whole number ≥ 0");
-      const plan = planExpiry(discoverStacks(root), today, warnDays);
+      const plan = planExpiry(discoverStacks(root), today, warnDays, foundationStackFiles(root));
       plan.decisions.forEach((decision) =>
         console.log(`${decision.stack}: ${decision.action}: ${decision.reason}`),
       );
@@ -221,12 +233,12 @@ export function main(argv: string[]): number {
       return 0;
     }
     case "assert-expired": {
-      const stack = findStack(root, flags.stack);
+      const stack = expiringStack(root, flags.stack);
       // decideExpiry only ever answers "destroy" for an environment: dev stack past its expiresOn.
       return confirmDestroy(stack, planExpiry([stack], today).decisions[0]);
     }
     case "assert-live-expired": {
-      const stack = findStack(root, flags.stack);
+      const stack = expiringStack(root, flags.stack);
       const environment = flags["live-environment"];
       const expiresOn = flags["live-expires-on"];
       // Both flags must be passed, even empty: a workflow that forgets the live read must not reach destroy.

@@ -1,10 +1,14 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { StackInfo } from "./stacks";
 import { dayNumber } from "../infra/config/patterns";
+import { foundationDir } from "../infra/foundation/contract";
+import { stackNames } from "../synth/stacks";
 
 /**
  * Expiry decisions for the scheduled `expire` workflow. Pure functions over the stack files so every rule that
- * can destroy infrastructure is unit-tested: only `environment: dev` stacks are ever candidates, whatever their
- * name or dates say.
+ * can destroy infrastructure is unit-tested: only `environment: dev` cluster stacks are ever candidates, whatever
+ * their name or dates say; foundation stacks never are.
  */
 
 /** The only environment the expire workflow may destroy. Anything else (including unknown) is kept. */
@@ -92,12 +96,62 @@ export function decideExpiry(
   };
 }
 
+/** A foundation stack (`foundation/Pulumi.<stack>.yaml`), as far as expiry needs to know it. */
+export interface FoundationStackFile {
+  readonly name: string;
+  /** Relative to the repository root. */
+  readonly file: string;
+}
+
+/** The foundation stacks under `<root>/foundation`, by file name only: expiry must see them even when invalid. */
+export function foundationStackFiles(root: string): FoundationStackFile[] {
+  if (!existsSync(join(root, foundationDir, "Pulumi.yaml"))) return [];
+  return stackNames(join(root, foundationDir)).map((name) => ({
+    name,
+    file: `${foundationDir}/Pulumi.${name}.yaml`,
+  }));
+}
+
+/**
+ * Foundations never expire: one per account and region, long-lived, and every cluster stack of that region stands on
+ * its VPC, runners and CI roles (its destroy guard refuses while one is left). Listed as kept, never planned.
+ */
+export function foundationExpiry(foundation: FoundationStackFile): ExpiryDecision {
+  return {
+    stack: foundation.file,
+    action: "keep",
+    reason:
+      "a foundation stack never expires: it serves every cluster stack of its account and region; destroy it by hand (pulumi destroy in foundation/) once its cluster stacks are gone",
+  };
+}
+
+/**
+ * Why the expire workflow must not destroy `name`, when it names a foundation stack rather than a cluster stack
+ * (`foundation/<stack>`, or a foundation stack's name that no cluster stack file has); undefined otherwise.
+ */
+export function foundationRefusal(
+  name: string,
+  clusterStacks: readonly StackInfo[],
+  foundations: readonly FoundationStackFile[],
+): string | undefined {
+  const prefixed = name.startsWith(`${foundationDir}/`);
+  const bare = prefixed ? name.slice(foundationDir.length + 1) : name;
+  const foundation = foundations.find((candidate) => candidate.name === bare);
+  if (!prefixed && (foundation === undefined || clusterStacks.some((stack) => stack.name === name)))
+    return undefined;
+  return `refusing to destroy ${name}: ${foundation?.file ?? `${foundationDir}/Pulumi.${bare}.yaml`} is a foundation stack, and expiry only ever destroys cluster stacks (${foundationExpiry(foundation ?? { name: bare, file: "" }).reason})`;
+}
+
 export function planExpiry(
   stacks: readonly StackInfo[],
   today: string,
   warnDays: number = DEFAULT_WARN_DAYS,
+  foundations: readonly FoundationStackFile[] = [],
 ): ExpiryPlan {
-  const decisions = stacks.map((stack) => decideExpiry(stack, today, warnDays));
+  const decisions = [
+    ...stacks.map((stack) => decideExpiry(stack, today, warnDays)),
+    ...foundations.map(foundationExpiry),
+  ];
   return {
     destroy: decisions.filter((decision) => decision.action === "destroy").map((decision) => decision.stack),
     warn: decisions.filter((decision) => decision.action === "warn"),

@@ -3,6 +3,7 @@ import { parseCidr } from "../../infra/config/cidr";
 import { accessGrants } from "../../infra/identity/access";
 import { controlPlaneLogGroupName, controlPlaneLogTypes } from "../../infra/cluster/contract";
 import { argoCdCapabilityRoleName } from "../../infra/config/gitops";
+import { roleBoundaryTagKey } from "../../infra/foundation/contract";
 import type { PlatformRole } from "./roles";
 import type {
   Leftovers,
@@ -59,7 +60,7 @@ const sameSet = (a: readonly string[], b: readonly string[]) => list(a) === list
 const reapply = "run `pulumi up` on the stack to put it back (or change the config if the change was meant)";
 
 /** A passing finding carries no `fix`: the key is removed, so only drifts say what to do. */
-function normalise({ fix, ...rest }: Finding): Finding {
+export function normalise({ fix, ...rest }: Finding): Finding {
   return rest.ok || fix === undefined ? rest : { ...rest, fix };
 }
 
@@ -202,7 +203,8 @@ export function checkStack(config: PlatformConfig, observed: Observation): Findi
   if (observed.flowLogs !== undefined) findings.push(checkFlowLogs(cluster.vpcId, observed.flowLogs));
   if (observed.clusterIngress !== undefined)
     findings.push(checkClusterIngress(config, observed.clusterIngress));
-  for (const role of observed.roles ?? []) findings.push(...checkRole(role.expected, role.observed));
+  for (const role of observed.roles ?? [])
+    findings.push(...checkRole(role.expected, role.observed, config.environment));
 
   const leftovers = observed.leftovers;
   add({
@@ -411,8 +413,15 @@ export function adminGrants(role: ObservedRole): string[] {
   return [...attached, ...inline];
 }
 
-/** One platform role: it exists, trusts exactly its service, and holds no administrator grant. */
-export function checkRole(expected: PlatformRole, observed: ObservedRole | undefined): Finding[] {
+/**
+ * One platform role: it exists, trusts exactly its service, and holds no administrator grant. With `environment`
+ * (a cluster stack's roles), it also carries its foundation's role boundary of that environment, named by its tag.
+ */
+export function checkRole(
+  expected: PlatformRole,
+  observed: ObservedRole | undefined,
+  environment?: string,
+): Finding[] {
   const check = `IAM role ${expected.name}`;
   if (!observed) {
     return [
@@ -457,7 +466,30 @@ export function checkRole(expected: PlatformRole, observed: ObservedRole | undef
       actual: admin.length === 0 ? "no administrator grant" : list(admin),
       fix: "detach the policy / delete the inline policy (`aws iam detach-role-policy`, `delete-role-policy`), then `pulumi up`",
     }),
+    ...(environment === undefined ? [] : [checkBoundary(check, observed, environment)]),
   ];
+}
+
+/** The boundary infra/identity/role-boundary.ts gives every role of a cluster stack: its environment's, tagged. */
+function checkBoundary(check: string, role: ObservedRole, environment: string): Finding {
+  const boundary = role.permissionsBoundaryArn;
+  const suffix = `-${environment}-role-boundary`;
+  const named =
+    boundary !== undefined &&
+    /^arn:aws[a-z-]*:iam::\d{12}:policy\//.test(boundary) &&
+    boundary.endsWith(suffix);
+  const tagged = role.tags?.[roleBoundaryTagKey];
+  return normalise({
+    check: `${check} permissions boundary`,
+    severity: "mandatory",
+    ok: named && tagged === boundary,
+    expected: `the foundation's <namePrefix>${suffix}, also in the tag ${roleBoundaryTagKey}`,
+    actual:
+      boundary === undefined
+        ? "none: the role is not bounded"
+        : `${boundary}${tagged === boundary ? "" : `, tag ${roleBoundaryTagKey} = ${tagged ?? "(none)"}`}`,
+    fix: reapply,
+  });
 }
 
 /**
@@ -483,7 +515,7 @@ function checkClusterIngress(config: PlatformConfig, rules: readonly ObservedIng
 }
 
 /** The platform logs all VPC traffic to CloudWatch Logs (infra/network); anything less is drift. */
-function checkFlowLogs(vpcId: string, flowLogs: readonly ObservedFlowLog[]): Finding {
+export function checkFlowLogs(vpcId: string, flowLogs: readonly ObservedFlowLog[]): Finding {
   const complete = flowLogs.filter(
     (log) =>
       log.trafficType === "ALL" && log.destinationType === "cloud-watch-logs" && log.status !== "FAILED",

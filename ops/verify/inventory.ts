@@ -125,6 +125,9 @@ export interface ObservedRole {
   readonly trustPolicy: string;
   readonly attachedPolicyArns: readonly string[];
   readonly inlinePolicies: readonly { readonly name: string; readonly document: string }[];
+  /** The role's permissions boundary (a managed policy ARN), if any. */
+  readonly permissionsBoundaryArn?: string;
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 export interface LeftoverLoadBalancer {
@@ -212,7 +215,7 @@ export function isUnsupportedCall(error: unknown): boolean {
 }
 
 /** Runs one AWS read, turning "this endpoint has no such API" into UnsupportedCall. */
-async function supported<T>(call: string, read: () => Promise<T>): Promise<T> {
+export async function supported<T>(call: string, read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (error) {
@@ -385,6 +388,8 @@ export class SdkInventory implements AwsInventory {
         trustPolicy: decodeURIComponent(role?.AssumeRolePolicyDocument ?? "{}"),
         attachedPolicyArns,
         inlinePolicies,
+        permissionsBoundaryArn: role?.PermissionsBoundary?.PermissionsBoundaryArn,
+        tags: Object.fromEntries((role?.Tags ?? []).map((tag) => [tag.Key ?? "", tag.Value ?? ""])),
       };
     });
   }

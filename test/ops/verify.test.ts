@@ -32,6 +32,7 @@ import {
 import { CreateKeyCommand, EnableKeyRotationCommand, KMSClient } from "@aws-sdk/client-kms";
 import { resolvePlatformConfig } from "../../infra/config";
 import { platformRoleNames, roleTrustServices } from "../../infra/config/roles";
+import { roleBoundaryTagKey } from "../../infra/foundation/contract";
 import { platformRoles } from "../../ops/verify/roles";
 import { serviceTrustPolicy } from "../../infra/identity/trust-policy";
 import {
@@ -101,6 +102,8 @@ interface Seed {
   readonly keyPolicy?: string;
   /** Leave out the subnet tags and the VPC flow log that the network layer creates. */
   readonly bareNetwork?: boolean;
+  /** Create the roles without the foundation's role boundary. */
+  readonly unbounded?: boolean;
 }
 
 /** A scoped inline policy like the program's Pod Identity policies: not an administrator grant. */
@@ -161,10 +164,14 @@ async function seedStack(endpoint: string, seed: Seed) {
   await logs.send(new PutRetentionPolicyCommand({ logGroupName, retentionInDays: seed.retentionDays ?? 7 }));
   const iam = new IAMClient(client);
   for (const role of platformRoles(configFor(seed.name))) {
+    // As infra/identity/role-boundary.ts creates every role of a cluster stack: bounded, and tagged with it.
+    const boundary = "arn:aws:iam::123456789012:policy/platform-eu-west-1-dev-role-boundary";
     await iam.send(
       new CreateRoleCommand({
         RoleName: role.name,
         AssumeRolePolicyDocument: serviceTrustPolicy(role.trustedService, false),
+        PermissionsBoundary: seed.unbounded ? undefined : boundary,
+        Tags: seed.unbounded ? undefined : [{ Key: roleBoundaryTagKey, Value: boundary }],
       }),
     );
     await iam.send(
@@ -407,6 +414,37 @@ describe("ops/verify against moto_server", function () {
       formatFindings("dev", findings),
     );
     assert.equal(exitCode, 1);
+  });
+
+  it("reports a platform role without its environment's role boundary as mandatory drift", async () => {
+    const name = "gitops-unbounded";
+    await seedStack(moto.endpoint, { name, unbounded: true });
+    const { findings } = await verifyStack(
+      configFor(name),
+      inventory,
+      new FakeAccessEntries(declaredEntries),
+    );
+    const boundary = findings.find(
+      (finding) => finding.check === `IAM role ${name}-cluster permissions boundary`,
+    );
+    assert.equal(boundary?.ok, false);
+    assert.equal(boundary?.actual, "none: the role is not bounded");
+    // A prod stack's role bounded by the dev boundary is drift too.
+    const bounded = "gitops-prod-bounded";
+    await seedStack(moto.endpoint, { name: bounded });
+    const prod = resolvePlatformConfig(
+      {
+        environment: "prod",
+        cluster: { name: bounded, kubernetesVersion: "1.35" },
+        access: { deployRoleArn: deployRole, viewers: [viewer] },
+      },
+      { project: "eks-gitops-platform", stack: "prod", region, today },
+    );
+    const wrong = (await verifyStack(prod, inventory, new FakeAccessEntries(declaredEntries))).findings.find(
+      (finding) => finding.check === `IAM role ${bounded}-cluster permissions boundary`,
+    );
+    assert.equal(wrong?.ok, false);
+    assert.match(wrong?.expected ?? "", /-prod-role-boundary/);
   });
 
   it("reports a missing cluster as a mandatory drift", async () => {

@@ -674,6 +674,35 @@ describe("workflows: pulumi/actions and the foundation", () => {
 describe("workflows: security", () => {
   const security = workflows["security.yml"];
 
+  it("runs the pull request's code for the image gate read-only, and uploads its report from a job that runs none", async () => {
+    const images = security.jobs.images;
+    assert.deepEqual(images.permissions, { contents: "read" });
+    const upload = security.jobs["images-sarif"];
+    assert.deepEqual(upload.permissions, { contents: "read", "security-events": "write" });
+    assert.deepEqual(
+      steps(upload).filter((step) => step.run !== undefined),
+      [],
+      "images-sarif runs no commands",
+    );
+    assert.ok(
+      !steps(upload).some((step) => usesAction(step, "actions/setup-node")),
+      "and installs nothing from the pull request",
+    );
+    // The report travels as an artifact: the name the images job uploads is the one images-sarif downloads.
+    const handed = steps(images).find((step) => usesAction(step, "actions/upload-artifact"));
+    const taken = steps(upload).find((step) => usesAction(step, "actions/download-artifact"));
+    assert.equal(handed?.with?.path, "trivy-images.sarif");
+    assert.equal(taken?.with?.name, handed?.with?.name);
+    assert.equal((images.outputs as Tree).report, `\${{ steps.${String(handed?.id)}.outcome }}`);
+    // Uploaded also when the gate failed, never when the images job left no report (fork pull requests).
+    const after = (result: string, report: string) => ({
+      github: { event_name: "pull_request", ref: "refs/pull/7/merge", event: {} },
+      needs: { images: { result, outputs: { report } } },
+    });
+    assert.equal(await conditionHolds(upload.if, after("failure", "success")), true);
+    assert.equal(await conditionHolds(upload.if, after("success", "skipped")), false);
+  });
+
   it("scans configuration with trivy config over the repository, failing on HIGH/CRITICAL", () => {
     const scan = steps(security.jobs.config).find((step) => usesAction(step, "aquasecurity/trivy-action"));
     assert.equal(scan?.with?.["scan-type"], "config");
@@ -693,7 +722,7 @@ describe("workflows: security", () => {
     assert.match(gate?.run ?? "", /--sarif trivy-images\.sarif/);
     assert.equal(gate?.env?.TRIVY_CACHE_DIR, cache?.with?.path);
     for (const [job, file] of [
-      ["images", "trivy-images.sarif"],
+      ["images-sarif", "trivy-images.sarif"],
       ["config", "trivy-config.sarif"],
     ]) {
       const upload = steps(security.jobs[job]).find((step) =>
