@@ -19,7 +19,7 @@ import {
   roleArn,
 } from "../../infra/foundation/contract";
 import { runnerWebhookFilterGroups } from "../../infra/foundation/runner";
-import { adminGrants, checkFlowLogs, checkRole, Finding, normalise } from "./checks";
+import { checkAdminGrants, checkFlowLogs, checkRole, Finding, normalise } from "./checks";
 import type { ObservedFlowLog, ObservedLogGroup, ObservedRole, ObservedSubnet } from "./inventory";
 
 /**
@@ -199,7 +199,6 @@ function checkCiRole(
       }),
     ];
   const drift = githubTrustDrift(role.trustPolicy, providerArn, subject);
-  const admin = adminGrants(role);
   return [
     normalise({
       check: `${check} trust`,
@@ -209,14 +208,7 @@ function checkCiRole(
       actual: drift.length === 0 ? "exactly that" : drift.join("; "),
       fix: reapply,
     }),
-    normalise({
-      check: `${check} permissions`,
-      severity: "mandatory",
-      ok: admin.length === 0,
-      expected: "no AdministratorAccess, no inline * on *",
-      actual: admin.length === 0 ? "no administrator grant" : list(admin),
-      fix: "detach the policy / delete the inline policy, then `pulumi up` the foundation",
-    }),
+    checkAdminGrants(check, role),
   ];
 }
 

@@ -1,5 +1,4 @@
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -60,8 +59,7 @@ import {
   FoundationOutputs,
 } from "../../infra/foundation/contract";
 import { serviceTrustPolicy } from "../../infra/identity/trust-policy";
-import { planSubnets } from "../../infra/network/plan";
-import { projectRoot } from "../../infra/project";
+import { PlannedSubnet, planSubnets } from "../../infra/network/plan";
 import {
   checkFoundationStack,
   FoundationObservation,
@@ -75,7 +73,7 @@ import {
   verifyFoundation,
 } from "../../ops/verify/foundation-stack";
 import { requireTool } from "../support/tools";
-import { Moto, startMoto, useFakeCredentials } from "./moto";
+import { Moto, runVerify, startMoto, useFakeCredentials } from "./moto";
 
 /**
  * `npm run verify -- --foundation <stack> --outputs <file>` against moto_server, driven by the shipped foundation
@@ -127,20 +125,21 @@ async function seedFoundation(endpoint: string): Promise<FoundationOutputs> {
   await ec2.send(
     new CreateRouteCommand({ RouteTableId: publicTable, DestinationCidrBlock: "0.0.0.0/0", GatewayId: igw }),
   );
+  const subnet = async (planned: PlannedSubnet, extraTags: Record<string, string>) =>
+    (
+      await ec2.send(
+        new CreateSubnetCommand({
+          VpcId: vpcId,
+          CidrBlock: planned.cidr,
+          AvailabilityZone: planned.availabilityZone,
+          TagSpecifications: [{ ResourceType: "subnet", Tags: tags(extraTags) }],
+        }),
+      )
+    ).Subnet?.SubnetId ?? "";
   const publicSubnetIds: string[] = [];
   const natGatewayIds: string[] = [];
   for (const planned of plan.public) {
-    const id =
-      (
-        await ec2.send(
-          new CreateSubnetCommand({
-            VpcId: vpcId,
-            CidrBlock: planned.cidr,
-            AvailabilityZone: planned.availabilityZone,
-            TagSpecifications: [{ ResourceType: "subnet", Tags: tags({ "kubernetes.io/role/elb": "1" }) }],
-          }),
-        )
-      ).Subnet?.SubnetId ?? "";
+    const id = await subnet(planned, { "kubernetes.io/role/elb": "1" });
     publicSubnetIds.push(id);
     await ec2.send(new AssociateRouteTableCommand({ RouteTableId: publicTable, SubnetId: id }));
     const allocation = (await ec2.send(new AllocateAddressCommand({ Domain: "vpc" }))).AllocationId;
@@ -151,17 +150,7 @@ async function seedFoundation(endpoint: string): Promise<FoundationOutputs> {
   }
   const runnerSubnetIds: string[] = [];
   for (const [index, planned] of plan.private.entries()) {
-    const id =
-      (
-        await ec2.send(
-          new CreateSubnetCommand({
-            VpcId: vpcId,
-            CidrBlock: planned.cidr,
-            AvailabilityZone: planned.availabilityZone,
-            TagSpecifications: [{ ResourceType: "subnet", Tags: tags({ tier: "runner" }) }],
-          }),
-        )
-      ).Subnet?.SubnetId ?? "";
+    const id = await subnet(planned, { tier: "runner" });
     runnerSubnetIds.push(id);
     const table = (await ec2.send(new CreateRouteTableCommand({ VpcId: vpcId }))).RouteTable?.RouteTableId;
     await ec2.send(
@@ -299,24 +288,6 @@ async function seedFoundation(endpoint: string): Promise<FoundationOutputs> {
     s3EndpointId: "vpce-0123",
     environments,
   };
-}
-
-function runVerify(moto: Moto, args: string[], input?: string) {
-  const result = spawnSync("npm", ["run", "--silent", "verify", "--", ...args], {
-    cwd: projectRoot,
-    input,
-    encoding: "utf8",
-    env: {
-      ...process.env,
-      AWS_ENDPOINT_URL: moto.endpoint,
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      AWS_PROFILE: "",
-      AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: "1",
-    },
-    timeout: 180_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 describe("npm run verify -- --foundation against moto_server (the real CLI)", function () {
