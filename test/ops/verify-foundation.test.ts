@@ -28,6 +28,7 @@ import {
   CreateSecurityGroupCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
+  DeleteTagsCommand,
   DescribeInternetGatewaysCommand,
   DescribeRouteTablesCommand,
   EC2Client,
@@ -402,6 +403,17 @@ describe("npm run verify -- --foundation against moto_server (the real CLI)", fu
     assert.equal(drift.ok, false);
     assert.match(drift.actual, /tcp 22-22 from 0\.0\.0\.0\/0/);
     assert.equal((await finding(`runner security group ${dev().runnerSecurityGroupId}`)).ok, true);
+  });
+
+  it("a runner subnet that lost its layer=foundation tag is mandatory drift", async () => {
+    const ec2 = new EC2Client({ region, endpoint: moto.endpoint, credentials });
+    assert.equal((await finding("runner subnets")).ok, true);
+    await ec2.send(
+      new DeleteTagsCommand({ Resources: [outputs.runnerSubnetIds[0]], Tags: [{ Key: "layer" }] }),
+    );
+    const drift = await finding("runner subnets");
+    assert.equal(drift.ok, false);
+    assert.match(drift.actual, new RegExp(outputs.runnerSubnetIds[0]));
   });
 
   it("a role boundary widened by hand (a new default version) is mandatory drift", async () => {
