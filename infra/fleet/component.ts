@@ -18,7 +18,8 @@ export interface SpokeRegistrationArgs {
  * On a spoke: its cluster Secret on the hub (ops/fleet/registration.ts). Create/update = a server-side apply (the
  * registrar may write but not read Secrets, so no provider that reads live state); delete = drain this spoke's
  * Applications from the hub wave by wave, then delete the Secret — before the hub's access and the cluster go,
- * because Pulumi deletes dependents first.
+ * because Pulumi deletes dependents first. A changed manifest re-runs the apply (an update); never give it
+ * `triggers`: they replace the command, and a replacement runs the delete step, draining a live spoke.
  */
 export class SpokeRegistration extends pulumi.ComponentResource {
   readonly command: command.local.Command;

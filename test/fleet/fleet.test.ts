@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
 import type { PlatformConfig } from "../../infra/config";
 import { ConfigError, resolvePlatformConfig } from "../../infra/config";
 import {
@@ -156,9 +157,19 @@ describe("fleet: a hub and two spokes, synthesized offline", () => {
   });
 
   it("the registration is created after the hub's access to the spoke exists and deleted before it (and before the teardown)", () => {
+    // A changed Secret is an update of the command, never a replacement (which would run the drain on a live spoke).
+    const lifecycle = upstreamFact<{ replaceOnChanges: string[] }>(
+      "pulumi-command-v1.2.1.local-command-lifecycle.json",
+    );
+    const pins = (
+      JSON.parse(readFileSync("package.json", "utf8")) as { dependencies: Record<string, string> }
+    ).dependencies;
+    assert.equal(`v${pins["@pulumi/command"]}`, lifecycle.source.ref, "re-read the fact when the pin moves");
     for (const stack of spokeStacks) {
       const spoke = spokes.get(stack) as SynthResult;
       const { command } = registrationOf(spoke);
+      for (const input of lifecycle.facts.replaceOnChanges)
+        assert.equal(command.inputs[input], undefined, `${stack}: no ${input} on the registration`);
       const urnOf = (name: string) =>
         spoke.resources.find((resource) => resource.name === name)?.urn as string;
       for (const name of ["fleet-hub-access-policy", "teardown-drain"])
