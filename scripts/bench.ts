@@ -19,7 +19,9 @@ Times, as fresh processes side by side (N rounds, default 7, after one warm-up r
   bare       node -e "require('@pulumi/pulumi'); require('@pulumi/aws'); require('@pulumi/kubernetes')"
   process    node synth/run.js dev                 target ≤ 1.00× bare
   npm        npm run synth -- dev                  target ≤ 1.30× bare (npm's own start included)
-  all        npm run synth -- --all                target ≤ 1.50× bare (every stack --all synthesizes)
+  three      npm run synth -- dev prod staging     target ≤ 1.50× bare (the issue's "--all of three stacks")
+  all        npm run synth -- --all                reported, no target (every stack --all synthesizes; README
+                                                   "Benchmark" says why it is not the gate)
 --with-tests also times npm test (target < 60 s). Exits 1 when a target is missed.
 
 examples:
@@ -30,7 +32,7 @@ export interface Target {
   readonly label: string;
   readonly command: string;
   readonly args: string[];
-  /** Largest allowed median / bare median; undefined for the baseline. */
+  /** Largest allowed median / bare median; undefined for the baseline and for rows only reported. */
   readonly limit?: number;
 }
 
@@ -69,7 +71,7 @@ export function judge(
       const met = ratio <= target.limit;
       if (!met) missed++;
       verdict = `  (${ratio.toFixed(2)}× bare; target ≤ ${target.limit.toFixed(2)}× ${met ? "met" : "MISSED"})`;
-    }
+    } else if (index > 0) verdict = `  (${ratio.toFixed(2)}× bare; reported, no target)`;
     return `  ${target.label.padEnd(42)} ${medians[index].toFixed(3)} s${verdict}`;
   });
   return { lines, missed };
@@ -93,6 +95,7 @@ export function main(
   };
   delete env.NODE_COMPILE_CACHE;
   const stacks = allStacks(root);
+  const threeStacks = ["dev", "prod", "staging"];
   const targets: Target[] = [
     {
       label: "bare SDK load (pulumi, aws, kubernetes)",
@@ -112,10 +115,15 @@ export function main(
       limit: 1.3,
     },
     {
+      label: `npm run synth -- ${threeStacks.join(" ")}`,
+      command: "npm",
+      args: ["run", "--silent", "synth", "--", ...threeStacks, "--out", out],
+      limit: 1.5,
+    },
+    {
       label: `npm run synth -- --all (${stacks.length} stacks)`,
       command: "npm",
       args: ["run", "--silent", "synth", "--", "--all", "--out", out],
-      limit: 1.5,
     },
   ];
   try {

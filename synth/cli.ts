@@ -1,33 +1,47 @@
-import { mkdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
 import * as path from "node:path";
-import { ConfigError } from "../infra/config";
 import { didYouMean } from "../infra/config/suggest";
-import { estimateMonthlyCost, formatCostEstimate } from "../ops/cost";
-import { formatPolicyReport, loadPackConfig, runPolicyPack } from "../policies/harness";
 import { foundationDir } from "../infra/foundation/contract";
-import { foundationStackOf, foundationSynthNames, projectRoot, synthesize } from "./index";
-import { anyStackFile, exampleStacks, stackFile, stackNames } from "./stacks";
-import { formatSummary } from "./summary";
+import { isWorker, type LoadStackSynth, serveShare, type SynthPlace, synthesizeInShares } from "./jobs";
+import { outputError } from "./output";
+import { exampleStacks, foundationStackOf, foundationSynthNames, stackNames } from "./stacks";
 
-export const usage = `usage: npm run synth -- <stack>... | --all [--out <dir>]
+// Only what parsing the arguments takes is loaded up front: the SDKs and the policy pack (synth/report.ts) load
+// after any worker process is started, so the workers load alongside this process instead of after it.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const report = () => require("./report") as typeof import("./report");
+/* eslint-enable @typescript-eslint/no-require-imports */
+const loadStackSynth: LoadStackSynth = () => report().stackSynth;
+
+/** Where Pulumi.yaml is: synth/.. (infra/project.ts finds it the same way, but loads a YAML parser to do so). */
+const projectRoot = path.resolve(__dirname, "..");
+
+export { writeFileAtomic } from "./output";
+
+export const usage = `usage: npm run synth -- <stack>... | --all [--out <dir>] [--jobs <n>]
 
 Evaluates the real program offline (Pulumi runtime mocks) for each stack's Pulumi.<stack>.yaml and writes
 <dir>/<stack>/resources.json and policy-report.json (default dir: out/). Foundation stacks
 (foundation/Pulumi.<stack>.yaml) are named foundation-<stack>; a cluster stack reads the synthesized outputs of
-its foundation through its StackReference. Exits 1 if any stack fails its config
+its foundation through its StackReference (kept in out/.build/outputs under a hash of everything they depend on,
+so the next synth reads them instead of running the foundation again). Exits 1 if any stack fails its config
 check, a mandatory policy or the program itself; a failed stack's previous outputs are removed, never left stale.
 
 options:
   --all          every foundation stack, then every Pulumi.<stack>.yaml, then the examples/fleet/ stacks (broken
                  ones are reported, the rest run)
   --out <dir>    where to write the outputs (default: out)
+  --jobs <n>     processes synthesizing stacks side by side (default: one per CPU, here ${availableParallelism()}, or
+                 1 while the load average is at or above that); output, exit code and files are those of --jobs 1
   -h, --help     this help
 
 examples:
   npm run synth -- dev
   npm run synth -- dev prod --out /tmp/synth
   npm run synth -- foundation-eu-west-1
-  npm run synth -- --all`;
+  npm run synth -- --all
+  npm run synth -- --all --jobs 1`;
 
 /** What `--all` synthesizes. Foundations first: the cluster stacks are built on them (it reads like the deploy order). */
 export function allStacks(root: string = projectRoot): string[] {
@@ -37,14 +51,24 @@ export function allStacks(root: string = projectRoot): string[] {
 /** A wrong invocation: printed with the usage, exit 2. */
 export class UsageError extends Error {}
 
-/** Output that cannot be written (permissions, a file where a folder belongs): one line, exit 1. */
-class OutputError extends Error {}
-
 export interface SynthInvocation {
   readonly help: boolean;
   readonly stacks: string[];
   readonly outDir: string;
+  readonly jobs: number;
 }
+
+/**
+ * Parallel processes by default: one per CPU this process may use, unless the machine is already busy (a 1-minute
+ * load average at or above the CPUs, as `make -l` judges it): then a second process only adds its own start-up, ~0.5 s
+ * of CPU, to the queue, and one process finishes first.
+ */
+export function defaultJobs(cpus: number = availableParallelism(), load: number = loadavg()[0]): number {
+  return load >= cpus ? 1 : cpus;
+}
+
+/** Upper bound of --jobs: each process loads the SDKs (~150 MB). */
+const maximumJobs = 32;
 
 export function parseArguments(
   argv: readonly string[],
@@ -52,16 +76,24 @@ export function parseArguments(
   root: string = projectRoot,
 ): SynthInvocation {
   let outDir = path.join(root, "out");
+  let jobs = defaultJobs();
   const stacks: string[] = [];
   for (let index = 0; index < argv.length; index++) {
     const argument = argv[index];
-    if (argument === "-h" || argument === "--help") return { help: true, stacks: [], outDir };
+    if (argument === "-h" || argument === "--help") return { help: true, stacks: [], outDir, jobs };
     if (argument === "--all") stacks.push(...known);
     else if (argument === "--out" || argument.startsWith("--out=")) {
       const value = argument === "--out" ? argv[++index] : argument.slice("--out=".length);
       if (value === undefined || value === "" || value.startsWith("-"))
         throw new UsageError("--out needs a directory, e.g. --out /tmp/synth");
       outDir = path.resolve(value);
+    } else if (argument === "--jobs" || argument.startsWith("--jobs=")) {
+      const value = argument === "--jobs" ? argv[++index] : argument.slice("--jobs=".length);
+      jobs = Number(value);
+      if (value === undefined || !/^\d+$/.test(value) || jobs < 1 || jobs > maximumJobs)
+        throw new UsageError(
+          `--jobs needs a whole number from 1 to ${maximumJobs}${value === undefined ? "" : ` (got ${value})`}, e.g. --jobs 2`,
+        );
     } else if (argument.startsWith("-")) throw new UsageError(`unknown option ${argument}`);
     else stacks.push(argument);
   }
@@ -73,68 +105,7 @@ export function parseArguments(
       `no stack file ${foundation ? `${foundationDir}/Pulumi.${foundation}` : `Pulumi.${unknown[0]}`}.yaml${didYouMean(unknown[0], known)} (stacks here: ${known.join(", ")})`,
     );
   }
-  return { help: false, stacks: [...new Set(stacks)], outDir };
-}
-
-/** Temp file + rename in the same directory: a reader sees the previous file or the complete new one. */
-export function writeFileAtomic(file: string, text: string): void {
-  const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  try {
-    writeFileSync(temporary, text);
-    renameSync(temporary, file);
-  } catch (error) {
-    try {
-      rmSync(temporary, { force: true });
-    } catch {
-      // the folder itself is unusable: nothing was written
-    }
-    throw outputError(file, error);
-  }
-}
-
-function outputError(target: string, error: unknown): Error {
-  const code = (error as NodeJS.ErrnoException).code;
-  const reasons: Record<string, string> = {
-    EACCES: "permission denied",
-    EPERM: "permission denied",
-    EROFS: "read-only file system",
-    ENOTDIR: "a file is in the way of a folder",
-    EISDIR: "a folder is in the way of the file",
-    ENOSPC: "no space left",
-  };
-  if (!code || !(code in reasons)) return error as Error;
-  return new OutputError(
-    `cannot write ${path.relative(process.cwd(), target) || target}: ${reasons[code]} (${code}); choose a writable folder with --out <dir>`,
-  );
-}
-
-const outputFiles = ["resources.json", "policy-report.json"];
-
-/** After a failed synth: the stack's outputs from an earlier run would contradict its config, so they go. */
-function removeStaleOutputs(stackDir: string): string | undefined {
-  const removed = outputFiles.filter((name) => {
-    try {
-      rmSync(path.join(stackDir, name));
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  try {
-    rmdirSync(stackDir);
-  } catch {
-    // not empty (someone else's files) or already gone
-  }
-  return removed.length > 0 ? `removed the previous ${removed.join(" and ")} (stale)` : undefined;
-}
-
-/** The problems of a failed stack, one per line, without a stack trace unless DEBUG is set. */
-function describeFailure(error: unknown): string {
-  if (error instanceof ConfigError) return error.message;
-  if (error instanceof OutputError) return error.message;
-  const message = error instanceof Error ? error.message : String(error);
-  // YAMLParseError and the program's own refusals (duplicate principals, mixed architectures) are plain Errors.
-  return process.env.DEBUG && error instanceof Error && error.stack ? error.stack : message;
+  return { help: false, stacks: [...new Set(stacks)], outDir, jobs };
 }
 
 export interface SynthIo {
@@ -152,6 +123,7 @@ export async function main(
   argv: readonly string[],
   io: SynthIo = consoleIo,
   root: string = projectRoot,
+  cacheDir?: string,
 ): Promise<number> {
   let invocation: SynthInvocation;
   try {
@@ -171,40 +143,15 @@ export async function main(
   try {
     mkdirSync(outDir, { recursive: true });
   } catch (error) {
-    io.err(`synth: ${describeFailure(outputError(outDir, error))}`);
+    io.err(`synth: ${report().describeFailure(outputError(outDir, error))}`);
     return 1;
   }
+  const place: SynthPlace = { root, outDir, cacheDir };
   const failed: string[] = [];
-  for (const stack of stacks) {
-    const foundation = foundationStackOf(stack);
-    const configFile = foundation
-      ? stackFile(path.join(root, foundationDir), foundation)
-      : anyStackFile(root, stack);
-    const file = path.relative(root, configFile);
-    const stackDir = path.join(outDir, stack);
-    try {
-      const result = await synthesize(stack, { configFile });
-      const report = runPolicyPack(result, loadPackConfig(stack));
-      try {
-        mkdirSync(stackDir, { recursive: true });
-      } catch (error) {
-        throw outputError(stackDir, error);
-      }
-      writeFileAtomic(path.join(stackDir, "resources.json"), `${JSON.stringify(result, null, 2)}\n`);
-      writeFileAtomic(path.join(stackDir, "policy-report.json"), `${JSON.stringify(report, null, 2)}\n`);
-      io.out(formatSummary(result));
-      io.out(formatCostEstimate(estimateMonthlyCost(result)));
-      io.out(formatPolicyReport(report));
-      io.out(`  → ${path.relative(process.cwd(), stackDir)}/{resources,policy-report}.json\n`);
-      // A mandatory violation fails the synth exactly as it would fail `pulumi preview --policy-pack policies`.
-      if (report.mandatoryCount > 0) failed.push(`${stack} (${file}: mandatory policy violations)`);
-    } catch (error) {
-      failed.push(`${stack} (${file})`);
-      const removed = error instanceof OutputError ? undefined : removeStaleOutputs(stackDir);
-      io.err(
-        `Stack ${stack} (${file}) failed: ${describeFailure(error)}${removed ? `\n  ${path.relative(process.cwd(), stackDir)}: ${removed}` : ""}\n`,
-      );
-    }
+  for (const stackReport of synthesizeInShares(stacks, invocation.jobs, place, loadStackSynth)) {
+    const { lines, failure } = await stackReport;
+    for (const line of lines) io[line.stream](line.text);
+    if (failure) failed.push(failure);
   }
   if (stacks.length > 1) {
     io.err(
@@ -216,12 +163,13 @@ export async function main(
   return failed.length === 0 ? 0 : 1;
 }
 
-/** Called by synth/run.js. */
-export function run(argv: readonly string[]): void {
-  main(argv).then(
+/** Called by synth/run.js; `cacheDir` keeps referenced stacks' outputs across runs (out/.build/outputs). */
+export function run(argv: readonly string[], cacheDir?: string): void {
+  if (isWorker()) return serveShare(loadStackSynth);
+  main(argv, consoleIo, projectRoot, cacheDir).then(
     (code) => process.exit(code),
     (error: unknown) => {
-      console.error(`synth: ${describeFailure(error)}`);
+      console.error(`synth: ${report().describeFailure(error)}`);
       process.exit(1);
     },
   );

@@ -5,15 +5,16 @@ import { isRecord } from "../infra/objects";
 import { projectRoot } from "../infra/project";
 import { anyStackFile, stackFile } from "./stacks";
 import type { SynthOptions } from "./index";
-import type { SynthResult } from "./types";
 
-type Synthesize = (stack: string, options?: SynthOptions) => Promise<SynthResult>;
+type Outputs = (stack: string, options?: SynthOptions) => Promise<Record<string, unknown>>;
 
 export interface FleetSynth {
   /** The offline synth's organization (what a self-managed backend calls it). */
   readonly organization: string;
-  readonly synthesize: Synthesize;
-  readonly synthesizeFoundation: Synthesize;
+  /** What a StackReference to this project's stack reads. */
+  readonly outputsOf: Outputs;
+  /** What a StackReference to a foundation stack reads. */
+  readonly foundationOutputsOf: Outputs;
 }
 
 /** Foundation stacks of the examples (not deployed by this repository): the fleet's shared VPC. */
@@ -43,13 +44,13 @@ export async function referencedStackOutputs(
     const [organization, referencedProject, stack] = foundation.stack.split("/");
     const file = stackFile(path.join(projectRoot, exampleFoundationDir), stack);
     if (organization === synth.organization && referencedProject === foundationProject && existsSync(file))
-      outputs[foundation.stack] = (await synth.synthesizeFoundation(stack, { configFile: file })).outputs;
+      outputs[foundation.stack] = await synth.foundationOutputsOf(stack, { configFile: file });
   }
   const fleet = rawConfig[`${project}:fleet`];
   if (!isRecord(fleet)) return outputs;
   if (fleet.role === "spoke" && typeof fleet.hub === "string") {
     const hub = localStack(synth, project, fleet.hub);
-    if (hub) outputs[fleet.hub] = (await synth.synthesize(hub)).outputs;
+    if (hub) outputs[fleet.hub] = await synth.outputsOf(hub);
   }
   return outputs;
 }

@@ -1,16 +1,25 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { foundationDir, foundationProject, foundationStackReference } from "../infra/foundation/contract";
 import { isRecord, valueAt } from "../infra/objects";
 import { projectRoot, readProjectName } from "../infra/project";
+import { programKey, SynthSession, type ProgramInputs } from "./cache";
 import { platformMocks } from "./mocks";
 import { referencedStackOutputs } from "./fleet";
-import { anyStackFile, stackFile, stackNames } from "./stacks";
+import {
+  anyStackFile,
+  foundationStackOf,
+  foundationSynthName,
+  foundationSynthNames as foundationNamesIn,
+  stackFile,
+} from "./stacks";
 import type { SynthResource, SynthResult } from "./types";
 
 export type { SynthResource, SynthResult } from "./types";
+export { SynthSession } from "./cache";
+export { foundationStackOf, foundationSynthName } from "./stacks";
 
 export { projectRoot };
 
@@ -34,6 +43,12 @@ export interface SynthOptions {
    * referenced stacks' own files here (synth/fleet.ts), as `pulumi up` would find them deployed.
    */
   readonly stackOutputs?: Readonly<Record<string, Record<string, unknown>>>;
+  /**
+   * Work shared by the stacks of one run (`npm run synth`): each program runs once per set of inputs, and referenced
+   * stacks' outputs may come from the session's cache folder. Without one, only referenced stacks' outputs are
+   * shared, within this process.
+   */
+  readonly session?: SynthSession;
 }
 
 /** Reads the project name from Pulumi.yaml, as the CLI does. */
@@ -81,53 +96,76 @@ interface MonitorWithRegister {
   registerResource(request: RegisterRequest, callback: RegisterCallback): Promise<void>;
 }
 
-/** The synth's name of a foundation stack (`foundation/Pulumi.<stack>.yaml`), also its out/ folder. */
-export function foundationSynthName(stack: string): string {
-  return `foundation-${stack}`;
-}
-
-/** The foundation stack behind a synth name, or undefined for a cluster stack. */
-export function foundationStackOf(name: string): string | undefined {
-  return /^foundation-(.+)$/.exec(name)?.[1];
-}
-
 const foundationRoot = path.join(projectRoot, foundationDir);
 
 /**
- * What the offline synth answers a cluster stack's `pulumi.StackReference` with: the outputs of every synthesized
- * foundation stack, by reference name. A reference to anything else fails as the engine would ("unknown stack").
+ * Where referenced stacks' outputs are shared when the caller gives no session (tests, library use): in this
+ * process only, keyed by everything the referenced program reads, so a changed stack file is a new entry.
  */
-const foundationOutputsByReference = new Map<string, Promise<Record<string, unknown>>>();
+const processSession = new SynthSession();
 
 /**
  * Runs the real program (infra/platform.ts) for one stack under Pulumi's mocks, with no CLI, cloud or network, and
- * records every resource registration as the engine would see it: URN, parent, inputs and dependencies. A cluster
- * stack's foundation is synthesized first (once per process), so its StackReference reads the synthesized outputs;
+ * records every resource registration as the engine would see it: URN, parent, inputs and dependencies. The stacks
+ * a cluster stack references (its foundation, fleet hub or spokes) are synthesized first, or their outputs are
+ * taken from the session (synth/cache.ts), so its StackReferences read synthesized outputs;
  * `foundation-<stack>` synthesizes a foundation stack itself.
  */
 export async function synthesize(stack: string, options: SynthOptions = {}): Promise<SynthResult> {
+  const run = await prepare(stack, options);
+  return options.session ? options.session.result(programKey(run), () => runProgram(run)) : runProgram(run);
+}
+
+/** Synthesizes a foundation stack (`foundation/Pulumi.<stack>.yaml`) under the foundation project's name. */
+export function synthesizeFoundation(stack: string, options: SynthOptions = {}): Promise<SynthResult> {
+  return synthesize(foundationSynthName(stack), options);
+}
+
+/**
+ * What a StackReference to this stack reads: the outputs of its synth, from the session (this run, or its cache
+ * folder) when a run with the same inputs is known there.
+ */
+export async function referenceOutputs(
+  stack: string,
+  options: SynthOptions = {},
+): Promise<Record<string, unknown>> {
+  const session = options.session ?? processSession;
+  const run = await prepare(stack, { ...options, session });
+  return session.outputs(programKey(run), () => runProgram(run));
+}
+
+function prepare(stack: string, options: SynthOptions): Promise<ProgramRun> {
   const foundation = foundationStackOf(stack);
-  if (foundation !== undefined) return synthesizeFoundation(foundation, options);
+  return foundation === undefined
+    ? preparePlatform(stack, options)
+    : Promise.resolve(prepareFoundation(foundation, options));
+}
+
+async function preparePlatform(stack: string, options: SynthOptions): Promise<ProgramRun> {
+  const session = options.session ?? processSession;
   const project = projectName();
   const rawConfig = readStackConfig(stack, options);
   const region = regionOf(rawConfig);
   const references = {
-    ...(options.foundationOutputs ?? (await synthesizedFoundations(rawConfig, project, region))),
+    ...(options.foundationOutputs ?? (await synthesizedFoundations(rawConfig, project, region, session))),
     // Before this stack's program runs (one program at a time): referenced fleet stacks are synthesized on their own.
     ...(await referencedStackOutputs(project, rawConfig, {
       organization: synthOrganization,
-      synthesize,
-      synthesizeFoundation,
+      outputsOf: (referenced, referencedOptions) =>
+        referenceOutputs(referenced, { ...referencedOptions, session }),
+      foundationOutputsOf: (referenced, referencedOptions) =>
+        referenceOutputs(foundationSynthName(referenced), { ...referencedOptions, session }),
     })),
     ...options.stackOutputs,
   };
-  return runProgram({
+  return {
+    program: "platform",
     project,
     stack,
     rawConfig,
     region,
     references,
-    program: async () => {
+    define: async () => {
       // Loaded after the mocks are set, as Pulumi requires; the module cache makes later stacks cheap.
       /* eslint-disable @typescript-eslint/no-require-imports */
       const { definePlatform } = require("../infra/platform") as typeof import("../infra/platform");
@@ -136,25 +174,25 @@ export async function synthesize(stack: string, options: SynthOptions = {}): Pro
       const config = loadPlatformConfig();
       return { config, outputs: () => definePlatform(config) };
     },
-  });
+  };
 }
 
-/** Synthesizes a foundation stack (`foundation/Pulumi.<stack>.yaml`) under the foundation project's name. */
-export async function synthesizeFoundation(stack: string, options: SynthOptions = {}): Promise<SynthResult> {
+function prepareFoundation(stack: string, options: SynthOptions): ProgramRun {
   const project = readProjectName(foundationRoot);
   const rawConfig = readStackConfig(stack, {
     ...options,
     project,
     configFile: options.configFile ?? stackFile(foundationRoot, stack),
   });
-  const result = await runProgram({
+  return {
+    program: "foundation",
     project,
     stack: foundationSynthName(stack),
     pulumiStack: stack,
     rawConfig,
     region: regionOf(rawConfig),
     references: {},
-    program: async () => {
+    define: async () => {
       /* eslint-disable @typescript-eslint/no-require-imports */
       const { defineFoundation } = require("../infra/foundation") as typeof import("../infra/foundation");
       const { loadFoundationConfig } =
@@ -163,14 +201,12 @@ export async function synthesizeFoundation(stack: string, options: SynthOptions 
       const config = loadFoundationConfig();
       return { config, outputs: () => defineFoundation(config) };
     },
-  });
-  return result;
+  };
 }
 
 /** The foundation stacks of this checkout, as `npm run synth -- --all` lists them. */
 export function foundationSynthNames(root: string = projectRoot): string[] {
-  const dir = path.join(root, foundationDir);
-  return existsSync(path.join(dir, "Pulumi.yaml")) ? stackNames(dir).map(foundationSynthName) : [];
+  return foundationNamesIn(root);
 }
 
 function regionOf(rawConfig: Record<string, unknown>): string {
@@ -178,14 +214,15 @@ function regionOf(rawConfig: Record<string, unknown>): string {
 }
 
 /**
- * Synthesizes (once per process) the foundation stack a cluster stack references, when it is one of this
- * checkout's foundation stacks in the synth's organization; the map is empty otherwise, and the program's
- * StackReference then fails like a missing stack does.
+ * The outputs of the foundation stack a cluster stack references, when it is one of this checkout's foundation
+ * stacks in the synth's organization; the map is empty otherwise, and the program's StackReference then fails like
+ * a missing stack does.
  */
 async function synthesizedFoundations(
   rawConfig: Record<string, unknown>,
   project: string,
   region: string,
+  session: SynthSession,
 ): Promise<Record<string, Record<string, unknown>>> {
   const configured = valueAt(rawConfig, [`${project}:foundation`, "stack"]);
   const reference =
@@ -193,29 +230,19 @@ async function synthesizedFoundations(
   const [organization, foundationProjectName, stack] = reference.split("/");
   if (organization !== synthOrganization || foundationProjectName !== foundationProject) return {};
   if (!foundationSynthNames().includes(foundationSynthName(stack))) return {};
-  if (!foundationOutputsByReference.has(reference))
-    foundationOutputsByReference.set(
-      reference,
-      synthesizeFoundation(stack).then((result) => result.outputs),
-    );
-  return {
-    [reference]: await (foundationOutputsByReference.get(reference) as Promise<Record<string, unknown>>),
-  };
+  return { [reference]: await referenceOutputs(foundationSynthName(stack), { session }) };
 }
 
 /** What a self-managed backend (and the synth) calls every stack's organization. */
 export const synthOrganization = "organization";
 
-interface ProgramRun {
-  readonly project: string;
+interface ProgramRun extends ProgramInputs {
   /** The synth's name (out/ folder, reports). */
   readonly stack: string;
   /** The Pulumi stack name, when it differs (a foundation stack). */
   readonly pulumiStack?: string;
-  readonly rawConfig: Record<string, unknown>;
   readonly region: string;
-  readonly references: Record<string, Record<string, unknown>>;
-  readonly program: () => Promise<{ config: unknown; outputs: () => Promise<unknown> }>;
+  readonly define: () => Promise<{ config: unknown; outputs: () => Promise<unknown> }>;
 }
 
 // One program at a time: Pulumi's mocks and config are process-wide.
@@ -243,7 +270,7 @@ async function runProgram(run: ProgramRun): Promise<SynthResult> {
       ),
     );
     const resources = recordRegistrations();
-    const { config, outputs: define } = await run.program();
+    const { config, outputs: define } = await run.define();
     let programOutputs: Record<string, unknown> = {};
     await pulumi.runtime.runInPulumiStack(async () => {
       programOutputs = (await define()) as Record<string, unknown>;

@@ -20,7 +20,8 @@ if (!process.env.DEBUG) Error.stackTraceLimit = 0;
 
 const minimumNodeMajor = 22;
 const nodeMajor = Number(process.versions.node.split(".")[0]);
-if (nodeMajor < minimumNodeMajor) {
+// A worker process of `--jobs` (synth/jobs.ts) leaves the warning to its parent, which printed it already.
+if (nodeMajor < minimumNodeMajor && process.env.SYNTH_WORKER !== "1") {
   process.stderr.write(
     `warning: Node ${process.versions.node} is end-of-life; this project needs Node ${minimumNodeMajor}+ (.nvmrc; \`nvm use\`)\n`,
   );
@@ -117,4 +118,6 @@ Module._load = function (request, parent, isMain) {
   );
 };
 
-require(path.join(__dirname, "cli.ts")).run(process.argv.slice(2));
+// out/.build/outputs: referenced stacks' outputs by content key (synth/cache.ts), so a cluster synth reads its
+// foundation's outputs instead of running the foundation program again.
+require(path.join(__dirname, "cli.ts")).run(process.argv.slice(2), cacheDir("outputs"));

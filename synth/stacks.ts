@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { foundationDir } from "../infra/foundation/contract";
 
 // Pulumi's own rule for stack names (letters, digits, "-", "_", "."), so a stray file never becomes a stack.
 const stackFilePattern = /^Pulumi\.([A-Za-z0-9_.-]+)\.ya?ml$/;
@@ -43,4 +44,20 @@ export function anyStackFile(rootDir: string, stack: string): string {
   const root = stackFile(rootDir, stack);
   const example = exampleStacks(rootDir).get(stack);
   return existsSync(root) || example === undefined ? root : stackFile(join(rootDir, example), stack);
+}
+
+/** The synth's name of a foundation stack (`foundation/Pulumi.<stack>.yaml`), also its out/ folder. */
+export function foundationSynthName(stack: string): string {
+  return `foundation-${stack}`;
+}
+
+/** The foundation stack behind a synth name, or undefined for a cluster stack. */
+export function foundationStackOf(name: string): string | undefined {
+  return /^foundation-(.+)$/.exec(name)?.[1];
+}
+
+/** The foundation stacks of the checkout at rootDir, as `npm run synth -- --all` lists them. */
+export function foundationSynthNames(rootDir: string): string[] {
+  const dir = join(rootDir, foundationDir);
+  return existsSync(join(dir, "Pulumi.yaml")) ? stackNames(dir).map(foundationSynthName) : [];
 }

@@ -13,7 +13,7 @@ import {
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { synthesize } from "../../synth";
-import { main, writeFileAtomic } from "../../synth/cli";
+import { defaultJobs, main, writeFileAtomic } from "../../synth/cli";
 
 /** `npm run synth` under abuse: broken stacks among good ones, stale outputs, bad options, unwritable output. */
 const root = path.resolve(__dirname, "..", "..");
@@ -56,6 +56,27 @@ describe("synth CLI: options", () => {
       assert.equal(run.code, 2, argv.join(" "));
       assert.match(run.err, /^synth: --out needs a directory, e.g. --out \/tmp\/synth\nusage: /);
     }
+  });
+
+  it("refuses --jobs without a whole number in range", async () => {
+    for (const argv of [
+      ["dev", "--jobs"],
+      ["dev", "--jobs", "0"],
+      ["dev", "--jobs=1.5"],
+      ["dev", "--jobs", "33"],
+      ["dev", "--jobs", "--all"],
+    ]) {
+      const run = await synth(argv);
+      assert.equal(run.code, 2, argv.join(" "));
+      assert.match(run.err, /^synth: --jobs needs a whole number from 1 to 32.*, e\.g\. --jobs 2\nusage: /);
+    }
+  });
+
+  it("runs one process per CPU by default, one while the machine is already busy", () => {
+    assert.equal(defaultJobs(2, 0.4), 2);
+    assert.equal(defaultJobs(4, 3.9), 4);
+    assert.equal(defaultJobs(2, 2), 1);
+    assert.equal(defaultJobs(2, 11.3), 1);
   });
 
   it("refuses unknown options and stacks, suggesting the nearest stack", async () => {
@@ -133,6 +154,65 @@ describe("synth CLI: --all with broken stacks among good ones", function () {
       /out\/b-config: removed the previous resources\.json and policy-report\.json \(stale\)/,
     );
     assert.ok(!existsSync(path.join(dir, "out", "b-config")));
+  });
+
+  it("prints, writes and exits the same with one process as with worker processes", async () => {
+    const parallel = await synth(["--all", "--jobs", "3", "--out", path.join(dir, "out-3")], dir);
+    const serial = await synth(["--all", "--jobs", "1", "--out", path.join(dir, "out-1")], dir);
+    assert.equal(parallel.code, 1);
+    assert.equal(serial.code, 1);
+    assert.equal(parallel.out.replaceAll("out-3", "out-1"), serial.out);
+    assert.equal(parallel.err.replaceAll("out-3", "out-1"), serial.err);
+    assert.equal(
+      readFileSync(path.join(dir, "out-3", "dev", "resources.json"), "utf8"),
+      readFileSync(path.join(dir, "out-1", "dev", "resources.json"), "utf8"),
+    );
+    assert.deepEqual(readdirSync(path.join(dir, "out-3")), ["dev"]);
+  });
+});
+
+describe("synth CLI: --all in worker processes", function () {
+  this.timeout(180_000);
+
+  it("writes every stack's outputs byte for byte as one process does, with the same output and exit code", async () => {
+    const dir = scratch();
+    try {
+      const runs = await Promise.all(
+        ["1", "2"].map(
+          (jobs) =>
+            new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+              const child = spawn(
+                process.execPath,
+                ["synth/run.js", "--all", "--jobs", jobs, "--out", path.join(dir, `jobs-${jobs}`)],
+                { cwd: root, env: { ...process.env, SYNTH_BUILD_DIR: path.join(dir, `build-${jobs}`) } },
+              );
+              let [out, err] = ["", ""];
+              child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+              child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+              child.on("close", (code) => resolve({ code, out, err }));
+            }),
+        ),
+      );
+      const [serial, parallel] = runs;
+      assert.equal(serial.code, 0, serial.err);
+      assert.equal(parallel.code, 0, parallel.err);
+      assert.equal(parallel.out.replaceAll("jobs-2", "jobs-1"), serial.out);
+      assert.equal(parallel.err, serial.err);
+      assert.match(serial.err, /(^|\n)synth: all \d+ stacks synthesized\n$/);
+      const stacks = readdirSync(path.join(dir, "jobs-1")).sort();
+      assert.deepEqual(readdirSync(path.join(dir, "jobs-2")).sort(), stacks);
+      assert.ok(stacks.length >= 8, stacks.join(" "));
+      for (const stack of stacks)
+        for (const file of ["resources.json", "policy-report.json"])
+          assert.ok(
+            readFileSync(path.join(dir, "jobs-2", stack, file)).equals(
+              readFileSync(path.join(dir, "jobs-1", stack, file)),
+            ),
+            `${stack}/${file}`,
+          );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
