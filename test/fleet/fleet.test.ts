@@ -180,6 +180,55 @@ describe("fleet: a hub and two spokes, synthesized offline", () => {
     }
   });
 
+  it("the hub deploys to a spoke only once the spoke's add-on AWS side exists, and drains it before that goes", () => {
+    // A standalone root Application depends on the add-ons' AWS side (roles, Pod Identity associations, Karpenter's
+    // queue and rules, the node role's access entry): a pod created before its Pod Identity association never gets
+    // credentials, and Karpenter needs its role while the drain deletes its node pools. On a spoke the hub deploys
+    // as soon as the registration exists, and `pulumi destroy` deletes what the registration and the teardown do not
+    // depend on in parallel with the drain.
+    for (const stack of spokeStacks) {
+      const spoke = spokes.get(stack) as SynthResult;
+      const byUrn = new Map(spoke.resources.map((resource) => [resource.urn, resource]));
+      const reaches = (from: SynthResource): Set<string> => {
+        const seen = new Set<string>();
+        const visit = (resource: SynthResource) => {
+          for (const urn of resource.dependencies) {
+            if (seen.has(urn)) continue;
+            seen.add(urn);
+            const next = byUrn.get(urn);
+            if (next) visit(next);
+          }
+        };
+        visit(from);
+        return seen;
+      };
+      const addonsAws = under(spoke, "platform:index:AddonsAws");
+      assert.ok(
+        addonsAws.some(
+          (resource) => resource.type === "aws:eks/podIdentityAssociation:PodIdentityAssociation",
+        ),
+        `${stack} has add-on Pod Identity associations`,
+      );
+      const teardown = spoke.resources.find(
+        (resource) => resource.name === "teardown-drain",
+      ) as SynthResource;
+      for (const [what, from] of [
+        ["registration", registrationOf(spoke).command],
+        ["teardown", teardown],
+      ] as const) {
+        // Pulumi records a dependency on a component as dependencies on each of its resources.
+        const deps = reaches(from);
+        const covered = (resource: SynthResource) => deps.has(resource.urn);
+        const missing = addonsAws.filter((resource) => !covered(resource)).map((resource) => resource.name);
+        assert.deepEqual(
+          missing,
+          [],
+          `${stack}: the ${what} does not wait for (nor outlive) ${missing.join(", ")}`,
+        );
+      }
+    }
+  });
+
   for (const stack of spokeStacks) {
     it(`ApplicationSets rendered against the Secret ${stack} registers: one Application per enabled add-on, spoke values resolved`, () => {
       const exported = fleetSpokeOf(spokes.get(stack) as SynthResult);
