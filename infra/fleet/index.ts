@@ -145,6 +145,11 @@ export class HubAccess extends pulumi.ComponentResource {
   readonly principalArn: pulumi.Output<string>;
   readonly hubAccessRoleArn?: pulumi.Output<string>;
   readonly association: aws.eks.AccessPolicyAssociation;
+  /**
+   * Everything the hub's Argo CD needs to reach this spoke: the registration waits for it, and on `pulumi destroy` it
+   * outlives the drain (which needs the hub to cascade-delete on the spoke).
+   */
+  readonly ready: pulumi.Resource[] = [];
 
   constructor(name: string, args: HubAccessArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:fleet:HubAccess", name, {}, opts);
@@ -179,7 +184,7 @@ export class HubAccess extends pulumi.ComponentResource {
       this.principalArn = role.arn;
       this.hubAccessRoleArn = role.arn;
       const network = fleetOf(config).hubNetwork;
-      new aws.vpc.SecurityGroupIngressRule(
+      const api = new aws.vpc.SecurityGroupIngressRule(
         `${name}-api`,
         {
           securityGroupId: facts.clusterSecurityGroupId,
@@ -199,6 +204,7 @@ export class HubAccess extends pulumi.ComponentResource {
         },
         parent,
       );
+      this.ready.push(api);
     }
     const entry = new aws.eks.AccessEntry(
       `${name}-entry`,
@@ -221,6 +227,7 @@ export class HubAccess extends pulumi.ComponentResource {
       },
       [entry],
     );
+    this.ready.push(this.association);
     this.registerOutputs({ principalArn: this.principalArn });
   }
 }
@@ -297,7 +304,7 @@ export function registerSpoke(args: SpokeRegistrationInputs): {
     }),
     manifest,
     server: data.apply((secretData) => secretData.server),
-    dependsOn: [access.association, ...args.dependsOn],
+    dependsOn: [...access.ready, ...args.dependsOn],
   });
   return { registration, outputs };
 }
