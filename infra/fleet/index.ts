@@ -20,6 +20,7 @@ import {
   hubAccessRolePath,
   hubControllerRoleName,
   parseFleetHub,
+  spokeSecretName,
 } from "./contract";
 import { FleetRegistrars } from "./registrars";
 import { registrationManifest } from "./registration";
@@ -82,6 +83,17 @@ export async function readFleetHub(config: PlatformConfig, deployRoleArn: string
       reference,
       problems,
       "Deploy the hub first (a stack with fleet.role: hub), or set fleet.hub to its fully qualified stack name.",
+    );
+  // The hub's own cluster Secret is cluster-<hub>: a spoke of the same name would overwrite it (with the hub's deploy
+  // role) or be refused by the registrars' admission policy with no word about the name.
+  if (value.clusterName === config.cluster.name)
+    throw new FleetReferenceError(
+      `${config.project}:cluster.name`,
+      config.cluster.name,
+      [
+        `the hub ${reference} is named ${value.clusterName} too, and its own cluster Secret is ${spokeSecretName(value.clusterName)}, the Secret this spoke would write`,
+      ],
+      "Give every cluster of a fleet its own cluster.name.",
     );
   if (value.repoUrl !== config.gitops.repoUrl)
     throw new FleetReferenceError(

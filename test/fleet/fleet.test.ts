@@ -544,6 +544,21 @@ describe("fleet: a hub and two spokes, synthesized offline", () => {
       );
     });
 
+    it("a spoke named like its hub fails naming cluster.name (its Secret would be the hub's own cluster-<name>)", async () => {
+      const hubOut = fleetHubOf(hub);
+      await assert.rejects(
+        synthesize("fleet-spoke-a", {
+          stackOutputs: {
+            [hubRef]: { ...hub.outputs, fleetHub: { ...hubOut, clusterName: "fleet-spoke-a" } },
+          },
+        }),
+        (error: Error) =>
+          error.message.includes(`${project}:cluster.name = "fleet-spoke-a"`) &&
+          error.message.includes("cluster-fleet-spoke-a") &&
+          error.message.includes("its own cluster.name"),
+      );
+    });
+
     it("a spoke whose deploy role the hub does not accept fails naming the hub's fleet.registrars", async () => {
       const hubOut = fleetHubOf(hub);
       await assert.rejects(
