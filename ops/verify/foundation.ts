@@ -634,7 +634,12 @@ function checkRoleBoundary(
     boundary !== undefined &&
     samePolicyDocument(
       boundary.document,
-      roleBoundaryPolicy({ ...iam, region: config.region, environment: environment.name }),
+      roleBoundaryPolicy({
+        ...iam,
+        region: config.region,
+        environment: environment.name,
+        clusters: config.environments.find((entry) => entry.name === environment.name)?.clusters ?? [],
+      }),
     );
   return normalise({
     check: `role boundary ${roleNameOf(expectedArn)}`,

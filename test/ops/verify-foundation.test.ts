@@ -253,6 +253,7 @@ async function seedFoundation(endpoint: string): Promise<FoundationOutputs> {
       environments: config.environments.map((entry) => entry.name),
       region,
       environment: environment.name,
+      clusters: environment.clusters,
     });
     const roleBoundaryArn =
       (
@@ -273,6 +274,7 @@ async function seedFoundation(endpoint: string): Promise<FoundationOutputs> {
       ),
       previewRoleArn: await role(names.previewRole, github(pullRequestSubject(config.github.repository))),
       previewClusterAccess: environment.previewClusterAccess,
+      clusters: environment.clusters,
     };
   }
   return {
@@ -528,6 +530,7 @@ describe("ops/verify foundation checks on what moto cannot hold", () => {
     previewRoleArn: "arn:aws:iam::111122223333:role/platform-eu-west-1-dev-preview",
     roleBoundaryArn: "arn:aws:iam::111122223333:policy/platform-eu-west-1-dev-role-boundary",
     previewClusterAccess: "admin",
+    clusters: ["platform-dev"],
   };
   const outputs: FoundationOutputs = {
     contractVersion: foundationContractVersion,
