@@ -44,13 +44,14 @@ export function sourceFingerprint(root: string = projectRoot): string {
   const hash = createHash("sha256").update(`node ${process.version}\0`);
   for (const source of programSources)
     for (const file of filesUnder(path.join(root, source))) {
-      hash.update(`${path.relative(root, file)}\0`);
+      let content: Buffer | undefined;
       try {
-        hash.update(readFileSync(file));
+        content = readFileSync(file);
       } catch {
-        hash.update("\0unreadable\0");
+        // listed but unreadable: hashed as such
       }
-      hash.update("\0");
+      hash.update(`${path.relative(root, file)}\0${content?.length ?? "unreadable"}\0`);
+      if (content) hash.update(content);
     }
   return hash.digest("hex");
 }

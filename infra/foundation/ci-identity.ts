@@ -22,6 +22,8 @@ export interface CiIdentityArgs {
   /** An existing provider to reuse; undefined declares one (IAM allows one provider per URL and account). */
   readonly oidcProviderArn?: string;
   readonly environments: readonly FoundationEnvironment[];
+  /** Per environment, the clusters whose `<cluster>-*` roles its deploy role owns. */
+  readonly clusters: Readonly<Partial<Record<FoundationEnvironment, readonly string[]>>>;
   readonly partition: pulumi.Input<string>;
   readonly accountId: pulumi.Input<string>;
   readonly region: string;
@@ -103,7 +105,12 @@ export class CiIdentity extends pulumi.ComponentResource {
           description: `Permissions boundary of every role the ${environment} cluster stacks create`,
           policy: context.apply(([partition, accountId]) =>
             JSON.stringify(
-              roleBoundaryPolicy({ ...iam(partition, accountId), region: args.region, environment }),
+              roleBoundaryPolicy({
+                ...iam(partition, accountId),
+                region: args.region,
+                environment,
+                clusters: args.clusters[environment] ?? [],
+              }),
             ),
           ),
           tags: { ...args.tags, "ci-environment": environment },
@@ -141,6 +148,7 @@ export class CiIdentity extends pulumi.ComponentResource {
               ...iam(partition, accountId),
               region: args.region,
               environment,
+              clusters: args.clusters[environment] ?? [],
               state: args.state,
             }),
           ),

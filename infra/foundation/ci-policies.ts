@@ -174,7 +174,25 @@ function foundationIamIsFixed(iam: FoundationIam): Statement[] {
   ];
 }
 
-export interface DeployPolicyArgs extends FoundationIam {
+/** The roles an environment owns: those named after its clusters (`<cluster>-*`). */
+export interface OwnedRoles {
+  /** The environment's clusters (`environments.<env>.clusters` in the foundation config). */
+  readonly clusters: readonly string[];
+}
+
+/** ARN patterns of the roles an environment owns; none when it lists no cluster. */
+export function ownedRoleArns(iam: FoundationIam, owned: OwnedRoles): string[] {
+  return owned.clusters.map((cluster) => roleArnOf(iam, `${cluster}-*`));
+}
+
+/** Allow statements on the owned roles; IAM refuses a statement with no resource, so none without clusters. */
+function onOwnedRoles(resources: readonly string[], statements: readonly Statement[]): Statement[] {
+  return resources.length === 0
+    ? []
+    : statements.map((statement) => ({ ...statement, Resource: [...resources] }));
+}
+
+export interface DeployPolicyArgs extends FoundationIam, OwnedRoles {
   readonly region: string;
   /** The environment whose deploy role this is. */
   readonly environment: FoundationEnvironment;
@@ -183,16 +201,16 @@ export interface DeployPolicyArgs extends FoundationIam {
 
 /**
  * The deploy role of one environment: what the cluster program needs, and no more than that where IAM can say so.
- * IAM (the escalation path) is bounded: every role it creates or changes carries the environment's permissions
- * boundary (`roleBoundaryPolicy`), so no role it touches can do more than the boundary allows, and roles without
- * it (OrganizationAccountAccessRole, the CI roles, other environments' roles) are out of its reach. The other
- * services are scoped by region; nothing tagged `layer=foundation` may be changed.
+ * IAM (the escalation path) is bounded: it creates, changes and passes only roles named after its environment's
+ * clusters, and creates or changes them only under the environment's permissions boundary (`roleBoundaryPolicy`),
+ * so no role it touches can do more than the boundary allows, and roles without it (OrganizationAccountAccessRole,
+ * the CI roles, other environments' roles) are out of its reach. The other services are scoped by region; nothing
+ * tagged `layer=foundation` may be changed.
  */
 export function clusterDeployPolicy(args: DeployPolicyArgs): PolicyDocument {
   const inRegion = { StringEquals: { "aws:RequestedRegion": args.region } };
-  const role = roleArnOf(args, "*");
+  const owned = ownedRoleArns(args, args);
   const boundary = roleBoundaryArn(args, args.environment);
-  const owned = { [`iam:ResourceTag/${roleBoundaryTagKey}`]: boundary };
   return {
     Version: "2012-10-17",
     Statement: [
@@ -248,44 +266,36 @@ export function clusterDeployPolicy(args: DeployPolicyArgs): PolicyDocument {
         Resource: "*",
         Condition: inRegion,
       },
-      {
-        // The boundary is set in the same call that creates the role, and so is the tag that later scopes
-        // PassRole and tagging (which have no iam:PermissionsBoundary key).
-        Sid: "CreateRolesWithBoundary",
-        Effect: "Allow",
-        Action: "iam:CreateRole",
-        Resource: role,
-        Condition: {
-          StringEquals: {
-            "iam:PermissionsBoundary": boundary,
-            [`aws:RequestTag/${roleBoundaryTagKey}`]: boundary,
-          },
+      // Ownership is two facts a deploy role cannot forge: the role's name (`<cluster>-*` of its environment's
+      // clusters: a role's name never changes) and, for every write that takes the key, its current boundary.
+      ...onOwnedRoles(owned, [
+        {
+          Sid: "CreateRolesWithBoundary",
+          Effect: "Allow",
+          Action: "iam:CreateRole",
+          Condition: { StringEquals: { "iam:PermissionsBoundary": boundary } },
         },
-      },
-      {
-        // iam:PermissionsBoundary is the role's current boundary here (the requested one for
-        // PutRolePermissionsBoundary, which the tag then limits to roles created with it).
-        Sid: "ChangeBoundedRolesOnly",
-        Effect: "Allow",
-        Action: boundedRoleWrites,
-        Resource: role,
-        Condition: { StringEquals: { "iam:PermissionsBoundary": boundary, ...owned } },
-      },
-      {
-        Sid: "TagBoundedRolesOnly",
-        Effect: "Allow",
-        Action: ["iam:TagRole", "iam:UntagRole"],
-        Resource: role,
-        Condition: { StringEquals: owned },
-      },
-      {
-        // The ownership tag is written by CreateRole only; a TagRole carrying it could mark a foreign role as ours.
-        Sid: "OwnershipTagIsSetOnCreateOnly",
-        Effect: "Deny",
-        Action: ["iam:TagRole", "iam:UntagRole"],
-        Resource: "*",
-        Condition: { "ForAnyValue:StringEquals": { "aws:TagKeys": [roleBoundaryTagKey] } },
-      },
+        {
+          // iam:PermissionsBoundary is the role's current boundary here (the requested one for
+          // PutRolePermissionsBoundary, which the name limits to the environment's roles).
+          Sid: "ChangeBoundedRolesOnly",
+          Effect: "Allow",
+          Action: boundedRoleWrites,
+          Condition: { StringEquals: { "iam:PermissionsBoundary": boundary } },
+        },
+        {
+          // Also what IAM checks for the tags given to CreateRole. Tags grant nothing here.
+          Sid: "TagOwnedRoles",
+          Effect: "Allow",
+          Action: ["iam:TagRole", "iam:UntagRole"],
+        },
+        {
+          Sid: "PassOwnedRolesToEksOnly",
+          Effect: "Allow",
+          Action: "iam:PassRole",
+          Condition: { StringEquals: { "iam:PassedToService": passRoleServices } },
+        },
+      ]),
       {
         Sid: "BoundaryStays",
         Effect: "Deny",
@@ -307,13 +317,6 @@ export function clusterDeployPolicy(args: DeployPolicyArgs): PolicyDocument {
           "iam:GetOpenIDConnectProvider",
         ],
         Resource: "*",
-      },
-      {
-        Sid: "PassBoundedRolesToEksOnly",
-        Effect: "Allow",
-        Action: "iam:PassRole",
-        Resource: role,
-        Condition: { StringEquals: { "iam:PassedToService": passRoleServices, ...owned } },
       },
       {
         Sid: "EksServiceLinkedRoles",
@@ -380,7 +383,7 @@ function foundationIsReadOnly(alsoAllowed: readonly string[] = []): Statement[] 
   ];
 }
 
-export interface RoleBoundaryArgs extends FoundationIam {
+export interface RoleBoundaryArgs extends FoundationIam, OwnedRoles {
   readonly region: string;
   readonly environment: FoundationEnvironment;
 }
@@ -391,11 +394,11 @@ export interface RoleBoundaryArgs extends FoundationIam {
  * Auto Mode's managed policies, node roles, Fargate's pod execution role, the Pod Identity roles of Karpenter,
  * Cilium, the EBS CSI driver, the VPC CNI, the AWS Load Balancer Controller, ExternalDNS and External Secrets, a
  * fleet hub's Argo CD and a spoke's hub-access role; test/infra/role-boundary.test.ts checks each of their
- * statements against it) and holds no way back into IAM: no role, policy, user or key writes, PassRole and
- * AssumeRole only to roles created with a boundary of this project, nothing of the foundation writable.
+ * statements against it) and holds no way back into IAM: no role, policy, user or key writes, PassRole only of the
+ * environment's roles, AssumeRole only of roles tagged with a boundary of this project (which must also trust the
+ * caller), nothing of the foundation writable.
  */
 export function roleBoundaryPolicy(args: RoleBoundaryArgs): PolicyDocument {
-  const boundary = roleBoundaryArn(args, args.environment);
   return {
     Version: "2012-10-17",
     Statement: [
@@ -484,19 +487,15 @@ export function roleBoundaryPolicy(args: RoleBoundaryArgs): PolicyDocument {
           },
         },
       },
-      {
-        // Nodes get their role through an instance profile: only a role of this environment.
-        Sid: "PassBoundedRolesToEc2",
-        Effect: "Allow",
-        Action: "iam:PassRole",
-        Resource: roleArnOf(args, "*"),
-        Condition: {
-          StringEquals: {
-            "iam:PassedToService": "ec2.amazonaws.com",
-            [`iam:ResourceTag/${roleBoundaryTagKey}`]: boundary,
-          },
+      // Nodes get their role through an instance profile: only a role of this environment.
+      ...onOwnedRoles(ownedRoleArns(args, args), [
+        {
+          Sid: "PassOwnedRolesToEc2",
+          Effect: "Allow",
+          Action: "iam:PassRole",
+          Condition: { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } },
         },
-      },
+      ]),
       {
         // A fleet hub's Argo CD reaches its spokes through their hub-access roles (in this or another account):
         // only roles created under a boundary of this project, never a role that merely trusts the account.

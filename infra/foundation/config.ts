@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { ConfigError, ConfigProblem, projectConfigValues } from "../config";
 import { awsRegionPattern } from "../config/patterns";
+import { clusterNamePattern, clusterNameRule } from "../config/schema";
 import { addressesNeeded, cidrsOverlap, parseCidr } from "../config/cidr";
 import { valueAt } from "../objects";
 import { foundationEnvironments, FoundationEnvironment, PreviewClusterAccess } from "./contract";
@@ -63,6 +64,14 @@ const environmentSchema = z.strictObject({
         '"admin" (previews can dry-run new in-cluster objects; PR code acts as cluster admin) or "view" (no write RBAC)',
     })
     .optional(),
+  /**
+   * The clusters (`cluster.name` of the cluster stacks) this environment deploys: its deploy role creates, changes
+   * and passes only IAM roles named `<cluster>-*`, under the environment's permissions boundary.
+   */
+  clusters: z
+    .array(z.string().regex(clusterNamePattern, clusterNameRule))
+    .refine((names) => new Set(names).size === names.length, { message: "lists a cluster twice" })
+    .default([]),
 });
 
 export const foundationSchema = z.strictObject({
@@ -193,6 +202,8 @@ type RawFoundationConfig = z.output<typeof foundationSchema>;
 export interface FoundationEnvironmentConfig {
   readonly name: FoundationEnvironment;
   readonly previewClusterAccess: PreviewClusterAccess;
+  /** Cluster names whose `<cluster>-*` roles the environment's deploy role owns. */
+  readonly clusters: readonly string[];
 }
 
 export interface FoundationConfig extends Omit<RawFoundationConfig, "environments" | "namePrefix"> {
@@ -202,6 +213,36 @@ export interface FoundationConfig extends Omit<RawFoundationConfig, "environment
   readonly namePrefix: string;
   /** In the order of `foundationEnvironments`. */
   readonly environments: readonly FoundationEnvironmentConfig[];
+}
+
+/**
+ * Each cluster's roles (`<cluster>-*`) belong to one environment: a cluster listed twice, or one whose name plus
+ * "-" begins another environment's cluster name (`platform-dev` would own `platform-dev-2-node`), would let one
+ * environment's deploy role pass or change another's roles.
+ */
+function clusterOwnershipProblems(
+  environments: RawFoundationConfig["environments"],
+  key: (path: string) => string,
+): ConfigProblem[] {
+  const owners = Object.entries(environments).flatMap(([environment, settings]) =>
+    (settings?.clusters ?? []).map((cluster, index) => ({ environment, cluster, index })),
+  );
+  return owners.flatMap((owner) => {
+    const other = owners.find(
+      (candidate) =>
+        candidate.environment !== owner.environment &&
+        (candidate.cluster === owner.cluster || candidate.cluster.startsWith(`${owner.cluster}-`)),
+    );
+    return other
+      ? [
+          {
+            key: key(`environments.${owner.environment}.clusters.${owner.index}`),
+            value: owner.cluster,
+            message: `its roles (${owner.cluster}-*) would include those of ${other.cluster} in ${other.environment}; a cluster belongs to one environment, and no cluster name may begin with another environment's cluster name followed by "-"`,
+          },
+        ]
+      : [];
+  });
 }
 
 /** prod previews get no write RBAC unless the stack says otherwise; dev and staging previews can dry-run. */
@@ -288,6 +329,7 @@ export function resolveFoundationConfig(
       value: network.vpcCidr,
       message: `holds ${available} addresses but ${zones.length} runner /${network.runnerSubnetPrefix} and ${zones.length} public /${network.publicSubnetPrefix} subnets need ${needed} (runner subnets at least as large as public ones); use a /20 or smaller subnets`,
     });
+  problems.push(...clusterOwnershipProblems(config.environments, key));
   if (problems.length > 0) throw new ConfigError(problems);
 
   const namePrefix = config.namePrefix ?? `platform-${context.stack}`;
@@ -320,6 +362,7 @@ export function resolveFoundationConfig(
         name,
         previewClusterAccess:
           config.environments[name]?.previewClusterAccess ?? defaultPreviewClusterAccess(name),
+        clusters: config.environments[name]?.clusters ?? [],
       })),
   };
 }

@@ -39,6 +39,8 @@ export interface FoundationEnvironmentOutputs {
    * role may create and change roles only with it (docs/pipeline.md, "CI identity: trust and permissions").
    */
   readonly roleBoundaryArn: string;
+  /** The clusters whose `<cluster>-*` IAM roles this environment's deploy role may create and pass (version 2). */
+  readonly clusters: readonly string[];
 }
 
 /** Every output of a foundation stack, by output name. */
@@ -102,9 +104,10 @@ export function ciNames(namePrefix: string, environment: FoundationEnvironment |
 }
 
 /**
- * Tag key naming the permissions boundary a role was created with (value: the boundary's ARN). IAM's
- * `iam:PermissionsBoundary` key exists for most role actions but not for `iam:PassRole` or tagging: those are
- * scoped by this tag, which a deploy role can set only in `iam:CreateRole` together with the boundary itself.
+ * Tag key naming the permissions boundary a role was created with (value: the boundary's ARN), for people and
+ * audits, and for `sts:AssumeRole` in the boundary (a fleet hub's Argo CD assumes only such roles, which must also
+ * trust it). Not an ownership proof for the deploy role: IAM authorizes tags given to `CreateRole` as `iam:TagRole`,
+ * which cannot tell a new role from an existing one, so ownership is the role name (`<cluster>-*`) and the boundary.
  */
 export const roleBoundaryTagKey = "permissions-boundary";
 
@@ -171,6 +174,10 @@ export function parseFoundationOutputs(raw: Readonly<Record<string, unknown>>): 
     for (const [environment, outputs] of Object.entries(raw.environments))
       if (!isRecord(outputs) || typeof outputs.roleBoundaryArn !== "string")
         problems.push(`environments.${environment}.roleBoundaryArn is not a string`);
+      else if (!(
+        Array.isArray(outputs.clusters) && outputs.clusters.every((name) => typeof name === "string")
+      ))
+        problems.push(`environments.${environment}.clusters is not a list of strings`);
   if (problems.length > 0) return { problems };
   return { outputs: raw as unknown as FoundationOutputs, problems };
 }

@@ -79,6 +79,9 @@ export async function defineFoundation(
     repository: config.github.repository,
     oidcProviderArn: config.github.oidcProviderArn,
     environments: config.environments.map((environment) => environment.name),
+    clusters: Object.fromEntries(
+      config.environments.map((environment) => [environment.name, environment.clusters]),
+    ),
     partition,
     accountId: config.accountId,
     region: config.region,
@@ -128,6 +131,7 @@ export async function defineFoundation(
         previewRoleArn,
         previewClusterAccess: environment.previewClusterAccess,
         roleBoundaryArn,
+        clusters: environment.clusters,
       }));
   }
 

@@ -70,6 +70,12 @@ export function checkFoundation(
       value: config.environment,
       message: `the foundation has no runner and no CI roles for ${environment} (it serves ${Object.keys(outputs.environments).join(", ") || "none"}); add \`${environment}: {}\` under eks-gitops-foundation:environments in ${foundationFile} and deploy the foundation first`,
     });
+  else if (!outputs.environments[environment]?.clusters.includes(config.cluster.name))
+    problems.push({
+      key: key("cluster.name"),
+      value: config.cluster.name,
+      message: `the foundation's ${environment} deploy role may create and pass only the IAM roles of the clusters listed in eks-gitops-foundation:environments.${environment}.clusters (${outputs.environments[environment]?.clusters.join(", ") || "none"}); add ${config.cluster.name} there in ${foundationFile} and deploy the foundation first`,
+    });
   return problems;
 }
 

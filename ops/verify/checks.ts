@@ -443,7 +443,6 @@ export function checkRole(
         expected.trustedService,
       ),
   );
-  const admin = adminGrants(observed);
   return [
     normalise({
       check: `${check} trust`,
@@ -458,16 +457,22 @@ export function checkRole(
             : "no Allow for the service",
       fix: reapply,
     }),
-    normalise({
-      check: `${check} permissions`,
-      severity: "mandatory",
-      ok: admin.length === 0,
-      expected: "no AdministratorAccess, no inline * on *",
-      actual: admin.length === 0 ? "no administrator grant" : list(admin),
-      fix: "detach the policy / delete the inline policy (`aws iam detach-role-policy`, `delete-role-policy`), then `pulumi up`",
-    }),
+    checkAdminGrants(check, observed),
     ...(environment === undefined ? [] : [checkBoundary(check, observed, environment)]),
   ];
+}
+
+/** A role's "permissions" finding: no AdministratorAccess attached, no inline * on *. */
+export function checkAdminGrants(check: string, role: ObservedRole): Finding {
+  const admin = adminGrants(role);
+  return normalise({
+    check: `${check} permissions`,
+    severity: "mandatory",
+    ok: admin.length === 0,
+    expected: "no AdministratorAccess, no inline * on *",
+    actual: admin.length === 0 ? "no administrator grant" : list(admin),
+    fix: "detach the policy / delete the inline policy (`aws iam detach-role-policy`, `delete-role-policy`), then `pulumi up`",
+  });
 }
 
 /** The boundary infra/identity/role-boundary.ts gives every role of a cluster stack: its environment's, tagged. */

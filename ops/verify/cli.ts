@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import { formatFindings, readStackConfig, SdkInventory, verifyStack } from ".";
-import { readFoundationOutputs, readFoundationStackConfig, verifyFoundation } from "./foundation-stack";
 
 /**
  * `npm run verify -- <stack>`: reads the deployed stack through the AWS SDK (credentials and AWS_ENDPOINT_URL from
@@ -63,6 +62,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     if (argv.includes("--foundation")) {
       const args = foundationArgs(argv);
+      // Loaded only here: the foundation's checks bring the CodeBuild client and @pulumi/aws (the webhook filters).
+      const { readFoundationOutputs, readFoundationStackConfig, verifyFoundation } =
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        require("./foundation-stack") as typeof import("./foundation-stack");
       const config = readFoundationStackConfig(args.stack);
       const text = readFileSync(args.outputs === "-" ? 0 : args.outputs, "utf8");
       const outputs = readFoundationOutputs(text, args.outputs, args.stack);

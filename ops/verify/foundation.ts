@@ -19,7 +19,7 @@ import {
   roleArn,
 } from "../../infra/foundation/contract";
 import { runnerWebhookFilterGroups } from "../../infra/foundation/runner";
-import { adminGrants, checkFlowLogs, checkRole, Finding, normalise } from "./checks";
+import { checkAdminGrants, checkFlowLogs, checkRole, Finding, normalise } from "./checks";
 import type { ObservedFlowLog, ObservedLogGroup, ObservedRole, ObservedSubnet } from "./inventory";
 
 /**
@@ -199,7 +199,6 @@ function checkCiRole(
       }),
     ];
   const drift = githubTrustDrift(role.trustPolicy, providerArn, subject);
-  const admin = adminGrants(role);
   return [
     normalise({
       check: `${check} trust`,
@@ -209,14 +208,7 @@ function checkCiRole(
       actual: drift.length === 0 ? "exactly that" : drift.join("; "),
       fix: reapply,
     }),
-    normalise({
-      check: `${check} permissions`,
-      severity: "mandatory",
-      ok: admin.length === 0,
-      expected: "no AdministratorAccess, no inline * on *",
-      actual: admin.length === 0 ? "no administrator grant" : list(admin),
-      fix: "detach the policy / delete the inline policy, then `pulumi up` the foundation",
-    }),
+    checkAdminGrants(check, role),
   ];
 }
 
@@ -291,6 +283,9 @@ export function checkFoundationStack(
     });
   }
 
+  // layer=foundation (with the other stack tags) is what keeps the cluster deploy roles from changing them.
+  const foundationTagged = (subnet: ObservedSubnet) =>
+    Object.entries(config.tags).every(([key, value]) => subnet.tags?.[key] === value);
   // Runner subnets: private, in the primary block, one per AZ, and no way to or from the internet but NAT.
   const byId = new Map(observed.subnets.map((subnet) => [subnet.id, subnet]));
   const runnerSubnets = outputs.runnerSubnetIds.map((id) => byId.get(id));
@@ -301,7 +296,8 @@ export function checkFoundationStack(
       (subnet.vpcId !== outputs.vpcId ||
         !cidrContains(outputs.vpcCidr, subnet.cidrBlock) ||
         subnet.mapPublicIpOnLaunch ||
-        subnet.tags?.tier !== "runner"),
+        subnet.tags?.tier !== "runner" ||
+        !foundationTagged(subnet)),
   );
   const zones = new Set(runnerSubnets.map((subnet) => subnet?.availabilityZone));
   add({
@@ -311,7 +307,7 @@ export function checkFoundationStack(
       absent.length === 0 &&
       misplaced.length === 0 &&
       outputs.availabilityZones.every((zone) => zones.has(zone)),
-    expected: `one per AZ (${list(outputs.availabilityZones)}), in ${outputs.vpcCidr}, no public IPs on launch, tier=runner`,
+    expected: `one per AZ (${list(outputs.availabilityZones)}), in ${outputs.vpcCidr}, no public IPs on launch, tier=runner and the foundation tags`,
     actual:
       absent.length > 0
         ? `missing ${list(absent)}`
@@ -346,13 +342,19 @@ export function checkFoundationStack(
   });
   const badPublic = outputs.publicSubnetIds.filter((id) => {
     const subnet = byId.get(id);
-    return !subnet || subnet.mapPublicIpOnLaunch || subnet.tags?.["kubernetes.io/role/elb"] !== "1";
+    return (
+      !subnet ||
+      subnet.mapPublicIpOnLaunch ||
+      subnet.tags?.["kubernetes.io/role/elb"] !== "1" ||
+      !foundationTagged(subnet)
+    );
   });
   add({
     check: "public subnets",
     severity: "mandatory",
     ok: badPublic.length === 0,
-    expected: "exist, hand out no public IPs on launch, tagged kubernetes.io/role/elb=1",
+    expected:
+      "exist, hand out no public IPs on launch, tagged kubernetes.io/role/elb=1 and with the foundation tags",
     actual: badPublic.length === 0 ? list(outputs.publicSubnetIds) : `wrong or missing: ${list(badPublic)}`,
     fix: reapply,
   });
@@ -632,7 +634,12 @@ function checkRoleBoundary(
     boundary !== undefined &&
     samePolicyDocument(
       boundary.document,
-      roleBoundaryPolicy({ ...iam, region: config.region, environment: environment.name }),
+      roleBoundaryPolicy({
+        ...iam,
+        region: config.region,
+        environment: environment.name,
+        clusters: config.environments.find((entry) => entry.name === environment.name)?.clusters ?? [],
+      }),
     );
   return normalise({
     check: `role boundary ${roleNameOf(expectedArn)}`,

@@ -23,6 +23,11 @@ const clis: [string, string[], RegExp][] = [
   ["npm run cost", [...tsNode, "ops/cost/cli.ts", "--help"], /^usage: npm run cost -- /],
   ["npm run verify", [...tsNode, "ops/verify/cli.ts", "--help"], /^usage: npm run verify -- /],
   ["npm run teardown", [...tsNode, "ops/teardown/cli.ts", "--help"], /^usage: npm run teardown -- /],
+  [
+    "foundation destroy guard",
+    [...tsNode, "ops/foundation/cli.ts", "--help"],
+    /^usage: ts-node ops\/foundation\/cli\.ts/,
+  ],
   ["pipeline/cli.ts", [...tsNode, "pipeline/cli.ts", "--help"], /^usage: pipeline\/cli\.ts <command>/],
   ["npm run bench", [...tsNode, "scripts/bench.ts", "--help"], /^usage: npm run bench/],
 ];

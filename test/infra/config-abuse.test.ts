@@ -186,6 +186,9 @@ describe("stack config under abuse: keys and namespaces", () => {
           `  ${project}:environment: dev`,
           `  ${project}:expiresOn: "2026-12-31"`,
           `  ${project}:owner: "42"`,
+          // A cluster the sample foundation's dev deploy role owns (environments.dev.clusters).
+          `  ${project}:cluster:`,
+          "    name: platform-dev",
           `  ${project}:access:`,
           "    admins: [arn:aws:iam::111122223333:role/platform-admins]",
           "",

@@ -45,6 +45,10 @@ const targets = {
   // What the old policy treated as its own: anything tagged environment=dev.
   legacyDev: { name: "legacy-dev-admin", tags: { environment: "dev" } },
   devNode: { name: "platform-dev-node", boundary: devBoundary, tags: ownedTags(devBoundary, "dev") },
+  // Named like the environment's roles, made by hand before the foundation: no boundary.
+  devUnbounded: { name: "platform-dev-legacy", tags: { environment: "dev" } },
+  // A foreign role that got the ownership tag (IAM authorizes CreateRole's tags as TagRole, so tags prove nothing).
+  forgedTag: { name: "ec2-admin", tags: ownedTags(devBoundary, "dev") },
   prodNode: {
     name: "platform-prod-node",
     boundary: boundaryOf("prod"),
@@ -158,7 +162,6 @@ const escalations: Attempt[] = [
   },
   {
     what: "mark OrganizationAccountAccessRole as created under the dev boundary",
-    explicit: true,
     principal: "dev",
     action: "iam:TagRole",
     target: targets.orgAccess,
@@ -170,14 +173,6 @@ const escalations: Attempt[] = [
     action: "iam:TagRole",
     target: targets.legacyDev,
     context: tagging({ team: "x" }),
-  },
-  {
-    what: "strip the ownership tag of one of its own roles",
-    explicit: true,
-    principal: "dev",
-    action: "iam:UntagRole",
-    target: targets.devNode,
-    context: { "aws:TagKeys": [roleBoundaryTagKey] },
   },
   {
     what: "UpdateAssumeRolePolicy on OrganizationAccountAccessRole",
@@ -195,28 +190,40 @@ const escalations: Attempt[] = [
     what: "CreateRole without a boundary",
     principal: "dev",
     action: "iam:CreateRole",
-    target: newRole("escalator"),
+    target: newRole("platform-dev-escalator"),
     context: createContext(undefined, ownedTags(devBoundary, "dev")),
   },
   {
     what: "CreateRole under another environment's boundary",
     principal: "dev",
     action: "iam:CreateRole",
-    target: newRole("escalator"),
+    target: newRole("platform-dev-escalator"),
     context: createContext(boundaryOf("prod"), ownedTags(boundaryOf("prod"), "prod")),
   },
   {
-    what: "CreateRole with the boundary but without the tag that scopes PassRole",
+    what: "CreateRole with the boundary under a name no cluster of the environment has",
     principal: "dev",
     action: "iam:CreateRole",
     target: newRole("escalator"),
-    context: createContext(devBoundary, { environment: "dev" }),
+    context: createContext(devBoundary, ownedTags(devBoundary, "dev")),
   },
   {
     what: 'PutRolePolicy "*" on a role without a boundary',
     principal: "dev",
     action: "iam:PutRolePolicy",
     target: targets.legacyDev,
+  },
+  {
+    what: 'PutRolePolicy "*" on a role named like its own but without the boundary',
+    principal: "dev",
+    action: "iam:PutRolePolicy",
+    target: targets.devUnbounded,
+  },
+  {
+    what: "UpdateAssumeRolePolicy on a role named like its own but without the boundary",
+    principal: "dev",
+    action: "iam:UpdateAssumeRolePolicy",
+    target: targets.devUnbounded,
   },
   {
     what: "PutRolePolicy on a role of another environment",
@@ -273,6 +280,13 @@ const escalations: Attempt[] = [
     action: "iam:PassRole",
     target: targets.legacyDev,
     context: { "iam:PassedToService": "pods.eks.amazonaws.com" },
+  },
+  {
+    what: "PassRole of a foreign role carrying the ownership tag to EKS",
+    principal: "dev",
+    action: "iam:PassRole",
+    target: targets.forgedTag,
+    context: { "iam:PassedToService": "eks.amazonaws.com" },
   },
   {
     what: "PassRole of another environment's role",
@@ -362,6 +376,20 @@ const escalations: Attempt[] = [
     context: { "iam:PassedToService": "ec2.amazonaws.com" },
   },
   {
+    what: "a role under the boundary (inline *): PassRole of a foreign role carrying the ownership tag to EC2",
+    principal: "pod",
+    action: "iam:PassRole",
+    target: targets.forgedTag,
+    context: { "iam:PassedToService": "ec2.amazonaws.com" },
+  },
+  {
+    what: "a role under the boundary (inline *): PassRole of its environment's role to Lambda",
+    principal: "pod",
+    action: "iam:PassRole",
+    target: targets.devNode,
+    context: { "iam:PassedToService": "lambda.amazonaws.com" },
+  },
+  {
     what: "a role under the boundary (inline *): delete the foundation's VPC",
     explicit: true,
     principal: "pod",
@@ -448,11 +476,25 @@ const escalations: Attempt[] = [
 /** What the cluster program (and the foundation program) really do: each must be allowed. */
 const legitimate: Attempt[] = [
   {
-    what: "create a role with the boundary and its tag",
+    what: "create a role with the boundary and its tags",
     principal: "dev",
     action: "iam:CreateRole",
     target: newRole("platform-dev-cluster"),
     context: createContext(devBoundary, { ...ownedTags(devBoundary, "dev"), "managed-by": "pulumi" }),
+  },
+  {
+    what: "the TagRole IAM checks for the tags of that CreateRole (no such role yet)",
+    principal: "dev",
+    action: "iam:TagRole",
+    target: newRole("platform-dev-cluster"),
+    context: tagging({ ...ownedTags(devBoundary, "dev"), "managed-by": "pulumi" }),
+  },
+  {
+    what: "create a role of its other cluster (managed-argocd's platform-argocd)",
+    principal: "dev",
+    action: "iam:CreateRole",
+    target: newRole("platform-argocd-argocd-capability"),
+    context: createContext(devBoundary, ownedTags(devBoundary, "dev")),
   },
   ...[
     "iam:PutRolePolicy",
@@ -662,14 +704,17 @@ describe("CI deploy permissions under an IAM simulator (@cloud-copilot/iam-simul
     assert.deepEqual([...missing], []);
   });
 
-  it("every role the boundary may pass or assume is one created under a boundary", () => {
-    const byAction = (action: string) =>
-      policies.devBoundary.Statement.filter((statement) => [statement.Action].flat().includes(action));
-    for (const action of ["iam:PassRole", "sts:AssumeRole"])
-      for (const statement of byAction(action)) {
-        const condition = JSON.stringify(statement.Condition ?? {});
-        assert.ok(condition.includes(`ResourceTag/${roleBoundaryTagKey}`), `${action}: ${condition}`);
-      }
+  it("the deploy role and the boundary pass only roles named after the environment's clusters", () => {
+    const owned = [roleArn("platform-dev-*"), roleArn("platform-argocd-*")];
+    for (const document of [policies.dev, policies.devBoundary])
+      for (const statement of document.Statement.filter((candidate) =>
+        [candidate.Action].flat().includes("iam:PassRole"),
+      ))
+        assert.deepEqual(statement.Resource, owned, String(statement.Sid));
+    const assume = policies.devBoundary.Statement.find((statement) =>
+      [statement.Action].flat().includes("sts:AssumeRole"),
+    );
+    assert.ok(JSON.stringify(assume?.Condition).includes(`ResourceTag/${roleBoundaryTagKey}`));
   });
 
   it("exports the boundary each environment's roles must carry, the same ARN the deploy policy demands", () => {
@@ -695,7 +740,7 @@ describe("CI deploy permissions under an IAM simulator (@cloud-copilot/iam-simul
     const change = policies.dev.Statement.find((statement) => statement.Sid === "ChangeBoundedRolesOnly");
     for (const action of [...([change?.Action].flat() as string[]), "iam:CreateRole"])
       assert.ok(await takesBoundaryKey(action), action);
-    // Hence the ownership tag: these three have no such key.
+    // Hence ownership by name: these three have no such key (and tags given to CreateRole are checked as TagRole).
     for (const action of ["iam:PassRole", "iam:TagRole", "iam:UntagRole"])
       assert.equal(await takesBoundaryKey(action), false, action);
     assert.equal(roleBoundaryTagKey, packRoleBoundaryTagKey, "the policy pack's copy of the tag key");

@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { ConfigError } from "../../infra/config";
 import { clusterDeployPolicy, githubOidcHost, runnerRolePolicy } from "../../infra/foundation/ci-policies";
+import { resolveFoundationConfig } from "../../infra/foundation/config";
 import { foundationStackReference } from "../../infra/foundation/contract";
 import { estimateMonthlyCost } from "../../ops/cost";
 import { loadPackConfig, runPolicyPack } from "../../policies/harness";
@@ -184,16 +185,17 @@ describe("foundation stack (synthesized)", () => {
       environments: ["dev", "staging", "prod"],
       region: "eu-west-1",
       environment: "dev",
+      clusters: ["platform-dev"],
       state: {},
     });
     const boundary = "arn:aws:iam::111122223333:policy/platform-eu-west-1-dev-role-boundary";
     const bySid = Object.fromEntries(policy.Statement.map((statement) => [statement.Sid, statement]));
     assert.deepEqual(bySid.CreateRolesWithBoundary.Condition, {
-      StringEquals: { "iam:PermissionsBoundary": boundary, "aws:RequestTag/permissions-boundary": boundary },
+      StringEquals: { "iam:PermissionsBoundary": boundary },
     });
-    assert.deepEqual(bySid.ChangeBoundedRolesOnly.Condition, {
-      StringEquals: { "iam:PermissionsBoundary": boundary, "iam:ResourceTag/permissions-boundary": boundary },
-    });
+    assert.deepEqual(bySid.ChangeBoundedRolesOnly.Resource, [
+      "arn:aws:iam::111122223333:role/platform-dev-*",
+    ]);
     assert.deepEqual(bySid.ClusterServicesInRegion.Condition, {
       StringEquals: { "aws:RequestedRegion": "eu-west-1" },
     });
@@ -336,6 +338,52 @@ describe("cluster stacks on the foundation: errors naming the key and the fix", 
       { overrides: { network: { availabilityZoneCount: 4 } } },
       "eks-gitops-platform:network.availabilityZoneCount",
       /the foundation spans 3 AZs/,
+    );
+  });
+
+  it("a cluster its environment's deploy role does not own (not in environments.<env>.clusters)", () => {
+    const environments = outputs.environments as Record<string, Record<string, unknown>>;
+    return refused(
+      {
+        foundationOutputs: {
+          [reference]: {
+            ...outputs,
+            environments: { ...environments, dev: { ...environments.dev, clusters: [] } },
+          },
+        },
+      },
+      "eks-gitops-platform:cluster.name",
+      /may create and pass only the IAM roles of the clusters listed in eks-gitops-foundation:environments\.dev\.clusters \(none\); add platform-dev there in foundation\/Pulumi\.eu-west-1\.yaml/,
+    );
+  });
+
+  it("a foundation that gives one cluster's roles to two environments", () => {
+    const raw = {
+      accountId: "111122223333",
+      github: {
+        repository: "acme/eks-gitops-platform",
+        connectionArn:
+          "arn:aws:codeconnections:eu-west-1:111122223333:connection/00000000-0000-4000-8000-000000000000",
+        runnerActorIds: [583231],
+      },
+      environments: { dev: { clusters: ["platform"] }, prod: { clusters: ["platform-prod"] } },
+    };
+    assert.throws(
+      () =>
+        resolveFoundationConfig(raw, {
+          project: "eks-gitops-foundation",
+          stack: "eu-west-1",
+          region: "eu-west-1",
+        }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError, String(error));
+        assert.equal(error.problems[0].key, "eks-gitops-foundation:environments.dev.clusters.0");
+        assert.match(
+          error.problems[0].message,
+          /its roles \(platform-\*\) would include those of platform-prod in prod/,
+        );
+        return true;
+      },
     );
   });
 

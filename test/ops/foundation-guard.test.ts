@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { CreateSubnetCommand, CreateVpcCommand, DeleteSubnetCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { checkFoundationDestroy, destroyRefusal, foreignSubnets } from "../../ops/foundation/guard";
+import { main as guardMain } from "../../ops/foundation/cli";
 import { requireTool } from "../support/tools";
 import { Moto, startMoto, useFakeCredentials } from "./moto";
 
@@ -66,5 +67,21 @@ describe("ops/foundation: the destroy guard", () => {
       await client.send(new DeleteSubnetCommand({ SubnetId: cluster.Subnet?.SubnetId }));
       await checkFoundationDestroy(client, vpcId, ownIds);
     });
+  });
+});
+
+describe("ops/foundation/cli.ts: the guard's command line", () => {
+  it("answers --help (exit 0) and names a missing variable and where --help is", async () => {
+    const log = console.log;
+    console.log = () => undefined;
+    try {
+      assert.equal(await guardMain(["--help"], {}), 0);
+    } finally {
+      console.log = log;
+    }
+    await assert.rejects(
+      guardMain([], { FOUNDATION_GUARD_REGION: "eu-west-1" }),
+      /FOUNDATION_GUARD_VPC_ID is not set \(FoundationDestroyGuard passes it to this command; --help lists what it needs\)/,
+    );
   });
 });

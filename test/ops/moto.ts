@@ -1,5 +1,6 @@
-import { ChildProcess, spawn } from "node:child_process";
+import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
+import { projectRoot } from "../../infra/project";
 
 /** A moto_server (AWS API emulator, on this machine image) on a free loopback port, for the tests' lifetime. */
 export interface Moto {
@@ -76,4 +77,37 @@ export function useFakeCredentials(): () => void {
       else process.env[key] = saved[key];
     }
   };
+}
+
+/**
+ * `npm run verify -- <args>` exactly as a user runs it, against moto: the real CLI in a child process, the real AWS
+ * SDK clients, only AWS_ENDPOINT_URL pointing elsewhere (and fake credentials).
+ */
+export function runVerify(moto: Moto, args: readonly string[], input?: string) {
+  const result = spawnSync("npm", ["run", "--silent", "verify", "--", ...args], {
+    cwd: projectRoot,
+    input,
+    encoding: "utf8",
+    env: {
+      ...process.env,
+      AWS_ENDPOINT_URL: moto.endpoint,
+      AWS_ACCESS_KEY_ID: "testing",
+      AWS_SECRET_ACCESS_KEY: "testing",
+      AWS_PROFILE: "",
+      AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: "1",
+    },
+    timeout: 180_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A clock the drain waits on without waiting: sleeping only moves it on. */
+export class FakeClock {
+  time = 0;
+  now(): number {
+    return this.time;
+  }
+  async sleep(ms: number): Promise<void> {
+    this.time += ms;
+  }
 }

@@ -11,10 +11,10 @@ import {
 } from "@aws-sdk/client-ec2";
 import { CreateClusterCommand, EKSClient } from "@aws-sdk/client-eks";
 import { resolvePlatformConfig } from "../../infra/config";
-import { Clock, runTeardown, TeardownTimeoutError } from "../../ops/teardown";
+import { runTeardown, TeardownTimeoutError } from "../../ops/teardown";
 import { interfaceOwner, SdkInventory, verifyStack } from "../../ops/verify";
 import { requireTool } from "../support/tools";
-import { Moto, startMoto, useFakeCredentials } from "./moto";
+import { FakeClock, Moto, startMoto, useFakeCredentials } from "./moto";
 
 /**
  * One foundation VPC shared by two cluster stacks (dev in 10.40.0.0/16, staging in 10.50.0.0/16, the runners in the
@@ -24,16 +24,6 @@ import { Moto, startMoto, useFakeCredentials } from "./moto";
 
 const region = "us-east-1";
 const zones = ["a", "b", "c"].map((zone) => `${region}${zone}`);
-
-class FakeClock implements Clock {
-  time = 0;
-  now(): number {
-    return this.time;
-  }
-  async sleep(ms: number): Promise<void> {
-    this.time += ms;
-  }
-}
 
 const noArgo = {
   list: async () => [],

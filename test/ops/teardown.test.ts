@@ -4,7 +4,6 @@ import {
   ArgoClient,
   ArgoObject,
   cascadeFinalizer,
-  Clock,
   DeletionProtectedError,
   drain,
   DrainOptions,
@@ -15,20 +14,10 @@ import {
 } from "../../ops/teardown";
 import { parseInvocation } from "../../ops/teardown/cli";
 import { Leftovers, ObservedCluster, readStackConfig, SdkInventory } from "../../ops/verify";
-import { startMoto, useFakeCredentials } from "./moto";
+import { FakeClock, startMoto, useFakeCredentials } from "./moto";
 import { requireTool } from "../support/tools";
 
 const none: Leftovers = { loadBalancers: [], volumes: [], instances: [], interfaces: [] };
-
-class FakeClock implements Clock {
-  time = 0;
-  now(): number {
-    return this.time;
-  }
-  async sleep(ms: number): Promise<void> {
-    this.time += ms;
-  }
-}
 
 type Stored = { -readonly [K in keyof ArgoObject]: ArgoObject[K] } & { polls: number };
 

@@ -1,5 +1,4 @@
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
 import {
   CloudWatchLogsClient,
   CreateLogGroupCommand,
@@ -9,10 +8,9 @@ import { CreateSubnetCommand, CreateVpcCommand, EC2Client } from "@aws-sdk/clien
 import { CreateClusterCommand, EKSClient } from "@aws-sdk/client-eks";
 import { CreateKeyCommand, EnableKeyRotationCommand, KMSClient } from "@aws-sdk/client-kms";
 import { platformRoleNames } from "../../infra/config/roles";
-import { projectRoot } from "../../infra/project";
 import { readStackConfig } from "../../ops/verify";
 import { requireTool } from "../support/tools";
-import { Moto, startMoto } from "./moto";
+import { Moto, runVerify, startMoto } from "./moto";
 
 /**
  * `npm run verify -- <stack>` exactly as a user runs it, against moto_server: the real CLI in a child process, the
@@ -21,23 +19,6 @@ import { Moto, startMoto } from "./moto";
  */
 
 const credentials = { accessKeyId: "testing", secretAccessKey: "testing" };
-
-function runVerify(moto: Moto, stack: string) {
-  const result = spawnSync("npm", ["run", "--silent", "verify", "--", stack], {
-    cwd: projectRoot,
-    encoding: "utf8",
-    env: {
-      ...process.env,
-      AWS_ENDPOINT_URL: moto.endpoint,
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      AWS_PROFILE: "",
-      AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: "1",
-    },
-    timeout: 180_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 describe("npm run verify against moto_server (the real CLI, no fakes)", function () {
   this.timeout(240_000);
@@ -50,7 +31,7 @@ describe("npm run verify against moto_server (the real CLI, no fakes)", function
   after(async () => moto?.stop());
 
   it("reports a missing cluster as drift (exit 1), not as an error", () => {
-    const { status, stdout, stderr } = runVerify(moto, "dev");
+    const { status, stdout, stderr } = runVerify(moto, ["dev"]);
     assert.equal(status, 1, stderr);
     assert.match(stdout, /DRIFT cluster exists/);
   });
@@ -94,7 +75,7 @@ describe("npm run verify against moto_server (the real CLI, no fakes)", function
       }),
     );
 
-    const { status, stdout, stderr } = runVerify(moto, "dev");
+    const { status, stdout, stderr } = runVerify(moto, ["dev"]);
     assert.ok(status === 0 || status === 1, `exit ${status}: a crash is exit 2\n${stderr}\n${stdout}`);
     assert.doesNotMatch(stderr, /^verify:/m, "no error escaped the CLI");
     assert.match(stdout, /^Live check of stack dev: \d+ checks/);

@@ -1,5 +1,4 @@
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,6 +28,7 @@ import {
   CreateSecurityGroupCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
+  DeleteTagsCommand,
   DescribeInternetGatewaysCommand,
   DescribeRouteTablesCommand,
   EC2Client,
@@ -60,8 +60,7 @@ import {
   FoundationOutputs,
 } from "../../infra/foundation/contract";
 import { serviceTrustPolicy } from "../../infra/identity/trust-policy";
-import { planSubnets } from "../../infra/network/plan";
-import { projectRoot } from "../../infra/project";
+import { PlannedSubnet, planSubnets } from "../../infra/network/plan";
 import {
   checkFoundationStack,
   FoundationObservation,
@@ -75,7 +74,7 @@ import {
   verifyFoundation,
 } from "../../ops/verify/foundation-stack";
 import { requireTool } from "../support/tools";
-import { Moto, startMoto, useFakeCredentials } from "./moto";
+import { Moto, runVerify, startMoto, useFakeCredentials } from "./moto";
 
 /**
  * `npm run verify -- --foundation <stack> --outputs <file>` against moto_server, driven by the shipped foundation
@@ -127,20 +126,21 @@ async function seedFoundation(endpoint: string): Promise<FoundationOutputs> {
   await ec2.send(
     new CreateRouteCommand({ RouteTableId: publicTable, DestinationCidrBlock: "0.0.0.0/0", GatewayId: igw }),
   );
+  const subnet = async (planned: PlannedSubnet, extraTags: Record<string, string>) =>
+    (
+      await ec2.send(
+        new CreateSubnetCommand({
+          VpcId: vpcId,
+          CidrBlock: planned.cidr,
+          AvailabilityZone: planned.availabilityZone,
+          TagSpecifications: [{ ResourceType: "subnet", Tags: tags(extraTags) }],
+        }),
+      )
+    ).Subnet?.SubnetId ?? "";
   const publicSubnetIds: string[] = [];
   const natGatewayIds: string[] = [];
   for (const planned of plan.public) {
-    const id =
-      (
-        await ec2.send(
-          new CreateSubnetCommand({
-            VpcId: vpcId,
-            CidrBlock: planned.cidr,
-            AvailabilityZone: planned.availabilityZone,
-            TagSpecifications: [{ ResourceType: "subnet", Tags: tags({ "kubernetes.io/role/elb": "1" }) }],
-          }),
-        )
-      ).Subnet?.SubnetId ?? "";
+    const id = await subnet(planned, { "kubernetes.io/role/elb": "1" });
     publicSubnetIds.push(id);
     await ec2.send(new AssociateRouteTableCommand({ RouteTableId: publicTable, SubnetId: id }));
     const allocation = (await ec2.send(new AllocateAddressCommand({ Domain: "vpc" }))).AllocationId;
@@ -151,17 +151,7 @@ async function seedFoundation(endpoint: string): Promise<FoundationOutputs> {
   }
   const runnerSubnetIds: string[] = [];
   for (const [index, planned] of plan.private.entries()) {
-    const id =
-      (
-        await ec2.send(
-          new CreateSubnetCommand({
-            VpcId: vpcId,
-            CidrBlock: planned.cidr,
-            AvailabilityZone: planned.availabilityZone,
-            TagSpecifications: [{ ResourceType: "subnet", Tags: tags({ tier: "runner" }) }],
-          }),
-        )
-      ).Subnet?.SubnetId ?? "";
+    const id = await subnet(planned, { tier: "runner" });
     runnerSubnetIds.push(id);
     const table = (await ec2.send(new CreateRouteTableCommand({ VpcId: vpcId }))).RouteTable?.RouteTableId;
     await ec2.send(
@@ -263,6 +253,7 @@ async function seedFoundation(endpoint: string): Promise<FoundationOutputs> {
       environments: config.environments.map((entry) => entry.name),
       region,
       environment: environment.name,
+      clusters: environment.clusters,
     });
     const roleBoundaryArn =
       (
@@ -283,6 +274,7 @@ async function seedFoundation(endpoint: string): Promise<FoundationOutputs> {
       ),
       previewRoleArn: await role(names.previewRole, github(pullRequestSubject(config.github.repository))),
       previewClusterAccess: environment.previewClusterAccess,
+      clusters: environment.clusters,
     };
   }
   return {
@@ -299,24 +291,6 @@ async function seedFoundation(endpoint: string): Promise<FoundationOutputs> {
     s3EndpointId: "vpce-0123",
     environments,
   };
-}
-
-function runVerify(moto: Moto, args: string[], input?: string) {
-  const result = spawnSync("npm", ["run", "--silent", "verify", "--", ...args], {
-    cwd: projectRoot,
-    input,
-    encoding: "utf8",
-    env: {
-      ...process.env,
-      AWS_ENDPOINT_URL: moto.endpoint,
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      AWS_PROFILE: "",
-      AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: "1",
-    },
-    timeout: 180_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 describe("npm run verify -- --foundation against moto_server (the real CLI)", function () {
@@ -433,6 +407,17 @@ describe("npm run verify -- --foundation against moto_server (the real CLI)", fu
     assert.equal((await finding(`runner security group ${dev().runnerSecurityGroupId}`)).ok, true);
   });
 
+  it("a runner subnet that lost its layer=foundation tag is mandatory drift", async () => {
+    const ec2 = new EC2Client({ region, endpoint: moto.endpoint, credentials });
+    assert.equal((await finding("runner subnets")).ok, true);
+    await ec2.send(
+      new DeleteTagsCommand({ Resources: [outputs.runnerSubnetIds[0]], Tags: [{ Key: "layer" }] }),
+    );
+    const drift = await finding("runner subnets");
+    assert.equal(drift.ok, false);
+    assert.match(drift.actual, new RegExp(outputs.runnerSubnetIds[0]));
+  });
+
   it("a role boundary widened by hand (a new default version) is mandatory drift", async () => {
     const iam = new IAMClient({ region, endpoint: moto.endpoint, credentials });
     const staging = outputs.environments.staging as FoundationEnvironmentOutputs;
@@ -545,6 +530,7 @@ describe("ops/verify foundation checks on what moto cannot hold", () => {
     previewRoleArn: "arn:aws:iam::111122223333:role/platform-eu-west-1-dev-preview",
     roleBoundaryArn: "arn:aws:iam::111122223333:policy/platform-eu-west-1-dev-role-boundary",
     previewClusterAccess: "admin",
+    clusters: ["platform-dev"],
   };
   const outputs: FoundationOutputs = {
     contractVersion: foundationContractVersion,
