@@ -183,6 +183,9 @@ export async function definePlatform(
         (resource) => resource !== undefined,
       ),
       ...facts.readiness,
+      // A spoke has no root Application to carry these: its registration (created after, deleted before the
+      // teardown) must wait for the add-ons' AWS side, and the drains must run while it still exists.
+      ...gitops.deployReady,
     ],
   });
 

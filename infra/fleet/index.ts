@@ -20,6 +20,7 @@ import {
   hubAccessRolePath,
   hubControllerRoleName,
   parseFleetHub,
+  spokeSecretName,
 } from "./contract";
 import { FleetRegistrars } from "./registrars";
 import { registrationManifest } from "./registration";
@@ -83,6 +84,17 @@ export async function readFleetHub(config: PlatformConfig, deployRoleArn: string
       problems,
       "Deploy the hub first (a stack with fleet.role: hub), or set fleet.hub to its fully qualified stack name.",
     );
+  // The hub's own cluster Secret is cluster-<hub>: a spoke of the same name would overwrite it (with the hub's deploy
+  // role) or be refused by the registrars' admission policy with no word about the name.
+  if (value.clusterName === config.cluster.name)
+    throw new FleetReferenceError(
+      `${config.project}:cluster.name`,
+      config.cluster.name,
+      [
+        `the hub ${reference} is named ${value.clusterName} too, and its own cluster Secret is ${spokeSecretName(value.clusterName)}, the Secret this spoke would write`,
+      ],
+      "Give every cluster of a fleet its own cluster.name.",
+    );
   if (value.repoUrl !== config.gitops.repoUrl)
     throw new FleetReferenceError(
       `${config.project}:gitops.repoUrl`,
@@ -145,6 +157,11 @@ export class HubAccess extends pulumi.ComponentResource {
   readonly principalArn: pulumi.Output<string>;
   readonly hubAccessRoleArn?: pulumi.Output<string>;
   readonly association: aws.eks.AccessPolicyAssociation;
+  /**
+   * Everything the hub's Argo CD needs to reach this spoke: the registration waits for it, and on `pulumi destroy` it
+   * outlives the drain (which needs the hub to cascade-delete on the spoke).
+   */
+  readonly ready: pulumi.Resource[] = [];
 
   constructor(name: string, args: HubAccessArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:fleet:HubAccess", name, {}, opts);
@@ -179,7 +196,7 @@ export class HubAccess extends pulumi.ComponentResource {
       this.principalArn = role.arn;
       this.hubAccessRoleArn = role.arn;
       const network = fleetOf(config).hubNetwork;
-      new aws.vpc.SecurityGroupIngressRule(
+      const api = new aws.vpc.SecurityGroupIngressRule(
         `${name}-api`,
         {
           securityGroupId: facts.clusterSecurityGroupId,
@@ -199,6 +216,7 @@ export class HubAccess extends pulumi.ComponentResource {
         },
         parent,
       );
+      this.ready.push(api);
     }
     const entry = new aws.eks.AccessEntry(
       `${name}-entry`,
@@ -221,6 +239,7 @@ export class HubAccess extends pulumi.ComponentResource {
       },
       [entry],
     );
+    this.ready.push(this.association);
     this.registerOutputs({ principalArn: this.principalArn });
   }
 }
@@ -297,7 +316,7 @@ export function registerSpoke(args: SpokeRegistrationInputs): {
     }),
     manifest,
     server: data.apply((secretData) => secretData.server),
-    dependsOn: [access.association, ...args.dependsOn],
+    dependsOn: [...access.ready, ...args.dependsOn],
   });
   return { registration, outputs };
 }

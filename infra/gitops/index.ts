@@ -55,6 +55,13 @@ export class GitOps extends pulumi.ComponentResource {
   readonly annotations: pulumi.Output<Record<string, string>>;
   /** What must exist before Argo CD can act (its install; in capability mode its access too). */
   readonly argocdReady: pulumi.Resource[] = [];
+  /**
+   * What must exist before any Argo CD (this cluster's or, on a spoke, its hub's) deploys add-ons here, and outlive
+   * their drain on `pulumi destroy`: the cluster's access and readiness, the add-ons' AWS side (a pod created before
+   * its Pod Identity association never gets credentials; Karpenter needs its role while its node pools drain), and
+   * the bootstrapped pod network.
+   */
+  readonly deployReady: pulumi.Resource[];
   /** capability mode: the capability's IAM role, the identity a fleet hub reaches its spokes with. */
   readonly capabilityRoleArn?: pulumi.Output<string>;
 
@@ -99,6 +106,7 @@ export class GitOps extends pulumi.ComponentResource {
       this.coreDns = network.coreDns;
       workloadReady.push(this.cilium, this.coreDns);
     }
+    this.deployReady = [...workloadReady, this.addons];
 
     if (fleetOf(config).role === "spoke") {
       this.registerOutputs({ argocdInstall: "hub" });
