@@ -90,15 +90,27 @@ require.extensions[".ts"] = (module, filename) => {
 };
 
 // Loaded on first use only. Each is reached from @pulumi/pulumi's index at load time but used only by the
-// automation API and by closure serialization (dynamic providers), neither of which a synth runs; each is
-// TypeScript-compiled (`__esModule`) or imported through `__importStar`, so a proxy stands in transparently.
+// automation API and by closure serialization (dynamic providers), neither of which a synth runs, or (gRPC and
+// Pulumi's gRPC client stubs) only to talk to a real engine: under mocks no call leaves the process, and the error
+// paths that read `grpc.status` load it then. Each is TypeScript-compiled (`__esModule`) or imported through
+// `__importStar`, so a proxy stands in transparently.
+const projectDir = path.join(__dirname, "..");
+const pulumiProto = path.join(
+  path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [projectDir] })),
+  "proto",
+);
 const lazyModules = new Set(
   [
     "@pulumi/pulumi/automation/index.js",
     "@pulumi/pulumi/typescript-shim.js",
     "@npmcli/arborist",
     "normalize-package-data",
-  ].map((request) => require.resolve(request, { paths: [path.join(__dirname, "..")] })),
+    "@grpc/grpc-js",
+    ...fs
+      .readdirSync(pulumiProto)
+      .filter((name) => name.endsWith("_grpc_pb.js"))
+      .map((name) => path.join(pulumiProto, name)),
+  ].map((request) => require.resolve(request, { paths: [projectDir] })),
 );
 const load = Module._load;
 Module._load = function (request, parent, isMain) {

@@ -20,6 +20,7 @@ import {
   hubAccessRolePath,
   hubControllerRoleName,
   parseFleetHub,
+  spokeSecretName,
 } from "./contract";
 import { FleetRegistrars } from "./registrars";
 import { registrationManifest } from "./registration";
@@ -83,6 +84,17 @@ export async function readFleetHub(config: PlatformConfig, deployRoleArn: string
       problems,
       "Deploy the hub first (a stack with fleet.role: hub), or set fleet.hub to its fully qualified stack name.",
     );
+  // The hub's own cluster Secret is cluster-<hub>: a spoke of the same name would overwrite it (with the hub's deploy
+  // role) or be refused by the registrars' admission policy with no word about the name.
+  if (value.clusterName === config.cluster.name)
+    throw new FleetReferenceError(
+      `${config.project}:cluster.name`,
+      config.cluster.name,
+      [
+        `the hub ${reference} is named ${value.clusterName} too, and its own cluster Secret is ${spokeSecretName(value.clusterName)}, the Secret this spoke would write`,
+      ],
+      "Give every cluster of a fleet its own cluster.name.",
+    );
   if (value.repoUrl !== config.gitops.repoUrl)
     throw new FleetReferenceError(
       `${config.project}:gitops.repoUrl`,
@@ -145,6 +157,11 @@ export class HubAccess extends pulumi.ComponentResource {
   readonly principalArn: pulumi.Output<string>;
   readonly hubAccessRoleArn?: pulumi.Output<string>;
   readonly association: aws.eks.AccessPolicyAssociation;
+  /**
+   * Everything the hub's Argo CD needs to reach this spoke: the registration waits for it, and on `pulumi destroy` it
+   * outlives the drain (which needs the hub to cascade-delete on the spoke).
+   */
+  readonly ready: pulumi.Resource[] = [];
 
   constructor(name: string, args: HubAccessArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:fleet:HubAccess", name, {}, opts);
@@ -179,7 +196,7 @@ export class HubAccess extends pulumi.ComponentResource {
       this.principalArn = role.arn;
       this.hubAccessRoleArn = role.arn;
       const network = fleetOf(config).hubNetwork;
-      new aws.vpc.SecurityGroupIngressRule(
+      const api = new aws.vpc.SecurityGroupIngressRule(
         `${name}-api`,
         {
           securityGroupId: facts.clusterSecurityGroupId,
@@ -199,6 +216,7 @@ export class HubAccess extends pulumi.ComponentResource {
         },
         parent,
       );
+      this.ready.push(api);
     }
     const entry = new aws.eks.AccessEntry(
       `${name}-entry`,
@@ -221,6 +239,7 @@ export class HubAccess extends pulumi.ComponentResource {
       },
       [entry],
     );
+    this.ready.push(this.association);
     this.registerOutputs({ principalArn: this.principalArn });
   }
 }
@@ -297,17 +316,21 @@ export function registerSpoke(args: SpokeRegistrationInputs): {
     }),
     manifest,
     server: data.apply((secretData) => secretData.server),
-    dependsOn: [access.association, ...args.dependsOn],
+    dependsOn: [...access.ready, ...args.dependsOn],
   });
   return { registration, outputs };
 }
 
 export interface FleetHubArgs {
   readonly facts: ClusterFacts;
-  /** The hub's Kubernetes provider and what must exist before Argo CD acts (from GitOps). */
+}
+
+/** What a hub's registrars and a capability hub's identity need from GitOps (declared after the hub's identity). */
+export interface FleetHubGitOps {
+  /** The hub's Kubernetes provider and what must exist before Argo CD acts. */
   readonly provider: Provider;
   readonly argocdReady: pulumi.Resource[];
-  /** Capability hub: the capability role (from GitOps). */
+  /** Capability hub: the capability role. */
   readonly capabilityRoleArn?: pulumi.Output<string>;
 }
 
@@ -317,19 +340,27 @@ export interface FleetHubArgs {
  * role) and, with `fleet.registrars`, the grant that lets other accounts' spokes register (./registrars.ts). It
  * writes no spoke's Secret: each spoke writes its own, so the ApplicationSets in addons/ generate its Applications
  * exactly as they do for the hub itself.
+ *
+ * Declared in two steps: the constructor, before GitOps, creates the chart's Pod Identity role and associations,
+ * which the Argo CD install waits for (`argocdIdentity`: a pod created before its association never gets
+ * credentials, and every spoke would fail to authenticate until the controller restarts); `attach`, after GitOps,
+ * takes the capability role and adds the registrars, which need Argo CD's namespace.
  */
 export class FleetHub extends pulumi.ComponentResource {
-  readonly principalArn: pulumi.Output<string>;
-  readonly registrars?: FleetRegistrars;
+  /** Chart hub: what the Argo CD install must wait for. */
+  readonly argocdIdentity: pulumi.Resource[] = [];
+  private readonly facts: ClusterFacts;
+  private readonly resourceName: string;
+  private chartPrincipalArn?: pulumi.Output<string>;
+  private attached?: { principalArn: pulumi.Output<string>; registrars?: FleetRegistrars };
 
   constructor(name: string, args: FleetHubArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:fleet:FleetHub", name, {}, opts);
     const { facts } = args;
     const config = facts.config;
-    if (config.gitops.argocd.install === "capability") {
-      if (args.capabilityRoleArn === undefined) throw new Error("a capability hub needs its capability role");
-      this.principalArn = args.capabilityRoleArn;
-    } else {
+    this.facts = facts;
+    this.resourceName = name;
+    if (config.gitops.argocd.install === "helm") {
       const [controller, ...others] = argoCdFleetServiceAccounts;
       const role = new PodIdentityRole(
         `${name}-argocd`,
@@ -358,27 +389,60 @@ export class FleetHub extends pulumi.ComponentResource {
         },
         { parent: this },
       );
+      this.argocdIdentity.push(role);
       for (const serviceAccount of others)
-        new aws.eks.PodIdentityAssociation(
-          `${name}-argocd-${serviceAccount}`,
-          {
-            clusterName: facts.clusterName,
-            namespace: argocdNamespace,
-            serviceAccount,
-            roleArn: role.roleArn,
-            tags: config.tags,
-          },
-          { parent: this },
+        this.argocdIdentity.push(
+          new aws.eks.PodIdentityAssociation(
+            `${name}-argocd-${serviceAccount}`,
+            {
+              clusterName: facts.clusterName,
+              namespace: argocdNamespace,
+              serviceAccount,
+              roleArn: role.roleArn,
+              tags: config.tags,
+            },
+            { parent: this },
+          ),
         );
-      this.principalArn = role.roleArn;
+      this.chartPrincipalArn = role.roleArn;
     }
-    if (fleetOf(config).registrars.length > 0)
-      this.registrars = new FleetRegistrars(
-        `${name}-registrars`,
-        { facts, namespace: argocdNamespace, provider: args.provider, argocdReady: args.argocdReady },
-        { parent: this },
-      );
-    this.registerOutputs({ principalArn: this.principalArn });
+    this.registerOutputs({});
+  }
+
+  /** After GitOps: the capability role (capability hub) and the registrars' grant (with `fleet.registrars`). */
+  attach(gitops: FleetHubGitOps): void {
+    if (this.attached) throw new Error("FleetHub.attach runs once");
+    const config = this.facts.config;
+    let principalArn: pulumi.Output<string>;
+    if (config.gitops.argocd.install === "capability") {
+      if (gitops.capabilityRoleArn === undefined)
+        throw new Error("a capability hub needs its capability role");
+      principalArn = gitops.capabilityRoleArn;
+    } else principalArn = this.chartPrincipalArn as pulumi.Output<string>;
+    const registrars =
+      fleetOf(config).registrars.length > 0
+        ? new FleetRegistrars(
+            `${this.resourceName}-registrars`,
+            {
+              facts: this.facts,
+              namespace: argocdNamespace,
+              provider: gitops.provider,
+              argocdReady: gitops.argocdReady,
+            },
+            { parent: this },
+          )
+        : undefined;
+    this.attached = { principalArn, registrars };
+  }
+
+  /** The identity Argo CD reaches spokes with (after `attach`). */
+  get principalArn(): pulumi.Output<string> {
+    if (!this.attached) throw new Error("FleetHub.attach has not run");
+    return this.attached.principalArn;
+  }
+
+  get registrars(): FleetRegistrars | undefined {
+    return this.attached?.registrars;
   }
 }
 

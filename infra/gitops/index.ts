@@ -26,6 +26,8 @@ export interface GitOpsArgs {
   readonly cluster: ClusterFacts;
   /** The local addons/ folder the bootstrap installs read chart versions and values from (default: this checkout's). */
   readonly addonsDir?: string;
+  /** Chart install: what Argo CD's pods need before they are created (a fleet hub's Pod Identity associations). */
+  readonly argocdIdentity?: pulumi.Resource[];
 }
 
 export { argocdNamespace };
@@ -55,6 +57,13 @@ export class GitOps extends pulumi.ComponentResource {
   readonly annotations: pulumi.Output<Record<string, string>>;
   /** What must exist before Argo CD can act (its install; in capability mode its access too). */
   readonly argocdReady: pulumi.Resource[] = [];
+  /**
+   * What must exist before any Argo CD (this cluster's or, on a spoke, its hub's) deploys add-ons here, and outlive
+   * their drain on `pulumi destroy`: the cluster's access and readiness, the add-ons' AWS side (a pod created before
+   * its Pod Identity association never gets credentials; Karpenter needs its role while its node pools drain), and
+   * the bootstrapped pod network.
+   */
+  readonly deployReady: pulumi.Resource[];
   /** capability mode: the capability's IAM role, the identity a fleet hub reaches its spokes with. */
   readonly capabilityRoleArn?: pulumi.Output<string>;
 
@@ -99,6 +108,7 @@ export class GitOps extends pulumi.ComponentResource {
       this.coreDns = network.coreDns;
       workloadReady.push(this.cilium, this.coreDns);
     }
+    this.deployReady = [...workloadReady, this.addons];
 
     if (fleetOf(config).role === "spoke") {
       this.registerOutputs({ argocdInstall: "hub" });
@@ -108,7 +118,10 @@ export class GitOps extends pulumi.ComponentResource {
     // What must exist before Argo CD can act on the cluster: its install, plus its access in capability mode.
     let argocdReady: pulumi.Resource[];
     if (config.gitops.argocd.install === "helm") {
-      this.argocd = bootstrapArgoCdChart(name, bootstrap, { ...k8s, dependsOn: workloadReady });
+      this.argocd = bootstrapArgoCdChart(name, bootstrap, {
+        ...k8s,
+        dependsOn: [...workloadReady, ...(args.argocdIdentity ?? [])],
+      });
       argocdReady = [this.argocd];
     } else {
       const managed = argoCdCapability(this, name, facts, workloadReady);

@@ -300,7 +300,7 @@ export function estimateMonthlyCost(result: SynthResult, options: EstimateOption
     noFixedCharge: [...free.values()],
     total: round(merged.reduce((sum, line) => sum + line.monthly, 0)),
     assumptions: [
-      ...describeAssumptions(table, merged, platformPools),
+      ...describeAssumptions(table, merged, platformPools, argoCdOnNodes(result)),
       ...addonUsageAssumptions(result.config as PlatformConfig),
     ],
   };
@@ -503,6 +503,7 @@ function describeAssumptions(
   table: PriceTable,
   lines: readonly CostLine[],
   pools: readonly PlatformNodePool[],
+  argoCd: boolean,
 ): string[] {
   const a = table.assumptions;
   const priced = (prefix: string) => lines.some((line) => line.item.startsWith(prefix));
@@ -514,7 +515,13 @@ function describeAssumptions(
     `${table.hoursPerMonth} hours a month; on-demand Linux prices; data transfer and per-request charges not included`,
     `log volume: control plane ${a.controlPlaneLogGbPerDay} GB/day, VPC flow logs ${a.flowLogGbPerDay} GB/day, other groups ${a.otherLogGbPerDay} GB/day; stored size ${a.logStorageCompression} of ingested`,
     ...(priced("Auto Mode baseline")
-      ? [`Auto Mode keeps ${a.autoModeBaseline.count} nodes running for Argo CD and the add-ons`]
+      ? [
+          argoCd
+            ? `Auto Mode keeps ${a.autoModeBaseline.count} nodes running for Argo CD and the add-ons`
+            : // A fleet spoke (its hub's Argo CD deploys to it) or the EKS capability: the add-ons alone keep the
+              // nodes up (in prod metrics-server's two replicas must sit on two nodes).
+              `Auto Mode keeps ${a.autoModeBaseline.count} nodes running for the add-ons (no Argo CD runs on this cluster's nodes)`,
+        ]
       : []),
     ...(priced("Karpenter baseline")
       ? [`karpenter mode keeps ${a.karpenterBaselineNodes} Karpenter node up beside the system node group`]
@@ -526,6 +533,13 @@ function describeAssumptions(
       ? [`each interface VPC endpoint processes ${a.interfaceEndpointGbPerMonth} GB a month`]
       : []),
   ];
+}
+
+/** The argo-cd chart is installed on this cluster (not a fleet spoke, not the EKS capability). */
+function argoCdOnNodes(result: SynthResult): boolean {
+  return result.resources.some(
+    (resource) => resource.type === "kubernetes:helm.sh/v3:Release" && resource.inputs.chart === "argo-cd",
+  );
 }
 
 function regionOf(result: SynthResult): string {

@@ -87,7 +87,8 @@ export const teardownUsage = `usage: npm run teardown -- <stack> [--timeout-minu
 Drains what Argo CD created before \`pulumi destroy\` removes the cluster: stops auto-sync, deletes Applications and
 ApplicationSets (add-ons that hold the cluster together last), then waits until no load balancer, volume,
 Karpenter node or detached network interface of the cluster is left. The VPC is the foundation's, shared with
-other clusters: only the cluster's own subnets, block (network.vpcCidr), security group and tags count. Exit 0 when drained, 1 when refused or timed out (reason on stderr).
+other clusters: only the cluster's own subnets, block (network.vpcCidr), security group and tags count.
+Exit 0 when drained, 1 when refused or timed out (reason on stderr).
 
 options:
   --timeout-minutes N   how long to wait for AWS to release what the add-ons created (default ${defaultDrainOptions.timeoutMs / 60_000})

@@ -52,8 +52,9 @@ export type TeardownInventory = Pick<AwsInventory, "describeCluster" | "describe
 
 /**
  * The ordered teardown of one cluster: refuses a deletion-protected cluster, otherwise drains Argo CD's
- * Applications and waits for the cluster's AWS leftovers (in a shared VPC, only the cluster's own). A cluster that is already gone (a destroy re-run after
- * a failure) only has its leftovers checked once: nothing in AWS would remove them any more.
+ * Applications and waits for the cluster's AWS leftovers (in a shared VPC, only the cluster's own). A cluster that
+ * is already gone (a destroy re-run after a failure) only has its leftovers checked once: nothing in AWS would
+ * remove them any more.
  */
 export async function runTeardown(
   target: TeardownTarget,

@@ -1,5 +1,6 @@
 import { run } from "@bufbuild/cel";
 import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
 import {
   fleetRegistrarLabel,
   fleetSpokeLabel,
@@ -334,6 +335,49 @@ describe("fleet: the registrars' admission policy, evaluated as the API server d
       assert.equal(result.admitted, false, title);
       assert.match((result as { message: string }).message, message);
     });
+
+  it("a spoke whose name is taken (the hub's own Secret, another account's spoke) is told to change cluster.name", () => {
+    const request = { operation: "UPDATE" as const, namespace, groups: [group] };
+    for (const [clusterName, taken] of [
+      ["fleet-hub", hubOwnSecret],
+      ["fleet-spoke-a", spokeSecret({ clusterName: "fleet-spoke-a", account: "111122223333" })],
+    ] as const) {
+      const verdict = admit(spec, request, spokeSecret({ clusterName }), taken as Json);
+      assert.equal(verdict.admitted, false);
+      assert.match(
+        (verdict as { message: string }).message,
+        /cluster-<name> already belongs to another cluster.*cluster\.name/,
+        clusterName,
+      );
+    }
+  });
+
+  it("migration from fleet.spokes: a registrar takes over its old hub-written Secret only once labelled as docs/gitops.md says", () => {
+    // The first fleet design's hub wrote each spoke's Secret itself: the gitops-bridge labels and annotations, no
+    // fleet labels. A registrar's first server-side apply is an UPDATE of that object.
+    const current = spokeSecret({});
+    const metadata = current.metadata as { labels: Record<string, string> };
+    const legacyLabels = Object.fromEntries(
+      Object.entries(metadata.labels).filter(
+        ([key]) => key !== fleetSpokeLabel && key !== fleetRegistrarLabel,
+      ),
+    );
+    const legacy = { ...current, metadata: { ...(current.metadata as object), labels: legacyLabels } };
+    const request = { operation: "UPDATE" as const, namespace, groups: [group] };
+    assert.equal(admit(spec, request, current, legacy).admitted, false, "unlabelled: denied");
+    // The step the docs give the hub's admin (who may label any Secret) before the spoke's `pulumi up`.
+    const docs = readFileSync("docs/gitops.md", "utf8");
+    const step = /kubectl -n argocd label secret cluster-<spoke> (.+?) --overwrite/.exec(docs);
+    assert.ok(step, "docs/gitops.md gives the label command for registrar spokes");
+    const added = Object.fromEntries(
+      step[1].split(" ").map((pair) => {
+        const [key, value] = pair.split("=");
+        return [key, value === "<spoke-account-id>" ? registrar : value];
+      }),
+    );
+    const labelled = { ...legacy, metadata: { ...legacy.metadata, labels: { ...legacyLabels, ...added } } };
+    assert.deepEqual(admit(spec, request, current, labelled), { admitted: true, matched: true });
+  });
 
   it("a capability hub admits no config key (the capability uses its own identity)", () => {
     const capability = registrationPolicy({ environment: "prod", namespace, install: "capability" });

@@ -71,6 +71,21 @@ function under(result: SynthResult, component: string): SynthResource[] {
   };
   return result.resources.filter((resource) => resource.custom && inside(resource));
 }
+/** Every resource `from` waits for on `up` (and that outlives it on `destroy`): its dependencies, transitively. */
+function dependenciesOf(result: SynthResult, from: SynthResource): Set<string> {
+  const byUrn = new Map(result.resources.map((resource) => [resource.urn, resource]));
+  const seen = new Set<string>();
+  const visit = (resource: SynthResource) => {
+    for (const urn of resource.dependencies) {
+      if (seen.has(urn)) continue;
+      seen.add(urn);
+      const next = byUrn.get(urn);
+      if (next) visit(next);
+    }
+  };
+  visit(from);
+  return seen;
+}
 const secretsOf = (result: SynthResult) => ofType(result, "kubernetes:core/v1:Secret");
 
 interface Registration {
@@ -177,6 +192,62 @@ describe("fleet: a hub and two spokes, synthesized offline", () => {
           command.dependencies.includes(urnOf(name)),
           `${stack}: the registration depends on ${name}`,
         );
+    }
+  });
+
+  it("the hub's whole access to a spoke (role, entry, policy, 443 from the hub) exists before the registration and outlives its drain", () => {
+    // Anything of HubAccess the registration does not depend on is deleted by `pulumi destroy` in parallel with the
+    // drain: without the 443 rule the hub's Argo CD cannot reach the spoke to cascade-delete, and the drain times out.
+    for (const stack of spokeStacks) {
+      const spoke = spokes.get(stack) as SynthResult;
+      const deps = dependenciesOf(spoke, registrationOf(spoke).command);
+      const access = under(spoke, "platform:fleet:HubAccess");
+      assert.ok(
+        access.some(
+          (resource) => resource.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        ),
+      );
+      const missing = access.filter((resource) => !deps.has(resource.urn)).map((resource) => resource.name);
+      assert.deepEqual(
+        missing,
+        [],
+        `${stack}: the registration does not wait for (nor outlive) ${missing.join(", ")}`,
+      );
+    }
+  });
+
+  it("the hub deploys to a spoke only once the spoke's add-on AWS side exists, and drains it before that goes", () => {
+    // A standalone root Application depends on the add-ons' AWS side (roles, Pod Identity associations, Karpenter's
+    // queue and rules, the node role's access entry): a pod created before its Pod Identity association never gets
+    // credentials, and Karpenter needs its role while the drain deletes its node pools. On a spoke the hub deploys
+    // as soon as the registration exists, and `pulumi destroy` deletes what the registration and the teardown do not
+    // depend on in parallel with the drain.
+    for (const stack of spokeStacks) {
+      const spoke = spokes.get(stack) as SynthResult;
+      const addonsAws = under(spoke, "platform:index:AddonsAws");
+      assert.ok(
+        addonsAws.some(
+          (resource) => resource.type === "aws:eks/podIdentityAssociation:PodIdentityAssociation",
+        ),
+        `${stack} has add-on Pod Identity associations`,
+      );
+      const teardown = spoke.resources.find(
+        (resource) => resource.name === "teardown-drain",
+      ) as SynthResource;
+      for (const [what, from] of [
+        ["registration", registrationOf(spoke).command],
+        ["teardown", teardown],
+      ] as const) {
+        // Pulumi records a dependency on a component as dependencies on each of its resources.
+        const deps = dependenciesOf(spoke, from);
+        const covered = (resource: SynthResource) => deps.has(resource.urn);
+        const missing = addonsAws.filter((resource) => !covered(resource)).map((resource) => resource.name);
+        assert.deepEqual(
+          missing,
+          [],
+          `${stack}: the ${what} does not wait for (nor outlive) ${missing.join(", ")}`,
+        );
+      }
     }
   });
 
@@ -288,6 +359,20 @@ describe("fleet: a hub and two spokes, synthesized offline", () => {
     const sources = (((set.spec as Tree).template as Tree).spec as Tree).sources as Tree[];
     const chart = sources.find((source) => source.chart === "argo-cd") as Tree;
     assert.equal(`argo-cd-${chart.targetRevision}`, fact.source.ref, "re-read the fact when the pin moves");
+  });
+
+  it("the hub installs Argo CD only once its Pod Identity associations exist (pods created before them never get credentials)", () => {
+    const [release] = ofType(hub, "kubernetes:helm.sh/v3:Release");
+    assert.equal(release.inputs.chart, "argo-cd");
+    const deps = dependenciesOf(hub, release);
+    const identity = under(hub, "platform:fleet:FleetHub").filter(
+      (resource) => !resource.urn.includes("platform:fleet:FleetRegistrars"),
+    );
+    assert.ok(
+      identity.some((resource) => resource.type === "aws:eks/podIdentityAssociation:PodIdentityAssociation"),
+    );
+    const missing = identity.filter((resource) => !deps.has(resource.urn)).map((resource) => resource.name);
+    assert.deepEqual(missing, [], `the argo-cd release does not wait for ${missing.join(", ")}`);
   });
 
   it("the hub's Argo CD identity: Pod Identity for controller and server, allowed to assume only roles under its fleet path", () => {
@@ -470,6 +555,21 @@ describe("fleet: a hub and two spokes, synthesized offline", () => {
           error.message.includes(`${project}:fleet.hub = "${hubRef}"`) &&
           error.message.includes("the hub serves staging, this stack is prod") &&
           error.message.includes("as trusted as the hub"),
+      );
+    });
+
+    it("a spoke named like its hub fails naming cluster.name (its Secret would be the hub's own cluster-<name>)", async () => {
+      const hubOut = fleetHubOf(hub);
+      await assert.rejects(
+        synthesize("fleet-spoke-a", {
+          stackOutputs: {
+            [hubRef]: { ...hub.outputs, fleetHub: { ...hubOut, clusterName: "fleet-spoke-a" } },
+          },
+        }),
+        (error: Error) =>
+          error.message.includes(`${project}:cluster.name = "fleet-spoke-a"`) &&
+          error.message.includes("cluster-fleet-spoke-a") &&
+          error.message.includes("its own cluster.name"),
       );
     });
 

@@ -60,6 +60,23 @@ describe("ops/cost estimateMonthlyCost", () => {
     assert.deepEqual(estimate.notEstimated, []);
   });
 
+  it("says what keeps the Auto Mode nodes up: Argo CD only where its chart runs (not on a fleet spoke)", () => {
+    const standalone = estimateMonthlyCost(loadDev(), { date: on });
+    // A fleet spoke: the same stack without the argo-cd chart (its hub's Argo CD deploys to it).
+    const spoke = estimateMonthlyCost(
+      withResources(loadDev(), [], (r) => r.type === "kubernetes:helm.sh/v3:Release"),
+      { date: on },
+    );
+    const baseline = (estimate: ReturnType<typeof estimateMonthlyCost>) =>
+      estimate.assumptions.filter((assumption) => assumption.startsWith("Auto Mode keeps"));
+    assert.deepEqual(baseline(standalone), ["Auto Mode keeps 2 nodes running for Argo CD and the add-ons"]);
+    assert.deepEqual(baseline(spoke), [
+      "Auto Mode keeps 2 nodes running for the add-ons (no Argo CD runs on this cluster's nodes)",
+    ]);
+    // The node count stays: the add-ons alone need two nodes in prod (metrics-server's replicas spread over hosts).
+    assert.equal(spoke.total, standalone.total);
+  });
+
   it("lists free and in-cluster types as having no fixed charge, with the reason", () => {
     const estimate = estimateMonthlyCost(loadDev(), { date: on });
     const free = Object.fromEntries(estimate.noFixedCharge.map((item) => [item.type, item]));

@@ -289,7 +289,7 @@ describe("synth CLI: output", function () {
     }
   });
 
-  it("never loads the modules a synth does not call (automation API, closure serializer's npm and TypeScript)", async () => {
+  it("never loads the modules a synth does not call (automation API, closure serializer's npm and TypeScript, gRPC)", async () => {
     const dir = scratch();
     try {
       const record = path.join(dir, "record.js");
@@ -315,6 +315,8 @@ describe("synth CLI: output", function () {
         "/@npmcli/arborist/",
         "/@pulumi/pulumi/automation/",
         "/sigstore/",
+        "/@grpc/grpc-js/",
+        "_grpc_pb.js",
       ])
         assert.deepEqual(
           loaded.filter((file) => file.includes(never)),
