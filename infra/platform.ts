@@ -147,22 +147,21 @@ export async function definePlatform(
     apiAccess: access.associations,
     readiness: [...access.associations, ...cluster.readiness],
   };
-  const gitops = new GitOps("gitops", { cluster: facts });
+  // A hub's Argo CD identity comes first: its chart install waits for the Pod Identity associations.
+  const fleetHub = fleet.role === "hub" ? new FleetHub("fleet", { facts }) : undefined;
+  const gitops = new GitOps("gitops", { cluster: facts, argocdIdentity: fleetHub?.argocdIdentity });
   let fleetOutputs: Partial<PlatformOutputs> = {};
   const hubAccess = hub ? new HubAccess("fleet-hub-access", { facts, hub }) : undefined;
-  const fleetHub =
-    fleet.role === "hub"
-      ? new FleetHub("fleet", {
-          facts,
-          provider: gitops.provider,
-          argocdReady: gitops.argocdReady,
-          capabilityRoleArn: gitops.capabilityRoleArn,
-        })
-      : undefined;
-  if (fleetHub)
+  if (fleetHub) {
+    fleetHub.attach({
+      provider: gitops.provider,
+      argocdReady: gitops.argocdReady,
+      capabilityRoleArn: gitops.capabilityRoleArn,
+    });
     fleetOutputs = {
       fleetHub: hubOutputs(facts, fleetHub.principalArn, foundation.environment.deployRoleArn),
     };
+  }
 
   // Created last, so `pulumi destroy` deletes it first: it drains what Argo CD created in AWS (load balancers,
   // volumes, nodes) while Argo CD, the access entries and the cluster still exist, leaving nothing to block the VPC.

@@ -24,7 +24,13 @@ import {
  * really points to. The workflow tests then check every pin and every `with:` key against these files.
  */
 
-const usage = `usage: scripts/action-facts.ts --git-dir DIR --action OWNER/REPO[/PATH] --tag TAG [--date YYYY-MM-DD]`;
+const usage = `usage: scripts/action-facts.ts --git-dir DIR --action OWNER/REPO[/PATH] --tag TAG [--date YYYY-MM-DD]
+
+Writes test/fixtures/upstream/<owner>-<repo>[-<path>]-<tag>.inputs.json (the action's inputs and runs.using at the
+tag's commit) and the tag's row of test/fixtures/upstream/github-actions.tags.json.
+
+examples:
+  npx ts-node --transpile-only scripts/action-facts.ts --git-dir /tmp/checkout.git --action actions/checkout --tag v7.0.1`;
 
 function git(gitDir: string, ...args: string[]): string {
   return execFileSync("git", ["--git-dir", gitDir, ...args], { encoding: "utf8" });
@@ -58,8 +64,13 @@ function main(argv: string[]): void {
       action: { type: "string" },
       tag: { type: "string" },
       date: { type: "string" },
+      help: { type: "boolean", short: "h" },
     },
   });
+  if (values.help) {
+    console.log(usage);
+    return;
+  }
   const gitDir = values["git-dir"];
   const action = values.action;
   const tag = values.tag;

@@ -12,8 +12,8 @@ export interface FargateProfilesArgs {
   readonly partition: pulumi.Input<string>;
   /**
    * The cluster's private subnets: Fargate gives pods no public IP and refuses subnets routed to an internet gateway.
-   * They need no `kubernetes.io/cluster/<name>` tag (EKS User Guide, network-reqs: only clusters from 1.18 and older
-   * got it, only Load Balancer Controller ≤ 2.1.1 reads it), whatever the @pulumi/aws doc comment says.
+   * Fargate needs no `kubernetes.io/cluster/<name>` tag (EKS User Guide, network-reqs: only clusters from 1.18 and
+   * older got it), whatever the @pulumi/aws doc comment says; ClusterSubnets sets it for load balancer placement.
    */
   readonly subnetIds: pulumi.Input<string>[];
   readonly profiles: readonly FargateProfileConfig[];

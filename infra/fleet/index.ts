@@ -323,10 +323,14 @@ export function registerSpoke(args: SpokeRegistrationInputs): {
 
 export interface FleetHubArgs {
   readonly facts: ClusterFacts;
-  /** The hub's Kubernetes provider and what must exist before Argo CD acts (from GitOps). */
+}
+
+/** What a hub's registrars and a capability hub's identity need from GitOps (declared after the hub's identity). */
+export interface FleetHubGitOps {
+  /** The hub's Kubernetes provider and what must exist before Argo CD acts. */
   readonly provider: Provider;
   readonly argocdReady: pulumi.Resource[];
-  /** Capability hub: the capability role (from GitOps). */
+  /** Capability hub: the capability role. */
   readonly capabilityRoleArn?: pulumi.Output<string>;
 }
 
@@ -336,19 +340,27 @@ export interface FleetHubArgs {
  * role) and, with `fleet.registrars`, the grant that lets other accounts' spokes register (./registrars.ts). It
  * writes no spoke's Secret: each spoke writes its own, so the ApplicationSets in addons/ generate its Applications
  * exactly as they do for the hub itself.
+ *
+ * Declared in two steps: the constructor, before GitOps, creates the chart's Pod Identity role and associations,
+ * which the Argo CD install waits for (`argocdIdentity`: a pod created before its association never gets
+ * credentials, and every spoke would fail to authenticate until the controller restarts); `attach`, after GitOps,
+ * takes the capability role and adds the registrars, which need Argo CD's namespace.
  */
 export class FleetHub extends pulumi.ComponentResource {
-  readonly principalArn: pulumi.Output<string>;
-  readonly registrars?: FleetRegistrars;
+  /** Chart hub: what the Argo CD install must wait for. */
+  readonly argocdIdentity: pulumi.Resource[] = [];
+  private readonly facts: ClusterFacts;
+  private readonly resourceName: string;
+  private chartPrincipalArn?: pulumi.Output<string>;
+  private attached?: { principalArn: pulumi.Output<string>; registrars?: FleetRegistrars };
 
   constructor(name: string, args: FleetHubArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:fleet:FleetHub", name, {}, opts);
     const { facts } = args;
     const config = facts.config;
-    if (config.gitops.argocd.install === "capability") {
-      if (args.capabilityRoleArn === undefined) throw new Error("a capability hub needs its capability role");
-      this.principalArn = args.capabilityRoleArn;
-    } else {
+    this.facts = facts;
+    this.resourceName = name;
+    if (config.gitops.argocd.install === "helm") {
       const [controller, ...others] = argoCdFleetServiceAccounts;
       const role = new PodIdentityRole(
         `${name}-argocd`,
@@ -377,27 +389,60 @@ export class FleetHub extends pulumi.ComponentResource {
         },
         { parent: this },
       );
+      this.argocdIdentity.push(role);
       for (const serviceAccount of others)
-        new aws.eks.PodIdentityAssociation(
-          `${name}-argocd-${serviceAccount}`,
-          {
-            clusterName: facts.clusterName,
-            namespace: argocdNamespace,
-            serviceAccount,
-            roleArn: role.roleArn,
-            tags: config.tags,
-          },
-          { parent: this },
+        this.argocdIdentity.push(
+          new aws.eks.PodIdentityAssociation(
+            `${name}-argocd-${serviceAccount}`,
+            {
+              clusterName: facts.clusterName,
+              namespace: argocdNamespace,
+              serviceAccount,
+              roleArn: role.roleArn,
+              tags: config.tags,
+            },
+            { parent: this },
+          ),
         );
-      this.principalArn = role.roleArn;
+      this.chartPrincipalArn = role.roleArn;
     }
-    if (fleetOf(config).registrars.length > 0)
-      this.registrars = new FleetRegistrars(
-        `${name}-registrars`,
-        { facts, namespace: argocdNamespace, provider: args.provider, argocdReady: args.argocdReady },
-        { parent: this },
-      );
-    this.registerOutputs({ principalArn: this.principalArn });
+    this.registerOutputs({});
+  }
+
+  /** After GitOps: the capability role (capability hub) and the registrars' grant (with `fleet.registrars`). */
+  attach(gitops: FleetHubGitOps): void {
+    if (this.attached) throw new Error("FleetHub.attach runs once");
+    const config = this.facts.config;
+    let principalArn: pulumi.Output<string>;
+    if (config.gitops.argocd.install === "capability") {
+      if (gitops.capabilityRoleArn === undefined)
+        throw new Error("a capability hub needs its capability role");
+      principalArn = gitops.capabilityRoleArn;
+    } else principalArn = this.chartPrincipalArn as pulumi.Output<string>;
+    const registrars =
+      fleetOf(config).registrars.length > 0
+        ? new FleetRegistrars(
+            `${this.resourceName}-registrars`,
+            {
+              facts: this.facts,
+              namespace: argocdNamespace,
+              provider: gitops.provider,
+              argocdReady: gitops.argocdReady,
+            },
+            { parent: this },
+          )
+        : undefined;
+    this.attached = { principalArn, registrars };
+  }
+
+  /** The identity Argo CD reaches spokes with (after `attach`). */
+  get principalArn(): pulumi.Output<string> {
+    if (!this.attached) throw new Error("FleetHub.attach has not run");
+    return this.attached.principalArn;
+  }
+
+  get registrars(): FleetRegistrars | undefined {
+    return this.attached?.registrars;
   }
 }
 

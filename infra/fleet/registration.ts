@@ -91,6 +91,9 @@ export interface AdmissionValidation {
   readonly message: string;
 }
 
+/** What a registrar's `pulumi up` most likely hit when the old object fails a check: a cluster name already used. */
+const nameTaken =
+  "; if the Secret exists, cluster-<name> already belongs to another cluster of the fleet (the hub's own or another account's spoke): give this spoke a cluster.name unique in the fleet";
 const literal = (value: string) => `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
 const list = (values: readonly string[]) => `[${values.map(literal).join(", ")}]`;
 const label = (key: string) => `o.metadata.labels[${literal(key)}]`;
@@ -141,13 +144,13 @@ export function registrationPolicy(args: RegistrationPolicyArgs): {
       },
       {
         expression: all(`${hasLabel(fleetSpokeLabel)} && ${label(fleetSpokeLabel)} == 'true'`),
-        message: `a fleet registrar may only write fleet spokes' Secrets (${fleetSpokeLabel}=true)`,
+        message: `a fleet registrar may only write fleet spokes' Secrets (${fleetSpokeLabel}=true)${nameTaken}`,
       },
       {
         expression: all(
           `${hasLabel(fleetRegistrarLabel)} && (${literal(registrarGroupPrefix)} + ${label(fleetRegistrarLabel)}) in request.userInfo.groups`,
         ),
-        message: `a fleet registrar may only write Secrets labelled ${fleetRegistrarLabel}=<its own account>`,
+        message: `a fleet registrar may only write Secrets labelled ${fleetRegistrarLabel}=<its own account>${nameTaken}`,
       },
       {
         expression: all(

@@ -26,6 +26,8 @@ export interface GitOpsArgs {
   readonly cluster: ClusterFacts;
   /** The local addons/ folder the bootstrap installs read chart versions and values from (default: this checkout's). */
   readonly addonsDir?: string;
+  /** Chart install: what Argo CD's pods need before they are created (a fleet hub's Pod Identity associations). */
+  readonly argocdIdentity?: pulumi.Resource[];
 }
 
 export { argocdNamespace };
@@ -116,7 +118,10 @@ export class GitOps extends pulumi.ComponentResource {
     // What must exist before Argo CD can act on the cluster: its install, plus its access in capability mode.
     let argocdReady: pulumi.Resource[];
     if (config.gitops.argocd.install === "helm") {
-      this.argocd = bootstrapArgoCdChart(name, bootstrap, { ...k8s, dependsOn: workloadReady });
+      this.argocd = bootstrapArgoCdChart(name, bootstrap, {
+        ...k8s,
+        dependsOn: [...workloadReady, ...(args.argocdIdentity ?? [])],
+      });
       argocdReady = [this.argocd];
     } else {
       const managed = argoCdCapability(this, name, facts, workloadReady);

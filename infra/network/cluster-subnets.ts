@@ -55,6 +55,10 @@ export class ClusterSubnets extends pulumi.ComponentResource {
           tags: {
             ...withName(args.tags, zoneName),
             "kubernetes.io/role/internal-elb": "1",
+            // The VPC is shared: a subnet tagged for one cluster is refused by the load balancer subnet discovery of
+            // every other (AWS Load Balancer Controller's cluster tag check), so no cluster's internal load balancer
+            // lands in another cluster's block and holds up its subnets' deletion.
+            [`kubernetes.io/cluster/${args.clusterName}`]: "owned",
             // Karpenter and Auto Mode NodeClasses find node subnets by this tag.
             "karpenter.sh/discovery": args.clusterName,
           },

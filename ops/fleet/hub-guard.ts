@@ -54,7 +54,21 @@ export async function main(env: NodeJS.ProcessEnv): Promise<string> {
   );
 }
 
-if (require.main === module) {
+export const hubGuardUsage = `usage: ts-node ops/fleet/hub-guard.ts        (what a fleet hub's FleetHubGuard runs on destroy)
+
+Refuses the destroy of a fleet hub while spokes are still registered on it: lists their cluster Secrets and exits 1,
+which stops \`pulumi destroy\` before the hub's Argo CD goes. Exit 0 when none is left. Reads, from the environment:
+  FLEET_HUB_NAMESPACE     the hub's Argo CD namespace (where spokes' cluster Secrets live)
+  FLEET_HUB_KUBECONFIG    kubeconfig of the hub cluster
+  ${hubGuardOverride}   true: skip the check (a spoke's cluster is gone for good)
+
+examples:
+  FLEET_HUB_NAMESPACE=argocd FLEET_HUB_KUBECONFIG="$(cat hub.kubeconfig)" npx ts-node --transpile-only ops/fleet/hub-guard.ts
+`;
+
+if (require.main === module && process.argv.slice(2).some((arg) => arg === "--help" || arg === "-h")) {
+  process.stdout.write(hubGuardUsage);
+} else if (require.main === module) {
   main(process.env).then(
     (line) => process.stderr.write(`fleet hub guard: ${line}\n`),
     (error: unknown) => {

@@ -96,11 +96,27 @@ export async function releaseRegistration(
   return report;
 }
 
+export const registrationUsage = `usage: ts-node ops/fleet/registration.ts apply|release   (what a spoke's fleet registration runs)
+
+apply: server-side applies the spoke's cluster Secret into the hub's Argo CD namespace.
+release: drains the spoke's Applications on the hub, then deletes its Secret (a spoke's destroy).
+Reads, from the environment: FLEET_HUB_KUBECONFIG, FLEET_REGISTRATION, FLEET_REGISTRATION_SERVER; ${releaseOverride}=true
+skips the release (the hub is gone for good).
+
+examples:
+  npx ts-node --transpile-only ops/fleet/registration.ts apply
+  npx ts-node --transpile-only ops/fleet/registration.ts release
+`;
+
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
   const action = argv[0];
+  if (action === "--help" || action === "-h") {
+    process.stdout.write(registrationUsage);
+    return;
+  }
   if (action !== "apply" && action !== "release")
     throw new Error(
-      "usage: registration.ts apply|release (environment: FLEET_HUB_KUBECONFIG, FLEET_REGISTRATION, FLEET_REGISTRATION_SERVER)",
+      `${action === undefined ? "no action given" : `unknown action ${JSON.stringify(action)}`}: pass apply or release\n\n${registrationUsage}`,
     );
   const log = (message: string) => process.stderr.write(`fleet registration: ${message}\n`);
   const registration = parseRegistration(env);

@@ -29,6 +29,17 @@ const clis: [string, string[], RegExp][] = [
     /^usage: ts-node ops\/foundation\/cli\.ts/,
   ],
   ["pipeline/cli.ts", [...tsNode, "pipeline/cli.ts", "--help"], /^usage: pipeline\/cli\.ts <command>/],
+  [
+    "fleet hub guard",
+    [...tsNode, "ops/fleet/hub-guard.ts", "--help"],
+    /^usage: ts-node ops\/fleet\/hub-guard\.ts/,
+  ],
+  [
+    "fleet registration",
+    [...tsNode, "ops/fleet/registration.ts", "--help"],
+    /^usage: ts-node ops\/fleet\/registration\.ts/,
+  ],
+  ["action facts", [...tsNode, "scripts/action-facts.ts", "--help"], /^usage: scripts\/action-facts\.ts/],
   ["npm run bench", [...tsNode, "scripts/bench.ts", "--help"], /^usage: npm run bench/],
 ];
 

@@ -336,6 +336,22 @@ describe("fleet: the registrars' admission policy, evaluated as the API server d
       assert.match((result as { message: string }).message, message);
     });
 
+  it("a spoke whose name is taken (the hub's own Secret, another account's spoke) is told to change cluster.name", () => {
+    const request = { operation: "UPDATE" as const, namespace, groups: [group] };
+    for (const [clusterName, taken] of [
+      ["fleet-hub", hubOwnSecret],
+      ["fleet-spoke-a", spokeSecret({ clusterName: "fleet-spoke-a", account: "111122223333" })],
+    ] as const) {
+      const verdict = admit(spec, request, spokeSecret({ clusterName }), taken as Json);
+      assert.equal(verdict.admitted, false);
+      assert.match(
+        (verdict as { message: string }).message,
+        /cluster-<name> already belongs to another cluster.*cluster\.name/,
+        clusterName,
+      );
+    }
+  });
+
   it("migration from fleet.spokes: a registrar takes over its old hub-written Secret only once labelled as docs/gitops.md says", () => {
     // The first fleet design's hub wrote each spoke's Secret itself: the gitops-bridge labels and annotations, no
     // fleet labels. A registrar's first server-side apply is an UPDATE of that object.

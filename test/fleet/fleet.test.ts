@@ -361,6 +361,20 @@ describe("fleet: a hub and two spokes, synthesized offline", () => {
     assert.equal(`argo-cd-${chart.targetRevision}`, fact.source.ref, "re-read the fact when the pin moves");
   });
 
+  it("the hub installs Argo CD only once its Pod Identity associations exist (pods created before them never get credentials)", () => {
+    const [release] = ofType(hub, "kubernetes:helm.sh/v3:Release");
+    assert.equal(release.inputs.chart, "argo-cd");
+    const deps = dependenciesOf(hub, release);
+    const identity = under(hub, "platform:fleet:FleetHub").filter(
+      (resource) => !resource.urn.includes("platform:fleet:FleetRegistrars"),
+    );
+    assert.ok(
+      identity.some((resource) => resource.type === "aws:eks/podIdentityAssociation:PodIdentityAssociation"),
+    );
+    const missing = identity.filter((resource) => !deps.has(resource.urn)).map((resource) => resource.name);
+    assert.deepEqual(missing, [], `the argo-cd release does not wait for ${missing.join(", ")}`);
+  });
+
   it("the hub's Argo CD identity: Pod Identity for controller and server, allowed to assume only roles under its fleet path", () => {
     const fleet = under(hub, "platform:fleet:FleetHub");
     const associations = fleet

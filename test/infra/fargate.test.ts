@@ -292,7 +292,7 @@ describe("Fargate profiles: synthesized (mocks)", function () {
     }
   });
 
-  it("gives no Fargate subnet a direct route to an internet gateway, and no cluster tag (EKS needs none)", () => {
+  it("gives no Fargate subnet a direct route to an internet gateway, and no other cluster's tag (EKS needs none)", () => {
     assert.equal(subnetTagFacts.clusterTagAddedByEks, "clusters created at Kubernetes 1.18 or earlier only");
     assert.equal(subnetTagFacts.clusterTagRequiredBy, "AWS Load Balancer Controller 2.1.1 or earlier");
     const profile = single(staging, fargateType);
@@ -301,10 +301,14 @@ describe("Fargate profiles: synthesized (mocks)", function () {
     for (const subnetUrn of subnetUrns) {
       const subnet = staging.resources.find((resource) => resource.urn === subnetUrn);
       assert.ok(subnet);
-      assert.ok(
-        !Object.keys((subnet.inputs.tags as Record<string, string>) ?? {}).some((tag) =>
+      // EKS needs no cluster tag here; the one the subnet carries (load balancer placement in the shared VPC,
+      // test/infra/shared-vpc-subnets.test.ts) names its own cluster only.
+      const clusterName = String(single(staging, "aws:eks/cluster:Cluster").inputs.name);
+      assert.deepEqual(
+        Object.keys((subnet.inputs.tags as Record<string, string>) ?? {}).filter((tag) =>
           tag.startsWith("kubernetes.io/cluster/"),
         ),
+        [`kubernetes.io/cluster/${clusterName}`],
       );
       const associations = ofType(staging, "aws:ec2/routeTableAssociation:RouteTableAssociation").filter(
         (association) => association.propertyDependencies.subnetId?.includes(subnetUrn),
