@@ -169,6 +169,33 @@ describe("synth CLI: --all with broken stacks among good ones", function () {
     );
     assert.deepEqual(readdirSync(path.join(dir, "out-3")), ["dev"]);
   });
+
+  it("reports the stacks of a worker process that dies as failed, and exits 1", async () => {
+    // The worker dies at start (NODE_OPTIONS is read by a new process only): its share must not vanish silently.
+    const dies = path.join(dir, "worker-dies.js");
+    writeFileSync(dies, "process.exit(3);\n");
+    const options = process.env.NODE_OPTIONS;
+    process.env.NODE_OPTIONS = `--require ${dies}`;
+    let run: Run;
+    try {
+      run = await synth(["--all", "--jobs", "2", "--out", path.join(dir, "out-lost")], dir);
+    } finally {
+      if (options === undefined) delete process.env.NODE_OPTIONS;
+      else process.env.NODE_OPTIONS = options;
+    }
+    assert.equal(run.code, 1);
+    // Shares: a-yaml and b-config here, c-principal and dev in the worker.
+    assert.match(run.err, /Stack a-yaml \(Pulumi\.a-yaml\.yaml\) failed: /);
+    for (const stack of ["c-principal", "dev"])
+      assert.match(
+        run.err,
+        new RegExp(`Stack ${stack} failed: the worker process exited early \\(code 3\\)`),
+      );
+    assert.match(
+      run.err,
+      /synth: 0 of 4 stacks synthesized; failed: a-yaml .*, c-principal \(worker exited early \(code 3\)\), dev \(worker exited early \(code 3\)\)$/,
+    );
+  });
 });
 
 describe("synth CLI: --all in worker processes", function () {
