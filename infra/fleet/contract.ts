@@ -1,3 +1,4 @@
+import { fleetRolePathRoot } from "../foundation/contract";
 import { isRecord } from "../objects";
 
 /**
@@ -151,7 +152,7 @@ export function hubAccessRoleName(spokeClusterName: string): string {
  * cannot list spokes it does not know), and each role's own trust policy admits only this hub's controller role.
  */
 export function hubAccessRolePath(hubClusterName: string): string {
-  return `/argocd-fleet/${hubClusterName}/`;
+  return `/${fleetRolePathRoot}/${hubClusterName}/`;
 }
 
 /** Name of a chart hub's Argo CD Pod Identity role (controller and server). */

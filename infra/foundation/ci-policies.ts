@@ -1,4 +1,4 @@
-import { ciNames, FoundationEnvironment, policyArn, roleBoundaryTagKey } from "./contract";
+import { ciNames, fleetRolePathRoot, FoundationEnvironment, policyArn, roleBoundaryTagKey } from "./contract";
 
 /**
  * IAM documents of the foundation's CI identity, as pure functions (tested without mocks). docs/pipeline.md
@@ -180,9 +180,12 @@ export interface OwnedRoles {
   readonly clusters: readonly string[];
 }
 
-/** ARN patterns of the roles an environment owns; none when it lists no cluster. */
+/** ARN patterns of the roles an environment owns (root path, and the fleet path); none when it lists no cluster. */
 export function ownedRoleArns(iam: FoundationIam, owned: OwnedRoles): string[] {
-  return owned.clusters.map((cluster) => roleArnOf(iam, `${cluster}-*`));
+  return owned.clusters.flatMap((cluster) => [
+    roleArnOf(iam, `${cluster}-*`),
+    roleArnOf(iam, `${fleetRolePathRoot}/*/${cluster}-*`),
+  ]);
 }
 
 /** Allow statements on the owned roles; IAM refuses a statement with no resource, so none without clusters. */
@@ -190,6 +193,36 @@ function onOwnedRoles(resources: readonly string[], statements: readonly Stateme
   return resources.length === 0
     ? []
     : statements.map((statement) => ({ ...statement, Resource: [...resources] }));
+}
+
+/** EKS actions whose Service Authorization Reference entry has no resource type (they take `"*"`). */
+export const eksActionsWithoutResource = [
+  "eks:CreateCluster",
+  "eks:ListClusters",
+  "eks:DescribeAddonVersions",
+  "eks:DescribeAddonConfiguration",
+  "eks:DescribeClusterVersions",
+  "eks:ListAccessPolicies",
+];
+
+/** EKS resource types named `<type>/<cluster>/…` (Service Authorization Reference, Amazon EKS resource types). */
+const eksClusterScopedTypes = [
+  "nodegroup",
+  "addon",
+  "fargateprofile",
+  "access-entry",
+  "podidentityassociation",
+  "capability",
+  "identityproviderconfig",
+];
+
+/** ARNs of an environment's clusters and of everything EKS names under them, in the foundation's region. */
+export function eksClusterArns(args: FoundationIam & OwnedRoles & { readonly region: string }): string[] {
+  const base = `arn:${args.partition}:eks:${args.region}:${args.accountId}`;
+  return args.clusters.flatMap((cluster) => [
+    `${base}:cluster/${cluster}`,
+    ...eksClusterScopedTypes.map((type) => `${base}:${type}/${cluster}/*`),
+  ]);
 }
 
 export interface DeployPolicyArgs extends FoundationIam, OwnedRoles {
@@ -218,7 +251,6 @@ export function clusterDeployPolicy(args: DeployPolicyArgs): PolicyDocument {
         Sid: "ClusterServicesInRegion",
         Effect: "Allow",
         Action: [
-          "eks:*",
           "ec2:Describe*",
           "ec2:CreateSubnet",
           "ec2:DeleteSubnet",
@@ -262,10 +294,34 @@ export function clusterDeployPolicy(args: DeployPolicyArgs): PolicyDocument {
           "events:*",
           "ssm:GetParameter",
           "ssm:GetParameters",
+          // What the teardown's leftover check reads (ops/verify/inventory.ts `findLeftovers`) during a destroy.
+          "elasticloadbalancing:DescribeLoadBalancers",
+          "elasticloadbalancing:DescribeTags",
         ],
         Resource: "*",
         Condition: inRegion,
       },
+      {
+        // EKS actions that take no resource (Service Authorization Reference): creating a cluster, version lookups.
+        Sid: "EksWithoutResource",
+        Effect: "Allow",
+        Action: eksActionsWithoutResource,
+        Resource: "*",
+        Condition: inRegion,
+      },
+      // Every other EKS action only on its environment's clusters and what lives in them: another environment's
+      // cluster in the same account (an access entry or access policy there = cluster admin, its config, its Pod
+      // Identity associations) is out of reach.
+      ...(args.clusters.length === 0
+        ? []
+        : [
+            {
+              Sid: "OwnClustersOnly",
+              Effect: "Allow",
+              Action: "eks:*",
+              Resource: eksClusterArns(args),
+            },
+          ]),
       // Ownership is two facts a deploy role cannot forge: the role's name (`<cluster>-*` of its environment's
       // clusters: a role's name never changes) and, for every write that takes the key, its current boundary.
       ...onOwnedRoles(owned, [
@@ -336,9 +392,81 @@ export function clusterDeployPolicy(args: DeployPolicyArgs): PolicyDocument {
       noAdminPolicies(args.partition),
       ...foundationIamIsFixed(args),
       ...foundationIsReadOnly(),
+      ...otherEnvironmentsOutOfReach(args.environment, args.clusters, true),
       ...stateStatements(args.state),
     ],
   };
+}
+
+/**
+ * Tags that name the EKS cluster a resource belongs to, set by AWS, not by the program: the cluster security group
+ * EKS creates (`aws:eks:cluster-name`), Auto Mode's and Karpenter's nodes, volumes and launch templates
+ * (`eks:eks-cluster-name`), managed node groups' instances (`eks:cluster-name`).
+ */
+export const eksClusterTagKeys = ["aws:eks:cluster-name", "eks:eks-cluster-name", "eks:cluster-name"];
+
+/** The tag the cluster program puts on everything it creates (`environment`, one of infra/config's platformTagKeys). */
+export const environmentTagKey = "environment";
+
+/** Reads that stay allowed on another environment's resources (the program and its teardown look things up). */
+const crossEnvironmentReads = [
+  "ec2:Describe*",
+  "elasticloadbalancing:Describe*",
+  "eks:Describe*",
+  "eks:List*",
+  "iam:Get*",
+  "iam:List*",
+  "kms:Describe*",
+  "kms:List*",
+  "logs:Describe*",
+  "logs:List*",
+  "sqs:GetQueueUrl",
+  "sqs:GetQueueAttributes",
+  "sqs:ListQueues",
+  "sqs:ListQueueTags",
+  "events:Describe*",
+  "events:List*",
+];
+
+/**
+ * Another environment's resources in the same account: nothing but reads on what is tagged with one of its clusters
+ * (EKS's own tags) and, with `byEnvironmentTag`, on what its stacks created (`environment=<other>`). A resource's
+ * tags cannot be changed here either (tagging is a write on it), so none can be moved into reach.
+ */
+function otherEnvironmentsOutOfReach(
+  environment: FoundationEnvironment,
+  clusters: readonly string[],
+  byEnvironmentTag: boolean,
+): Statement[] {
+  const notOurs = (key: string, ours: readonly string[]) => ({
+    ...(ours.length > 0 ? { StringNotEquals: { [`aws:ResourceTag/${key}`]: [...ours] } } : {}),
+    Null: { [`aws:ResourceTag/${key}`]: "false" },
+  });
+  const sid = (key: string) =>
+    `OtherClustersOutOfReach${key
+      .split(/[^a-z]+/)
+      .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+      .join("")}`;
+  return [
+    ...(byEnvironmentTag
+      ? [
+          {
+            Sid: "OtherEnvironmentsOutOfReach",
+            Effect: "Deny",
+            NotAction: crossEnvironmentReads,
+            Resource: "*",
+            Condition: notOurs(environmentTagKey, [environment]),
+          },
+        ]
+      : []),
+    ...eksClusterTagKeys.map((key) => ({
+      Sid: sid(key),
+      Effect: "Deny",
+      NotAction: crossEnvironmentReads,
+      Resource: "*",
+      Condition: notOurs(key, clusters),
+    })),
+  ];
 }
 
 /**
@@ -516,6 +644,10 @@ export function roleBoundaryPolicy(args: RoleBoundaryArgs): PolicyDocument {
         "ec2:RunInstances",
         "ec2:CreateFleet",
       ]),
+      // Whatever inline policy a role of this environment carries, another environment's clusters (their security
+      // group, nodes, volumes) are out of its reach. Not by the `environment` tag: a team's own shared resources may
+      // carry it, and a boundary that refused them would break add-ons at runtime.
+      ...otherEnvironmentsOutOfReach(args.environment, args.clusters, false),
     ],
   };
 }
@@ -596,6 +728,16 @@ export interface RunnerPolicyArgs {
   readonly keyArn: string;
 }
 
+/** `GetConnection` and `GetConnectionToken` under the service prefix of a connection's ARN. */
+export function connectionActions(connectionArn: string): string[] {
+  const service = connectionArn.split(":")[2];
+  if (service !== "codeconnections" && service !== "codestar-connections")
+    throw new Error(
+      `${connectionArn} is not a CodeConnections connection ARN (arn:<partition>:codeconnections:… or codestar-connections:…)`,
+    );
+  return [`${service}:GetConnection`, `${service}:GetConnectionToken`];
+}
+
 /**
  * The CodeBuild service role of a runner: its logs, its build's network interface in the runner subnets (the
  * statements the CodeBuild user guide lists for VPC builds), the GitHub connection and the log key. Jobs never
@@ -638,16 +780,12 @@ export function runnerRolePolicy(args: RunnerPolicyArgs): PolicyDocument {
         },
       },
       {
+        // The two actions the CodeBuild user guide ("GitHub App connections", step 2) gives the project role, in the
+        // service prefix of the connection's own ARN: IAM matches an action's prefix to the resource's
+        // (Developer Tools console user guide, "Identity and access management": the prefixes must match).
         Sid: "GitHubConnection",
         Effect: "Allow",
-        Action: [
-          "codeconnections:GetConnection",
-          "codeconnections:GetConnectionToken",
-          "codeconnections:UseConnection",
-          "codestar-connections:GetConnection",
-          "codestar-connections:GetConnectionToken",
-          "codestar-connections:UseConnection",
-        ],
+        Action: connectionActions(args.connectionArn),
         Resource: args.connectionArn,
       },
       {

@@ -111,6 +111,13 @@ export function ciNames(namePrefix: string, environment: FoundationEnvironment |
  */
 export const roleBoundaryTagKey = "permissions-boundary";
 
+/**
+ * First segment of the IAM path of a fleet spoke's hub-access role (`/argocd-fleet/<hub cluster>/`,
+ * infra/fleet/contract.ts): the one role of a cluster stack not at the root path (its ARN is `role/<path><name>`), so
+ * the deploy role owns `<cluster>-*` at the root and under this path.
+ */
+export const fleetRolePathRoot = "argocd-fleet";
+
 export function policyArn(partition: string, accountId: string, policyName: string): string {
   return `arn:${partition}:iam::${accountId}:policy/${policyName}`;
 }

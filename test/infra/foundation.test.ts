@@ -177,6 +177,47 @@ describe("foundation stack (synthesized)", () => {
     assert.ok(!actions.some((action) => /^(iam|sts|eks):/.test(action)), "no IAM, STS or EKS rights");
   });
 
+  it("gives the runner role the connection's two actions of the CodeBuild user guide, in the ARN's own prefix", () => {
+    // CodeBuild user guide, "GitHub App connections", step 2: GetConnectionToken and GetConnection on the
+    // connection; Developer Tools console user guide: an action's service prefix must match the resource's.
+    const connection = (connectionArn: string) =>
+      runnerRolePolicy({
+        partition: "aws",
+        accountId: "111122223333",
+        region: "eu-west-1",
+        logGroupArn: "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/codebuild/x",
+        connectionArn,
+        subnetArns: ["arn:aws:ec2:eu-west-1:111122223333:subnet/subnet-1"],
+        keyArn: "arn:aws:kms:eu-west-1:111122223333:key/k",
+      }).Statement.find((statement) => statement.Sid === "GitHubConnection");
+    for (const service of ["codeconnections", "codestar-connections"]) {
+      const arn = `arn:aws:${service}:eu-west-1:111122223333:connection/00000000-0000-4000-8000-000000000000`;
+      assert.deepEqual(connection(arn), {
+        Sid: "GitHubConnection",
+        Effect: "Allow",
+        Action: [`${service}:GetConnection`, `${service}:GetConnectionToken`],
+        Resource: arn,
+      });
+    }
+    assert.throws(
+      () => connection("arn:aws:secretsmanager:eu-west-1:111122223333:secret:x"),
+      /not a CodeConnections/,
+    );
+    // The synthesized runners use the sample's codeconnections ARN.
+    for (const env of ["dev", "staging", "prod"]) {
+      const policy = ofType(result, "aws:iam/rolePolicy:RolePolicy").find((candidate) =>
+        candidate.dependencies.includes(roleNamed(result, `platform-eu-west-1-${env}-runner`).urn),
+      );
+      const statement = (
+        JSON.parse(String(policy?.inputs.policy)) as { Statement: Record<string, unknown>[] }
+      ).Statement.find((candidate) => candidate.Sid === "GitHubConnection");
+      assert.deepEqual(statement?.Action, [
+        "codeconnections:GetConnection",
+        "codeconnections:GetConnectionToken",
+      ]);
+    }
+  });
+
   it("scopes deploy rights: IAM by the environment's permissions boundary, services by region, foundation read-only", () => {
     const policy = clusterDeployPolicy({
       partition: "aws",
@@ -195,6 +236,15 @@ describe("foundation stack (synthesized)", () => {
     });
     assert.deepEqual(bySid.ChangeBoundedRolesOnly.Resource, [
       "arn:aws:iam::111122223333:role/platform-dev-*",
+      // A fleet spoke's hub-access role lives under /argocd-fleet/<hub>/.
+      "arn:aws:iam::111122223333:role/argocd-fleet/*/platform-dev-*",
+    ]);
+    // EKS only on its environment's clusters (and what EKS names under them).
+    assert.deepEqual(bySid.OwnClustersOnly.Resource, [
+      "arn:aws:eks:eu-west-1:111122223333:cluster/platform-dev",
+      ...["nodegroup", "addon", "fargateprofile", "access-entry", "podidentityassociation", "capability"]
+        .concat("identityproviderconfig")
+        .map((type) => `arn:aws:eks:eu-west-1:111122223333:${type}/platform-dev/*`),
     ]);
     assert.deepEqual(bySid.ClusterServicesInRegion.Condition, {
       StringEquals: { "aws:RequestedRegion": "eu-west-1" },
