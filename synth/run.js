@@ -90,9 +90,9 @@ require.extensions[".ts"] = (module, filename) => {
 };
 
 // Loaded on first use only. Each is reached from @pulumi/pulumi's index at load time but used only by the
-// automation API and by closure serialization (dynamic providers), neither of which a synth runs, or (gRPC and
-// Pulumi's gRPC client stubs) only to talk to a real engine: under mocks no call leaves the process, and the error
-// paths that read `grpc.status` load it then. Each is TypeScript-compiled (`__esModule`) or imported through
+// automation API and by closure serialization (dynamic providers), neither of which a synth runs, or (gRPC, Pulumi's
+// gRPC client stubs, OpenTelemetry's API for tracing those calls) only to talk to a real engine: under mocks no call
+// leaves the process, and the error paths that read `grpc.status` load it then. Each is TypeScript-compiled (`__esModule`) or imported through
 // `__importStar`, so a proxy stands in transparently.
 const projectDir = path.join(__dirname, "..");
 const pulumiProto = path.join(
@@ -106,6 +106,7 @@ const lazyModules = new Set(
     "@npmcli/arborist",
     "normalize-package-data",
     "@grpc/grpc-js",
+    "@opentelemetry/api",
     ...fs
       .readdirSync(pulumiProto)
       .filter((name) => name.endsWith("_grpc_pb.js"))

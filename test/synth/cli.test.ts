@@ -316,6 +316,7 @@ describe("synth CLI: output", function () {
         "/@pulumi/pulumi/automation/",
         "/sigstore/",
         "/@grpc/grpc-js/",
+        "/@opentelemetry/api/",
         "_grpc_pb.js",
       ])
         assert.deepEqual(
