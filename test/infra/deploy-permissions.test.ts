@@ -22,7 +22,8 @@ const roleArn = (name: string) => `arn:aws:iam::${account}:role/${name}`;
 const policyArn = (name: string) => `arn:aws:iam::${account}:policy/${name}`;
 const boundaryOf = (environment: string) => policyArn(`${prefix}-${environment}-role-boundary`);
 const devBoundary = boundaryOf("dev");
-const foundationVpc = `arn:aws:ec2:eu-west-1:${account}:vpc/vpc-0123456789abcdef0`;
+const ec2Arn = (path: string) => `arn:aws:ec2:eu-west-1:${account}:${path}`;
+const foundationVpc = ec2Arn("vpc/vpc-0123456789abcdef0");
 const eksArn = (path: string) => `arn:aws:eks:eu-west-1:${account}:${path}`;
 /** An access entry of a cluster (the ARN EKS gives it: cluster, principal type, account, name, id). */
 const accessEntryOf = (cluster: string) =>
@@ -421,7 +422,7 @@ const escalations: Attempt[] = [
     what: "delete a subnet of the foundation (allowed for its own subnets)",
     principal: "dev",
     action: "ec2:DeleteSubnet",
-    target: `arn:aws:ec2:eu-west-1:${account}:subnet/subnet-0123456789abcdef0`,
+    target: ec2Arn("subnet/subnet-0123456789abcdef0"),
     context: { "aws:ResourceTag/layer": "foundation" },
     explicit: true,
   },
@@ -540,7 +541,7 @@ const escalations: Attempt[] = [
     explicit: true,
     principal: "dev",
     action: "ec2:DeleteTags",
-    target: `arn:aws:ec2:eu-west-1:${account}:subnet/subnet-0aaaaaaaaaaaaaaaa`,
+    target: ec2Arn("subnet/subnet-0aaaaaaaaaaaaaaaa"),
     context: { "aws:ResourceTag/environment": "prod", "aws:TagKeys": ["environment"] },
   },
   {
@@ -548,7 +549,7 @@ const escalations: Attempt[] = [
     explicit: true,
     principal: "dev",
     action: "ec2:AuthorizeSecurityGroupIngress",
-    target: `arn:aws:ec2:eu-west-1:${account}:security-group/sg-0aaaaaaaaaaaaaaaa`,
+    target: ec2Arn("security-group/sg-0aaaaaaaaaaaaaaaa"),
     context: { "aws:ResourceTag/aws:eks:cluster-name": "platform-prod" },
   },
   {
@@ -556,7 +557,7 @@ const escalations: Attempt[] = [
     explicit: true,
     principal: "dev",
     action: "ec2:DeleteLaunchTemplate",
-    target: `arn:aws:ec2:eu-west-1:${account}:launch-template/lt-0aaaaaaaaaaaaaaaa`,
+    target: ec2Arn("launch-template/lt-0aaaaaaaaaaaaaaaa"),
     context: { "aws:ResourceTag/eks:eks-cluster-name": "platform-prod" },
   },
   {
@@ -564,7 +565,7 @@ const escalations: Attempt[] = [
     explicit: true,
     principal: "dev",
     action: "ec2:CreateTags",
-    target: `arn:aws:ec2:eu-west-1:${account}:instance/i-0aaaaaaaaaaaaaaaa`,
+    target: ec2Arn("instance/i-0aaaaaaaaaaaaaaaa"),
     context: { "aws:ResourceTag/eks:cluster-name": "platform-prod", ...tagging({ team: "x" }) },
   },
   {
@@ -572,7 +573,7 @@ const escalations: Attempt[] = [
     explicit: true,
     principal: "pod",
     action: "ec2:AuthorizeSecurityGroupIngress",
-    target: `arn:aws:ec2:eu-west-1:${account}:security-group/sg-0aaaaaaaaaaaaaaaa`,
+    target: ec2Arn("security-group/sg-0aaaaaaaaaaaaaaaa"),
     context: { "aws:ResourceTag/aws:eks:cluster-name": "platform-prod" },
   },
   {
@@ -580,7 +581,7 @@ const escalations: Attempt[] = [
     explicit: true,
     principal: "pod",
     action: "ec2:TerminateInstances",
-    target: `arn:aws:ec2:eu-west-1:${account}:instance/i-0aaaaaaaaaaaaaaaa`,
+    target: ec2Arn("instance/i-0aaaaaaaaaaaaaaaa"),
     context: { "aws:ResourceTag/eks:eks-cluster-name": "platform-prod" },
   },
   {
@@ -588,7 +589,7 @@ const escalations: Attempt[] = [
     explicit: true,
     principal: "pod",
     action: "ec2:ModifyInstanceAttribute",
-    target: `arn:aws:ec2:eu-west-1:${account}:instance/i-0aaaaaaaaaaaaaaaa`,
+    target: ec2Arn("instance/i-0aaaaaaaaaaaaaaaa"),
     context: { "aws:ResourceTag/eks:cluster-name": "platform-prod" },
   },
   {
@@ -723,7 +724,7 @@ const legitimate: Attempt[] = [
     what: "admit its runner to its cluster's EKS-created security group",
     principal: "dev",
     action: "ec2:AuthorizeSecurityGroupIngress",
-    target: `arn:aws:ec2:eu-west-1:${account}:security-group/sg-0bbbbbbbbbbbbbbbb`,
+    target: ec2Arn("security-group/sg-0bbbbbbbbbbbbbbbb"),
     context: { "aws:ResourceTag/aws:eks:cluster-name": "platform-dev" },
   },
   {
@@ -737,14 +738,14 @@ const legitimate: Attempt[] = [
     what: "a role under the boundary: Auto Mode terminates a node of its cluster",
     principal: "pod",
     action: "ec2:TerminateInstances",
-    target: `arn:aws:ec2:eu-west-1:${account}:instance/i-0bbbbbbbbbbbbbbbb`,
+    target: ec2Arn("instance/i-0bbbbbbbbbbbbbbbb"),
     context: { "aws:ResourceTag/eks:eks-cluster-name": "platform-dev" },
   },
   {
     what: "a role under the boundary: the Load Balancer Controller opens its cluster's node security group",
     principal: "pod",
     action: "ec2:AuthorizeSecurityGroupIngress",
-    target: `arn:aws:ec2:eu-west-1:${account}:security-group/sg-0bbbbbbbbbbbbbbbb`,
+    target: ec2Arn("security-group/sg-0bbbbbbbbbbbbbbbb"),
     context: {
       "aws:ResourceTag/aws:eks:cluster-name": "platform-argocd",
       "aws:ResourceTag/environment": "dev",
@@ -780,7 +781,7 @@ const legitimate: Attempt[] = [
     what: "a role under the boundary: Karpenter launches a node",
     principal: "pod",
     action: "ec2:RunInstances",
-    target: `arn:aws:ec2:eu-west-1:${account}:instance/*`,
+    target: ec2Arn("instance/*"),
   },
   {
     what: "a role under the boundary: Karpenter passes the node role to EC2",
