@@ -470,8 +470,11 @@ function otherEnvironmentsOutOfReach(
 }
 
 /**
- * Nothing tagged `layer=foundation` (the VPC, its subnets, NAT, runners, CI roles, boundaries) may be changed;
- * `alsoAllowed` names actions that only place something new inside a foundation resource.
+ * Nothing tagged `layer=foundation` (the VPC, its subnets, NAT, runners, CI roles, boundaries) may be changed, its
+ * tags included: a `kubernetes.io/cluster/<x>` or `kubernetes.io/role/elb` tag on a shared subnet steers or blocks
+ * other clusters' load balancers (subnet discovery). Tags the program gives its own subnets and route tables are
+ * authorized on those new resources (`ec2:CreateAction`), not on the VPC. `alsoAllowed` names actions that only
+ * place something new inside a foundation resource; allowing `ec2:CreateTags` there still keeps `layer`.
  */
 function foundationIsReadOnly(alsoAllowed: readonly string[] = []): Statement[] {
   return [
@@ -483,7 +486,6 @@ function foundationIsReadOnly(alsoAllowed: readonly string[] = []): Statement[] 
         "ec2:CreateSubnet",
         "ec2:CreateRouteTable",
         "ec2:ModifyVpcEndpoint",
-        "ec2:CreateTags",
         "iam:Get*",
         "iam:List*",
         "kms:Describe*",
@@ -496,18 +498,21 @@ function foundationIsReadOnly(alsoAllowed: readonly string[] = []): Statement[] 
       Resource: "*",
       Condition: { StringEquals: { "aws:ResourceTag/layer": "foundation" } },
     },
-    {
-      // ec2:CreateTags stays usable on foundation resources (above), but never to overwrite `layer`: a resource
-      // re-tagged `layer=<anything else>` would fall out of FoundationIsReadOnly.
-      Sid: "FoundationLayerTagIsKept",
-      Effect: "Deny",
-      Action: "ec2:CreateTags",
-      Resource: "*",
-      Condition: {
-        StringEquals: { "aws:ResourceTag/layer": "foundation" },
-        "ForAnyValue:StringEquals": { "aws:TagKeys": ["layer"] },
-      },
-    },
+    ...(alsoAllowed.includes("ec2:CreateTags")
+      ? [
+          {
+            // A resource re-tagged `layer=<anything else>` would fall out of FoundationIsReadOnly.
+            Sid: "FoundationLayerTagIsKept",
+            Effect: "Deny",
+            Action: "ec2:CreateTags",
+            Resource: "*",
+            Condition: {
+              StringEquals: { "aws:ResourceTag/layer": "foundation" },
+              "ForAnyValue:StringEquals": { "aws:TagKeys": ["layer"] },
+            },
+          },
+        ]
+      : []),
   ];
 }
 
@@ -643,6 +648,7 @@ export function roleBoundaryPolicy(args: RoleBoundaryArgs): PolicyDocument {
         "ec2:CreateNetworkInterface",
         "ec2:RunInstances",
         "ec2:CreateFleet",
+        "ec2:CreateTags",
       ]),
       // Whatever inline policy a role of this environment carries, another environment's clusters (their security
       // group, nodes, volumes) are out of its reach. Not by the `environment` tag: a team's own shared resources may

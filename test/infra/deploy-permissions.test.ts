@@ -24,6 +24,7 @@ const boundaryOf = (environment: string) => policyArn(`${prefix}-${environment}-
 const devBoundary = boundaryOf("dev");
 const ec2Arn = (path: string) => `arn:aws:ec2:eu-west-1:${account}:${path}`;
 const foundationVpc = ec2Arn("vpc/vpc-0123456789abcdef0");
+const foundationPublicSubnet = ec2Arn("subnet/subnet-0eeeeeeeeeeeeeeee");
 const eksArn = (path: string) => `arn:aws:eks:eu-west-1:${account}:${path}`;
 /** An access entry of a cluster (the ARN EKS gives it: cluster, principal type, account, name, id). */
 const accessEntryOf = (cluster: string) =>
@@ -435,6 +436,34 @@ const escalations: Attempt[] = [
     explicit: true,
   },
   {
+    // Load balancer subnet discovery: the tag would steer (or, with another cluster's key, block) other clusters' ELBs.
+    what: "tag a public subnet of the foundation kubernetes.io/role/elb",
+    principal: "dev",
+    action: "ec2:CreateTags",
+    target: foundationPublicSubnet,
+    context: { "aws:ResourceTag/layer": "foundation", ...tagging({ "kubernetes.io/role/elb": "1" }) },
+    explicit: true,
+  },
+  {
+    what: "claim a public subnet of the foundation for its cluster (kubernetes.io/cluster/platform-dev)",
+    principal: "dev",
+    action: "ec2:CreateTags",
+    target: foundationPublicSubnet,
+    context: {
+      "aws:ResourceTag/layer": "foundation",
+      ...tagging({ "kubernetes.io/cluster/platform-dev": "owned" }),
+    },
+    explicit: true,
+  },
+  {
+    what: "delete a tag of the foundation's VPC",
+    principal: "dev",
+    action: "ec2:DeleteTags",
+    target: foundationVpc,
+    context: { "aws:ResourceTag/layer": "foundation", "aws:TagKeys": ["Name"] },
+    explicit: true,
+  },
+  {
     what: "a role under the boundary (inline *): re-tag the foundation's VPC out of layer=foundation",
     principal: "pod",
     action: "ec2:CreateTags",
@@ -759,6 +788,29 @@ const legitimate: Attempt[] = [
     context: { "aws:ResourceTag/environment": "shared" },
   },
   {
+    // Tags given at creation are authorized on the new subnet (ec2:CreateAction), which is not the foundation's.
+    what: "tag its new subnets for its cluster's load balancers and Karpenter (CreateSubnet's tags)",
+    principal: "dev",
+    action: "ec2:CreateTags",
+    target: ec2Arn("subnet/*"),
+    context: {
+      "ec2:CreateAction": "CreateSubnet",
+      ...tagging({
+        "kubernetes.io/cluster/platform-dev": "owned",
+        "kubernetes.io/role/internal-elb": "1",
+        "karpenter.sh/discovery": "platform-dev",
+        environment: "dev",
+      }),
+    },
+  },
+  {
+    what: "retag its own subnet (a tag change on a later up)",
+    principal: "dev",
+    action: "ec2:CreateTags",
+    target: ec2Arn("subnet/subnet-0dddddddddddddddd"),
+    context: { "aws:ResourceTag/environment": "dev", ...tagging({ owner: "team-b" }) },
+  },
+  {
     what: "create its subnets in the foundation's VPC",
     principal: "dev",
     action: "ec2:CreateSubnet",
@@ -961,6 +1013,17 @@ describe("CI deploy permissions under an IAM simulator (@cloud-copilot/iam-simul
   });
 });
 
+/** Every synthesized stack that deploys a cluster (through its environment's deploy role). */
+const clusterStacks = [
+  "dev",
+  "prod",
+  "staging",
+  "managed-argocd",
+  "fleet-hub",
+  "fleet-spoke-a",
+  "fleet-spoke-b",
+];
+
 describe("each environment's deploy role may create and change every role its cluster stacks declare (synthesized graphs, iam-simulate)", function () {
   this.timeout(180_000);
   const foundations: Record<string, Promise<SynthResult>> = {};
@@ -972,15 +1035,7 @@ describe("each environment's deploy role may create and change every role its cl
       : synthesizedStack("foundation-eu-west-1");
     return foundations[key];
   };
-  for (const stack of [
-    "dev",
-    "prod",
-    "staging",
-    "managed-argocd",
-    "fleet-hub",
-    "fleet-spoke-a",
-    "fleet-spoke-b",
-  ])
+  for (const stack of clusterStacks)
     it(stack, async () => {
       const result = await synthesizedStack(stack);
       const environment = (result.config as { environment: string }).environment;
@@ -1022,15 +1077,7 @@ describe("each environment's deploy role may create and change every role its cl
 
 describe("every role of every cluster stack carries its environment's boundary (synthesized graphs)", function () {
   this.timeout(120_000);
-  for (const stack of [
-    "dev",
-    "prod",
-    "staging",
-    "managed-argocd",
-    "fleet-hub",
-    "fleet-spoke-a",
-    "fleet-spoke-b",
-  ])
+  for (const stack of clusterStacks)
     it(stack, async () => {
       const result = await synthesizedStack(stack);
       const environment = (result.config as { environment: string }).environment;
@@ -1042,5 +1089,23 @@ describe("every role of every cluster stack carries its environment's boundary (
         assert.equal(role.inputs.permissionsBoundary, boundary, role.name);
         assert.equal((role.inputs.tags as Record<string, string>)[roleBoundaryTagKey], boundary, role.name);
       }
+    });
+});
+
+// The deploy role may write no tag on a foundation resource (FoundationIsReadOnly): the program's tags go only on what
+// it creates. A resource that tags an existing one (aws:ec2/tag:Tag, a default VPC/subnet/route table/security group
+// adopted and tagged) would need that right.
+describe("no cluster stack tags an EC2 resource it does not create (synthesized graphs)", function () {
+  this.timeout(120_000);
+  for (const stack of clusterStacks)
+    it(stack, async () => {
+      const result = await synthesizedStack(stack);
+      const adopters = result.resources.filter((resource) =>
+        /^aws:ec2\/(tag:Tag|default)/.test(resource.type),
+      );
+      assert.deepEqual(
+        adopters.map((resource) => `${resource.type} ${resource.name}`),
+        [],
+      );
     });
 });
