@@ -370,7 +370,11 @@ describe("addons/ rendered against each synthesized stack's cluster Secret", () 
       assert.equal(ciliumValues.k8sServicePort, 443);
       assert.equal(ciliumValues.k8sServiceHost, clusterSecretOf(result).annotations.cluster_endpoint_host);
       assert.ok(!String(ciliumValues.k8sServiceHost).includes("https://"));
-      assert.deepEqual(ciliumValues.eni, { enabled: true, awsEnablePrefixDelegation: true });
+      assert.deepEqual(ciliumValues.eni, {
+        enabled: true,
+        awsEnablePrefixDelegation: true,
+        subnetTagsFilter: [`kubernetes.io/cluster/${configOf(result).cluster.name}=owned`],
+      });
       assert.equal((ciliumValues.ipam as Tree).mode, "eni");
 
       const associations = ofType(result, "aws:eks/podIdentityAssociation:PodIdentityAssociation");
