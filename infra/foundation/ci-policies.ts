@@ -265,9 +265,17 @@ export function clusterDeployPolicy(args: DeployPolicyArgs): PolicyDocument {
           "ec2:ModifyVpcEndpoint",
           "ec2:CreateTags",
           "ec2:DeleteTags",
+          "ec2:CreateSecurityGroup",
+          "ec2:DeleteSecurityGroup",
           "ec2:AuthorizeSecurityGroupIngress",
           "ec2:RevokeSecurityGroupIngress",
+          // Its own groups: the provider revokes a new group's default allow-all egress rule, and manages its egress.
+          "ec2:AuthorizeSecurityGroupEgress",
+          "ec2:RevokeSecurityGroupEgress",
           "ec2:ModifySecurityGroupRules",
+          // Interface endpoints of its own (managed Argo CD's eks-capabilities endpoint) in its subnets.
+          "ec2:CreateVpcEndpoint",
+          "ec2:DeleteVpcEndpoints",
           "ec2:CreateLaunchTemplate",
           "ec2:CreateLaunchTemplateVersion",
           "ec2:DeleteLaunchTemplate",
@@ -391,7 +399,19 @@ export function clusterDeployPolicy(args: DeployPolicyArgs): PolicyDocument {
       },
       noAdminPolicies(args.partition),
       ...foundationIamIsFixed(args),
-      ...foundationIsReadOnly(),
+      // A security group or an endpoint of its own is created in the foundation's VPC (IAM authorizes it on the VPC).
+      ...foundationIsReadOnly(["ec2:CreateSecurityGroup", "ec2:CreateVpcEndpoint"]),
+      {
+        // ...but an endpoint may not reach into the foundation's route tables (a gateway endpoint adds routes to
+        // them), subnets or security groups.
+        Sid: "EndpointsStayOutOfFoundation",
+        Effect: "Deny",
+        Action: "ec2:CreateVpcEndpoint",
+        Resource: ["route-table", "subnet", "security-group"].map(
+          (type) => `arn:${args.partition}:ec2:*:*:${type}/*`,
+        ),
+        Condition: { StringEquals: { "aws:ResourceTag/layer": "foundation" } },
+      },
       ...otherEnvironmentsOutOfReach(args.environment, args.clusters, true),
       ...stateStatements(args.state),
     ],
