@@ -188,16 +188,7 @@ export function checkStack(config: PlatformConfig, observed: Observation): Findi
   }
   if (observed.accessEntries !== undefined)
     findings.push(...checkAccess(config, observed.accessEntries, cluster.roleArn));
-  for (const skipped of observed.notChecked ?? []) {
-    findings.push({
-      check: skipped.check,
-      severity: "advisory",
-      ok: true,
-      notChecked: true,
-      expected: "",
-      actual: `not checked: ${skipped.reason}`,
-    });
-  }
+  findings.push(...notCheckedFindings(observed.notChecked ?? []));
   findings.push(...checkLogGroup(config, observed.controlPlaneLogGroup));
   findings.push(...checkSubnets(config, observed.subnets));
   if (observed.flowLogs !== undefined) findings.push(checkFlowLogs(cluster.vpcId, observed.flowLogs));
@@ -629,4 +620,18 @@ export function formatFindings(stack: string, findings: readonly Finding[]): str
     `Live check of stack ${stack}: ${findings.length} checks, ${mandatory} mandatory drift(s), ${drifts.length - mandatory} warning(s)`,
     ...lines,
   ].join("\n");
+}
+
+/** What the endpoint could not read: reported as not checked (advisory), never as a pass or a drift. */
+export function notCheckedFindings(
+  skipped: readonly { readonly check: string; readonly reason: string }[],
+): Finding[] {
+  return skipped.map((entry) => ({
+    check: entry.check,
+    severity: "advisory",
+    ok: true,
+    notChecked: true,
+    expected: "",
+    actual: `not checked: ${entry.reason}`,
+  }));
 }

@@ -19,7 +19,7 @@ import {
   roleArn,
 } from "../../infra/foundation/contract";
 import { runnerWebhookFilterGroups } from "../../infra/foundation/runner";
-import { checkAdminGrants, checkFlowLogs, checkRole, Finding, normalise } from "./checks";
+import { checkAdminGrants, checkFlowLogs, checkRole, Finding, normalise, notCheckedFindings } from "./checks";
 import type { ObservedFlowLog, ObservedLogGroup, ObservedRole, ObservedSubnet } from "./inventory";
 
 /**
@@ -447,15 +447,7 @@ export function checkFoundationStack(
       pullRequestSubject(config.github.repository),
     ),
   );
-  for (const skipped of observed.notChecked)
-    findings.push({
-      check: skipped.check,
-      severity: "advisory",
-      ok: true,
-      notChecked: true,
-      expected: "",
-      actual: `not checked: ${skipped.reason}`,
-    });
+  findings.push(...notCheckedFindings(observed.notChecked));
   return findings;
 }
 
