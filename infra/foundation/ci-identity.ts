@@ -5,6 +5,8 @@ import {
   clusterDeployPolicy,
   environmentSubject,
   foundationDeployPolicy,
+  iamPolicyQuota,
+  policyWithinQuota,
   githubOidcUrl,
   githubTrustPolicy,
   pullRequestSubject,
@@ -13,7 +15,7 @@ import {
   stateStatements,
   stsAudience,
 } from "./ci-policies";
-import { ciNames, foundationGitHubEnvironment, FoundationEnvironment } from "./contract";
+import { ciNames, foundationGitHubEnvironment, FoundationEnvironment, foundationProject } from "./contract";
 
 export interface CiIdentityArgs {
   readonly namePrefix: string;
@@ -94,6 +96,9 @@ export class CiIdentity extends pulumi.ComponentResource {
     const inline = (logicalName: string, target: aws.iam.Role, policy: pulumi.Input<string>) =>
       new aws.iam.RolePolicy(logicalName, { role: target.id, policy }, parent);
 
+    const tooManyClusters = (environment: FoundationEnvironment) =>
+      `list fewer clusters under ${foundationProject}:environments.${environment}.clusters (each adds its role and EKS ARNs), ` +
+      "or give further clusters a foundation of their own (another account or region)";
     const environments: Partial<Record<FoundationEnvironment, EnvironmentCi>> = {};
     for (const environment of args.environments) {
       const names = ciNames(args.namePrefix, environment);
@@ -104,13 +109,16 @@ export class CiIdentity extends pulumi.ComponentResource {
           name: names.roleBoundary,
           description: `Permissions boundary of every role the ${environment} cluster stacks create`,
           policy: context.apply(([partition, accountId]) =>
-            JSON.stringify(
+            policyWithinQuota(
               roleBoundaryPolicy({
                 ...iam(partition, accountId),
                 region: args.region,
                 environment,
                 clusters: args.clusters[environment] ?? [],
               }),
+              iamPolicyQuota.managed,
+              `the ${environment} role boundary (managed policy ${names.roleBoundary})`,
+              tooManyClusters(environment),
             ),
           ),
           tags: { ...args.tags, "ci-environment": environment },
@@ -143,7 +151,7 @@ export class CiIdentity extends pulumi.ComponentResource {
         `${name}-${environment}-deploy`,
         deploy,
         context.apply(([partition, accountId]) =>
-          JSON.stringify(
+          policyWithinQuota(
             clusterDeployPolicy({
               ...iam(partition, accountId),
               region: args.region,
@@ -151,6 +159,9 @@ export class CiIdentity extends pulumi.ComponentResource {
               clusters: args.clusters[environment] ?? [],
               state: args.state,
             }),
+            iamPolicyQuota.inlinePerRole,
+            `the ${environment} deploy policy (inline on ${names.deployRole}, its only inline policy)`,
+            tooManyClusters(environment),
           ),
         ),
       );

@@ -27,6 +27,28 @@ export function environmentSubject(repository: string, environment: string): str
   return `repo:${repository}:environment:${environment}`;
 }
 
+/** IAM's size quotas in characters, whitespace not counted: all inline policies of one role together; a managed policy. */
+export const iamPolicyQuota = { inlinePerRole: 10_240, managed: 6_144 } as const;
+
+/**
+ * The policy as JSON, or a clear error when it exceeds its IAM quota (AWS would refuse it mid-`pulumi up`, with the
+ * roles half-written). The deploy policy and boundary grow with each cluster listed for an environment.
+ */
+export function policyWithinQuota(
+  document: PolicyDocument,
+  quota: number,
+  what: string,
+  fix: string,
+): string {
+  const text = JSON.stringify(document);
+  const size = text.replace(/\s/g, "").length;
+  if (size > quota)
+    throw new Error(
+      `${what} is ${size} characters, over IAM's limit of ${quota} (whitespace not counted): ${fix}`,
+    );
+  return text;
+}
+
 /** Trust of a CI role: this provider, exactly this audience and exactly this subject (no wildcards). */
 export function githubTrustPolicy(providerArn: string, subject: string): PolicyDocument {
   return {

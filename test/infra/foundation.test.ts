@@ -1,6 +1,12 @@
 import { strict as assert } from "node:assert";
 import { ConfigError } from "../../infra/config";
-import { clusterDeployPolicy, githubOidcHost, runnerRolePolicy } from "../../infra/foundation/ci-policies";
+import {
+  clusterDeployPolicy,
+  githubOidcHost,
+  iamPolicyQuota,
+  policyWithinQuota,
+  runnerRolePolicy,
+} from "../../infra/foundation/ci-policies";
 import { resolveFoundationConfig } from "../../infra/foundation/config";
 import { foundationStackReference } from "../../infra/foundation/contract";
 import { estimateMonthlyCost } from "../../ops/cost";
@@ -34,6 +40,26 @@ describe("foundation stack (synthesized)", () => {
   let result: SynthResult;
   before(async () => {
     result = await synthesizedStack(foundationName);
+  });
+
+  it("keeps every CI role's inline policies and every boundary within IAM's size quotas (whitespace not counted)", () => {
+    const size = (policy: unknown) =>
+      (typeof policy === "string" ? policy : JSON.stringify(policy)).replace(/\s/g, "").length;
+    const perRole = new Map<string, number>();
+    for (const inline of ofType(result, "aws:iam/rolePolicy:RolePolicy")) {
+      const role = String(inline.inputs.role);
+      perRole.set(role, (perRole.get(role) ?? 0) + size(inline.inputs.policy));
+    }
+    assert.ok(perRole.size >= 4, "the deploy roles' inline policies were found");
+    for (const [role, total] of perRole)
+      assert.ok(total <= iamPolicyQuota.inlinePerRole, `${role}: ${total}`);
+    const boundaries = ofType(result, "aws:iam/policy:Policy");
+    assert.equal(boundaries.length, 3);
+    for (const boundary of boundaries)
+      assert.ok(
+        size(boundary.inputs.policy) <= iamPolicyQuota.managed,
+        `${boundary.name}: ${size(boundary.inputs.policy)}`,
+      );
   });
 
   it("declares the GitHub OIDC provider once, for sts.amazonaws.com", () => {
@@ -441,4 +467,35 @@ describe("cluster stacks on the foundation: errors naming the key and the fix", 
       "eks-gitops-platform:environment",
       /the foundation has no runner and no CI roles for dev \(it serves prod\); add `dev: \{\}` under eks-gitops-foundation:environments/,
     ));
+});
+
+describe("deploy policy size: an environment with too many clusters fails before AWS refuses it", () => {
+  const policy = (clusters: string[]) =>
+    clusterDeployPolicy({
+      partition: "aws",
+      accountId: "111122223333",
+      namePrefix: "platform-eu-west-1",
+      environments: ["dev", "staging", "prod"],
+      region: "eu-west-1",
+      environment: "dev",
+      clusters,
+      state: {},
+    });
+  const fix = "list fewer clusters under eks-gitops-foundation:environments.dev.clusters";
+
+  it("passes a one-cluster environment through as its JSON", () => {
+    const document = policy(["platform-dev"]);
+    assert.equal(
+      policyWithinQuota(document, iamPolicyQuota.inlinePerRole, "dev", fix),
+      JSON.stringify(document),
+    );
+  });
+
+  it("refuses the policy of an environment listing 12 clusters, naming the size, the quota and the key", () => {
+    const many = Array.from({ length: 12 }, (_, index) => `platform-dev-${index}`);
+    assert.throws(
+      () => policyWithinQuota(policy(many), iamPolicyQuota.inlinePerRole, "the dev deploy policy", fix),
+      /the dev deploy policy is \d+ characters, over IAM's limit of 10240 \(whitespace not counted\): list fewer clusters under eks-gitops-foundation:environments\.dev\.clusters/,
+    );
+  });
 });
