@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { projectRoot } from "../infra/project";
 import { writeAtomically } from "./output";
@@ -143,7 +143,8 @@ export class SynthSession {
 
   private keep(key: string, outputs: Record<string, unknown>): void {
     const file = this.file(key);
-    if (!file || existsSync(file)) return;
+    // An entry already there is kept; one of another key or shape (a copied or damaged file) is replaced.
+    if (!file || this.kept(key) !== undefined) return;
     try {
       mkdirSync(path.dirname(file), { recursive: true });
       writeAtomically(file, `${JSON.stringify({ key, outputs })}\n`);

@@ -130,8 +130,24 @@ export async function referenceOutputs(
   options: SynthOptions = {},
 ): Promise<Record<string, unknown>> {
   const session = options.session ?? processSession;
-  const run = await prepare(stack, { ...options, session });
-  return session.outputs(programKey(run), () => runProgram(run));
+  try {
+    const run = await prepare(stack, { ...options, session });
+    return await session.outputs(programKey(run), () => runProgram(run));
+  } catch (error) {
+    // Reported under the referencing stack's name and file: without this, a broken foundation's problems read as
+    // if they were in every cluster stack's own file.
+    const file = path.relative(projectRoot, options.configFile ?? configFileOf(stack));
+    throw new Error(
+      `the stack it references, ${stack} (${file}), failed: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+}
+
+/** The config file of a stack this checkout synthesizes (a foundation stack's under foundation/). */
+function configFileOf(stack: string): string {
+  const foundation = foundationStackOf(stack);
+  return foundation === undefined ? anyStackFile(projectRoot, stack) : stackFile(foundationRoot, foundation);
 }
 
 function prepare(stack: string, options: SynthOptions): Promise<ProgramRun> {

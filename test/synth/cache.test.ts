@@ -91,7 +91,34 @@ describe("synth cache: a referenced foundation's outputs", function () {
       const third = new CountingSession(cacheDir);
       assert.deepEqual(await referenceOutputs("foundation-eu-west-1", { session: third }), outputs);
       assert.deepEqual(third.ran, ["foundation-eu-west-1"], foreign);
+      // ... and is replaced by the real entry, so the next run reads it instead of running again.
+      assert.deepEqual(JSON.parse(readFileSync(file, "utf8")), {
+        key: path.basename(file, ".json"),
+        outputs,
+      });
     }
+  });
+
+  it("of a broken referenced stack fail naming that stack and its file, not the referencing one", async () => {
+    const configFile = path.join(dir, "Pulumi.eu-west-1.yaml");
+    const text = readFileSync(foundationFile, "utf8");
+    assert.match(text, /availabilityZoneCount: 3/);
+    writeFileSync(configFile, text.replace("availabilityZoneCount: 3", "availabilityZoneCount: 99"));
+    await assert.rejects(
+      referenceOutputs("foundation-eu-west-1", { configFile, session: new SynthSession() }),
+      (error: unknown) => {
+        assert.ok(error instanceof Error);
+        const file = path.relative(root, configFile).replace(/[.]/g, "[.]");
+        assert.match(
+          error.message,
+          new RegExp(
+            `^the stack it references, foundation-eu-west-1 \\(${file}\\), failed: .*availabilityZoneCount = 99`,
+            "s",
+          ),
+        );
+        return true;
+      },
+    );
   });
 });
 
