@@ -68,22 +68,23 @@ const tsCache = cacheDir("ts-cache");
 let esbuild;
 // The version from its package.json: loading esbuild itself (~20 ms) is for a cache miss only.
 let esbuildVersion;
+// Part of the cache key with the version: a changed option recompiles instead of reusing code built the old way.
+const transformOptions = { loader: "ts", format: "cjs", target: "node22" };
+const transformKey = JSON.stringify(transformOptions);
 require.extensions[".ts"] = (module, filename) => {
   const source = fs.readFileSync(filename, "utf8");
   esbuildVersion ??= require("esbuild/package.json").version;
-  const key = crypto.createHash("sha1").update(`${esbuildVersion}\0${filename}\0${source}`).digest("hex");
+  const key = crypto
+    .createHash("sha1")
+    .update(`${esbuildVersion}\0${transformKey}\0${filename}\0${source}`)
+    .digest("hex");
   const cached = tsCache && path.join(tsCache, `${key}.js`);
   let code;
   try {
     code = fs.readFileSync(cached, "utf8");
   } catch {
     esbuild ??= require("esbuild");
-    code = esbuild.transformSync(source, {
-      loader: "ts",
-      format: "cjs",
-      target: "node22",
-      sourcefile: filename,
-    }).code;
+    code = esbuild.transformSync(source, { ...transformOptions, sourcefile: filename }).code;
     if (cached) writeAtomic(cached, code);
   }
   module._compile(code, filename);

@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { createHash } from "node:crypto";
 import { spawn } from "node:child_process";
 import {
   copyFileSync,
@@ -311,6 +312,22 @@ describe("synth CLI: output", function () {
       assert.equal(outputs[2], outputs[0]);
       const cached = readdirSync(path.join(dir, "build", "ts-cache"));
       assert.ok(cached.length > 20 && cached.every((name) => name.endsWith(".js")), cached.join(" "));
+      // The key covers esbuild's version and the transform options, not only the file: a changed option recompiles.
+      const runner = readFileSync(path.join(root, "synth", "run.js"), "utf8");
+      const options = /const transformOptions = (\{[^}]*\});/.exec(runner)?.[1];
+      assert.ok(options, "synth/run.js names its transformOptions");
+      const transformKey = JSON.stringify(new Function(`return ${options}`)());
+      const version = (
+        JSON.parse(readFileSync(require.resolve("esbuild/package.json"), "utf8")) as { version: string }
+      ).version;
+      const entry = path.join(root, "synth", "cli.ts");
+      const expected = createHash("sha1")
+        .update(`${version}\0${transformKey}\0${entry}\0${readFileSync(entry, "utf8")}`)
+        .digest("hex");
+      assert.ok(
+        cached.includes(`${expected}.js`),
+        "synth/cli.ts is cached under a key of version, options, file and source",
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
