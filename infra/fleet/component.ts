@@ -1,7 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-
-const tsNode = "npx --no-install ts-node --transpile-only";
+import { opsScript } from "../ops-script";
 
 export interface SpokeRegistrationArgs {
   /** The hub's kubeconfig (`aws eks get-token` with the deploy role running this stack; no static credentials). */
@@ -29,8 +28,8 @@ export class SpokeRegistration extends pulumi.ComponentResource {
     this.command = new command.local.Command(
       `${name}-secret`,
       {
-        create: `${tsNode} ops/fleet/registration.ts apply`,
-        delete: `${tsNode} ops/fleet/registration.ts release`,
+        create: opsScript("ops/fleet/registration.ts", "apply"),
+        delete: opsScript("ops/fleet/registration.ts", "release"),
         environment: {
           FLEET_HUB_KUBECONFIG: args.hubKubeconfig,
           FLEET_REGISTRATION: args.manifest,
@@ -63,7 +62,7 @@ export class FleetHubGuard extends pulumi.ComponentResource {
     this.command = new command.local.Command(
       `${name}-check`,
       {
-        delete: `${tsNode} ops/fleet/hub-guard.ts`,
+        delete: opsScript("ops/fleet/hub-guard.ts"),
         environment: {
           FLEET_HUB_KUBECONFIG: pulumi.secret(args.kubeconfig),
           FLEET_HUB_NAMESPACE: args.namespace,

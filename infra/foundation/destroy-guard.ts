@@ -1,5 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { opsScript } from "../ops-script";
 
 export interface FoundationDestroyGuardArgs {
   readonly region: string;
@@ -26,7 +27,7 @@ export class FoundationDestroyGuard extends pulumi.ComponentResource {
       `${name}-check`,
       {
         // Nothing to do on create: the resource exists to order the delete.
-        delete: "npx --no-install ts-node --transpile-only ops/foundation/cli.ts",
+        delete: opsScript("ops/foundation/cli.ts"),
         // The foundation program runs in foundation/; the check lives at the repository root.
         dir: "..",
         environment: {

@@ -2,6 +2,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { retainedNodePools } from "../cluster/contract";
 import { defaultDrainOptions } from "./defaults";
+import { opsScript } from "../ops-script";
 
 export interface OrderedTeardownArgs {
   readonly clusterName: pulumi.Input<string>;
@@ -46,7 +47,7 @@ export class OrderedTeardown extends pulumi.ComponentResource {
       `${name}-drain`,
       {
         // Nothing to do on create: the resource exists to order the delete.
-        delete: "npx --no-install ts-node --transpile-only ops/teardown/cli.ts --from-env",
+        delete: opsScript("ops/teardown/cli.ts", "--from-env"),
         environment: {
           TEARDOWN_CLUSTER_NAME: args.clusterName,
           TEARDOWN_REGION: args.region,
